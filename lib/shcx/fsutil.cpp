@@ -1,0 +1,57 @@
+#include "shcx/fsutil.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+namespace shcx::fsutil {
+
+std::optional<Error> write_file_atomic(const std::string& path, std::string_view data, mode_t mode) {
+    namespace fs = std::filesystem;
+    fs::path target(path);
+    fs::path dir = target.parent_path().empty() ? fs::path(".") : target.parent_path();
+    std::string tmpl = (dir / ("." + target.filename().string() + ".tmp-XXXXXX")).string();
+    int fd = mkstemp(tmpl.data());
+    auto fail = [&](const std::string& what) {
+        std::string msg = "cannot " + what + " " + path + ": " + std::strerror(errno);
+        if (fd >= 0) close(fd);
+        unlink(tmpl.c_str());
+        return make_error(ErrorCode::IO_ERROR, msg);
+    };
+    if (fd < 0) return make_error(ErrorCode::IO_ERROR, "cannot create a file next to " + path + ": " + std::strerror(errno));
+    if (fchmod(fd, mode) != 0) return fail("set permissions on");
+    size_t off = 0;
+    while (off < data.size()) {
+        ssize_t n = write(fd, data.data() + off, data.size() - off);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return fail("write");
+        }
+        off += static_cast<size_t>(n);
+    }
+    if (fsync(fd) != 0) return fail("sync");
+    if (close(fd) != 0) {
+        fd = -1;
+        return fail("close");
+    }
+    fd = -1;
+    if (rename(tmpl.c_str(), path.c_str()) != 0) return fail("rename into");
+    int dfd = open(dir.c_str(), O_RDONLY | O_DIRECTORY);
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+    return std::nullopt;
+}
+
+std::string numbered_path(const std::string& path, int n) {
+    std::filesystem::path p(path);
+    std::string stem = p.stem().string(), ext = p.extension().string();
+    return (p.parent_path() / (stem + "-" + std::to_string(n) + ext)).string();
+}
+
+}  // namespace shcx::fsutil

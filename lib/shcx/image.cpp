@@ -1,0 +1,71 @@
+#include "shcx/image.h"
+
+#include <stb_image.h>
+#include <stb_image_write.h>
+
+#include <cstring>
+#include <memory>
+
+namespace shcx::image {
+
+Format sniff(std::string_view b) {
+    auto starts = [&](std::string_view magic) { return b.substr(0, magic.size()) == magic; };
+    if (starts("\x89PNG\r\n\x1a\n")) return Format::Png;
+    if (starts("\xFF\xD8\xFF")) return Format::Jpeg;
+    if (starts("GIF87a") || starts("GIF89a")) return Format::Gif;
+    if (starts("BM") && b.size() >= 26) return Format::Bmp;
+    // Binary PNM only (P4 bitmap is not read by stb; P5 gray, P6 color are).
+    if (b.size() >= 3 && b[0] == 'P' && (b[1] == '5' || b[1] == '6') &&
+        (b[2] == '\n' || b[2] == ' ' || b[2] == '\r' || b[2] == '\t'))
+        return Format::Pnm;
+    return Format::None;
+}
+
+std::string_view format_name(Format f) {
+    switch (f) {
+        case Format::Png: return "PNG";
+        case Format::Jpeg: return "JPEG";
+        case Format::Gif: return "GIF";
+        case Format::Bmp: return "BMP";
+        case Format::Pnm: return "PNM";
+        case Format::None: break;
+    }
+    return "unknown";
+}
+
+Result<Gray> decode_gray(std::string_view bytes) {
+    Format format = sniff(bytes);
+    std::string name(format_name(format));
+    if (bytes.size() > static_cast<size_t>(INT32_MAX))
+        return make_error(ErrorCode::IMAGE_TOO_LARGE, name + " file is too large");
+    auto data = reinterpret_cast<const stbi_uc*>(bytes.data());
+    int len = static_cast<int>(bytes.size());
+    int w = 0, h = 0, comp = 0;
+    if (!stbi_info_from_memory(data, len, &w, &h, &comp))
+        return make_error(ErrorCode::IMAGE_INVALID, "cannot read " + name + " header: " + stbi_failure_reason());
+    if (w <= 0 || h <= 0 || w > kMaxDimension || h > kMaxDimension ||
+        static_cast<int64_t>(w) * h > kMaxPixels)
+        return make_error(ErrorCode::IMAGE_TOO_LARGE, name + " image is " + std::to_string(w) + "x" +
+                                                          std::to_string(h) + " pixels; the limit is " +
+                                                          std::to_string(kMaxDimension) + " per side and " +
+                                                          std::to_string(kMaxPixels) + " in all");
+    std::unique_ptr<stbi_uc, void (*)(void*)> pixels(stbi_load_from_memory(data, len, &w, &h, &comp, 1),
+                                                     stbi_image_free);
+    if (!pixels)
+        return make_error(ErrorCode::IMAGE_INVALID, "cannot decode " + name + " image: " + stbi_failure_reason());
+    Gray g;
+    g.width = w;
+    g.height = h;
+    g.pixels.assign(pixels.get(), pixels.get() + static_cast<size_t>(w) * static_cast<size_t>(h));
+    return g;
+}
+
+std::string encode_png(const Gray& image) {
+    std::string out;
+    stbi_write_png_to_func(
+        [](void* ctx, void* data, int size) { static_cast<std::string*>(ctx)->append(static_cast<char*>(data), size); },
+        &out, image.width, image.height, 1, image.pixels.data(), image.width);
+    return out;
+}
+
+}  // namespace shcx::image

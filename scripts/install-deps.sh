@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs every build, test and runtime dependency of shcx from Debian packages.
+# Used by both README set-up commands and by .ci/run; safe to run again.
+set -euo pipefail
+packages=(
+  build-essential cmake ninja-build ccache pkg-config git
+  libcli11-dev libssl-dev openssl zlib1g-dev libzxing-dev libcurl4-openssl-dev
+  nlohmann-json3-dev doctest-dev libqrencode-dev libstb-dev libsqlite3-dev
+  libcpp-httplib-dev libargon2-dev
+  zbar-tools python3
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+echo "installing: ${missing[*]}" >&2
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

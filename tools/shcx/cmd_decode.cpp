@@ -1,0 +1,119 @@
+// shcx decode: read any card form and show what it says. Never checks the signature
+// (and says so): use `shcx verify` for that.
+#include <CLI/CLI.hpp>
+
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "cli_common.h"
+#include "render.h"
+#include "shcx/decode.h"
+#include "shcx/detail/json.h"
+#include "shcx/fsutil.h"
+
+namespace shcx::cli {
+namespace {
+
+struct DecodeOptions {
+    std::vector<std::string> inputs;
+    bool json = false;
+    std::string fhir_out;
+};
+
+int run_decode(const DecodeOptions& opt) {
+    auto loaded = load_inputs(opt.inputs);
+    auto extraction = input::extract_cards(loaded.sources);
+    std::vector<input::InputError> errors = std::move(loaded.errors);
+    for (auto& e : extraction.errors) errors.push_back(std::move(e));
+
+    struct Decoded {
+        const input::FoundCard* found;
+        decode::DecodedCard card;
+    };
+    std::vector<Decoded> cards;
+    for (const auto& found : extraction.cards) {
+        auto d = decode::decode_jws(found.jws);
+        if (!d) {
+            errors.push_back({found.origins.front(), d.error()});
+            continue;
+        }
+        cards.push_back({&found, std::move(d.value())});
+    }
+
+    for (const auto& e : errors) print_error(e.error, e.input);
+
+    int rc = errors.empty() ? kOk : kFailure;
+    if (!opt.fhir_out.empty()) {
+        for (size_t i = 0; i < cards.size(); ++i) {
+            std::string path = cards.size() == 1 ? opt.fhir_out : fsutil::numbered_path(opt.fhir_out, int(i) + 1);
+            const auto& bundle = cards[i].card.card.bundle_json;
+            if (bundle.empty()) {
+                print_error("card " + std::to_string(i + 1) + " has no FHIR bundle to write");
+                rc = kFailure;
+                continue;
+            }
+            auto pretty = detail::parse_json(bundle)->dump(2) + "\n";
+            if (auto err = fsutil::write_file_atomic(path, pretty)) {
+                print_error(*err);
+                rc = kFailure;
+            }
+        }
+    }
+
+    auto all_warnings = [](const Decoded& d) {
+        std::vector<Error> w = d.found->warnings;
+        w.insert(w.end(), d.card.header_problems.begin(), d.card.header_problems.end());
+        w.insert(w.end(), d.card.card.problems.begin(), d.card.card.problems.end());
+        w.insert(w.end(), d.card.card.warnings.begin(), d.card.card.warnings.end());
+        return w;
+    };
+
+    if (opt.json) {
+        render::Json doc;
+        doc["signature_checked"] = false;
+        doc["cards"] = render::Json::array();
+        for (const auto& d : cards) {
+            render::Json c;
+            c["input"] = render::origins_json(*d.found);
+            c["form"] = std::string(input::kind_name(d.found->kind));
+            c["chunks"] = d.found->chunks;
+            c["header"] = {{"alg", d.card.header.alg}, {"zip", d.card.header.zip}, {"kid", d.card.header.kid}};
+            c.update(render::card_fields_json(d.card));
+            c["payload"] = *detail::parse_json(d.card.card.payload_json);
+            c["warnings"] = render::errors_json(all_warnings(d));
+            doc["cards"].push_back(std::move(c));
+        }
+        doc["errors"] = render::Json::array();
+        for (const auto& e : errors) {
+            auto ej = render::error_json(e.error);
+            ej["input"] = e.input;
+            doc["errors"].push_back(std::move(ej));
+        }
+        std::cout << doc.dump(2) << "\n";
+        return rc;
+    }
+
+    for (size_t i = 0; i < cards.size(); ++i) {
+        const auto& d = cards[i];
+        if (i) std::cout << "\n";
+        std::cout << "Card " << i + 1 << " of " << cards.size() << " " << render::origin_text(*d.found) << "\n";
+        std::cout << "  Signature: NOT CHECKED (decode only reads the card; run `shcx verify` to check it)\n";
+        std::cout << render::card_text(d.card, 2);
+        for (const auto& w : all_warnings(d))
+            std::cout << "  Warning: " << code_name(w.code) << ": " << w.message << "\n";
+    }
+    return rc;
+}
+
+}  // namespace
+
+void setup_decode(CLI::App& app, int& exit_code) {
+    auto opt = std::make_shared<DecodeOptions>();
+    auto* cmd = app.add_subcommand("decode", "Read cards from QR images, shc:/ text, JWS or files (no signature check)");
+    cmd->add_option("INPUT", opt->inputs, "Image, text or JSON file; - for stdin")->required();
+    cmd->add_flag("--json", opt->json, "Print one JSON document");
+    cmd->add_option("--fhir-out", opt->fhir_out, "Write the FHIR bundle to FILE (FILE-N for several cards)");
+    cmd->callback([opt, &exit_code] { exit_code = run_decode(*opt); });
+}
+
+}  // namespace shcx::cli

@@ -1,0 +1,64 @@
+// shcx keygen: a new ES256 issuer key as a private JWK (kid = RFC 7638 thumbprint).
+#include <CLI/CLI.hpp>
+
+#include <filesystem>
+#include <memory>
+
+#include "cli_common.h"
+#include "shcx/fsutil.h"
+#include "shcx/jose.h"
+
+namespace shcx::cli {
+namespace {
+
+struct KeygenOptions {
+    std::string out;
+    std::string jwks_out;
+    bool force = false;
+};
+
+int run_keygen(const KeygenOptions& opt) {
+    for (const auto* path : {&opt.out, &opt.jwks_out}) {
+        if (!path->empty() && !opt.force && std::filesystem::exists(*path)) {
+            print_error(*path + " already exists (use --force to replace it)");
+            return kFailure;
+        }
+    }
+    auto key = jose::PrivateKey::generate();
+    if (!key) {
+        print_error(key.error());
+        return kFailure;
+    }
+    SecretString jwk = key.value().to_jwk_json(true);
+    jwk.str() += "\n";
+    if (opt.out.empty()) {
+        std::cout << jwk.str();
+    } else {
+        if (auto err = fsutil::write_file_atomic(opt.out, jwk.str(), 0600)) {
+            print_error(*err);
+            return kFailure;
+        }
+    }
+    if (!opt.jwks_out.empty()) {
+        std::string jwks = "{\"keys\":[" + key.value().to_jwk_json(false).str() + "]}\n";
+        if (auto err = fsutil::write_file_atomic(opt.jwks_out, jwks, 0644)) {
+            print_error(*err);
+            return kFailure;
+        }
+    }
+    if (!opt.out.empty()) std::cout << key.value().kid() << "\n";
+    return kOk;
+}
+
+}  // namespace
+
+void setup_keygen(CLI::App& app, int& exit_code) {
+    auto opt = std::make_shared<KeygenOptions>();
+    auto* cmd = app.add_subcommand("keygen", "Generate an ES256 issuer key (private JWK)");
+    cmd->add_option("--out", opt->out, "Write the private JWK to FILE (mode 0600) and print its kid");
+    cmd->add_option("--jwks-out", opt->jwks_out, "Also write the public key as a JWKS to FILE");
+    cmd->add_flag("--force", opt->force, "Replace existing files");
+    cmd->callback([opt, &exit_code] { exit_code = run_keygen(*opt); });
+}
+
+}  // namespace shcx::cli
