@@ -153,6 +153,9 @@ struct Collector {
             return;
         }
         if (looks_like_jws(t.text)) return add_jws(index, src.name, std::string(t.text), Kind::Jws, std::move(warnings));
+        if (t.text.substr(0, 4) == "<svg" || (t.text.substr(0, 5) == "<?xml" && t.text.find("<svg") != std::string_view::npos))
+            return fail(src.name, make_error(ErrorCode::INPUT_UNRECOGNIZED,
+                                             "SVG images are not read; render it to PNG first (e.g. rsvg-convert)"));
         if (looks_binary(src.bytes))
             return fail(src.name, make_error(ErrorCode::INPUT_UNRECOGNIZED,
                                              "binary data that is not a supported image (PNG, JPEG, GIF, BMP, PNM)"));

@@ -11,9 +11,9 @@ namespace {
 
 constexpr std::string_view kPrefix = "shc:/";
 
-// Parses a small decimal (no sign, no leading zero, at most 3 digits).
+// Parses a small decimal (no sign, no leading zero except "0" itself, at most 3 digits).
 bool parse_small(std::string_view s, int& out) {
-    if (s.empty() || s.size() > 3 || s[0] == '0') return false;
+    if (s.empty() || s.size() > 3 || (s[0] == '0' && s.size() > 1)) return false;
     auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
     return ec == std::errc() && p == s.data() + s.size();
 }
@@ -72,9 +72,9 @@ Result<Chunk> parse_qr_text(std::string_view text) {
             return make_error(ErrorCode::QR_CHUNK_INDEX_INVALID,
                               "chunk count N=" + std::to_string(chunk.total) + " is out of range 2.." +
                                   std::to_string(kMaxChunks) + " (1/1/ is not a chunk header)");
-        if (chunk.index > chunk.total)
+        if (chunk.index < 1 || chunk.index > chunk.total)
             return make_error(ErrorCode::QR_CHUNK_INDEX_INVALID, "chunk index " + std::to_string(chunk.index) +
-                                                                     " is greater than the chunk count " +
+                                                                     " is outside 1.." +
                                                                      std::to_string(chunk.total));
         rest = rest.substr(slash2 + 1);
     }

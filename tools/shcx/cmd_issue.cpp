@@ -23,7 +23,8 @@ using detail::Json;
 
 struct IssueOptions {
     std::string bundle, key, iss, rid, nbf, exp;
-    std::string out, qr, qr_sheet, numeric;
+    std::string out, qr_sheet, numeric;
+    std::vector<std::string> qr;  // repeatable: e.g. card.png and card.svg of the same signature
     std::string fhir_version = "4.0.1";
     std::vector<std::string> extra_types;
 };
@@ -103,12 +104,12 @@ int run_issue(const IssueOptions& opt) {
         for (const auto& t : texts) lines += t + "\n";
         files.push_back({opt.numeric, lines});
     }
-    if (!opt.qr.empty()) {
+    for (const auto& qr : opt.qr) {
         if (symbols.size() == 1) {
-            files.push_back({opt.qr, render(opt.qr, symbols)});
+            files.push_back({qr, render(qr, symbols)});
         } else {
             for (size_t i = 0; i < symbols.size(); ++i)
-                files.push_back({fsutil::numbered_path(opt.qr, int(i) + 1), render(opt.qr, {symbols[i]})});
+                files.push_back({fsutil::numbered_path(qr, int(i) + 1), render(qr, {symbols[i]})});
         }
     }
     if (!opt.qr_sheet.empty()) files.push_back({opt.qr_sheet, render(opt.qr_sheet, symbols)});
@@ -136,7 +137,7 @@ void setup_issue(CLI::App& app, int& exit_code) {
     cmd->add_option("--fhir-version", opt->fhir_version, "credentialSubject.fhirVersion")->capture_default_str();
     cmd->add_option("--out", opt->out, "Write a .smart-health-card file");
     cmd->add_option("--numeric", opt->numeric, "Write the shc:/ QR text(s), one line per chunk");
-    cmd->add_option("--qr", opt->qr, "Write the QR code as PNG or SVG (by extension); FILE-N per chunk");
+    cmd->add_option("--qr", opt->qr, "Write the QR code as PNG or SVG (by extension; repeatable); FILE-N per chunk");
     cmd->add_option("--qr-sheet", opt->qr_sheet, "Write all chunks' QR codes side by side in one image");
     cmd->callback([opt, &exit_code] { exit_code = run_issue(*opt); });
 }
