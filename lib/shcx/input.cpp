@@ -1,6 +1,8 @@
 #include "shcx/input.h"
 
 #include <algorithm>
+#include <atomic>
+#include <thread>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -177,17 +179,37 @@ std::string_view kind_name(Kind kind) {
     return "unknown";
 }
 
-Extraction extract_cards(const std::vector<Source>& sources) {
-    Collector c;
-    for (size_t i = 0; i < sources.size(); ++i) {
+Extraction extract_cards(const std::vector<Source>& sources, int jobs) {
+    // Each source is read on its own (images are the slow part), then merged in order.
+    std::vector<Collector> parts(sources.size());
+    auto read_one = [&](size_t i) {
         const auto& src = sources[i];
+        Collector& part = parts[i];
         if (src.bytes.empty()) {
-            c.fail(src.name, make_error(ErrorCode::INPUT_EMPTY, "input is empty"));
+            part.fail(src.name, make_error(ErrorCode::INPUT_EMPTY, "input is empty"));
         } else if (image::sniff(src.bytes) != image::Format::None) {
-            c.add_image(i, src);
+            part.add_image(i, src);
         } else {
-            c.add_text(i, src);
+            part.add_text(i, src);
         }
+    };
+    size_t workers = std::min<size_t>(static_cast<size_t>(std::max(jobs, 1)), sources.size());
+    if (workers <= 1) {
+        for (size_t i = 0; i < sources.size(); ++i) read_one(i);
+    } else {
+        std::atomic<size_t> next{0};
+        std::vector<std::thread> pool;
+        for (size_t w = 0; w < workers; ++w)
+            pool.emplace_back([&] {
+                for (size_t i; (i = next++) < sources.size();) read_one(i);
+            });
+        for (auto& t : pool) t.join();
+    }
+    Collector c;
+    for (auto& part : parts) {
+        for (auto& card : part.cards) c.cards.push_back(std::move(card));
+        for (auto& chunk : part.chunks) c.chunks.push_back(std::move(chunk));
+        for (auto& e : part.errors) c.errors.push_back(std::move(e));
     }
     // Reassemble chunks; a card's position is that of the first input it came from.
     std::vector<numeric::SourcedChunk> chunks;

@@ -44,7 +44,8 @@ struct Extraction {
     std::vector<InputError> errors;
 };
 
-Extraction extract_cards(const std::vector<Source>& sources);
+// `jobs` > 1 reads the sources on that many threads; the result is the same.
+Extraction extract_cards(const std::vector<Source>& sources, int jobs = 1);
 
 // Reads a file (or stdin for "-") with the kMaxInputBytes cap.
 Result<std::string> read_input_file(const std::string& path, size_t max_bytes = kMaxInputBytes);

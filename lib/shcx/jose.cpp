@@ -11,6 +11,7 @@
 
 #include "shcx/base64url.h"
 #include "shcx/detail/json.h"
+#include "shcx/detail/jwk.h"
 
 namespace shcx::jose {
 namespace {
@@ -124,8 +125,11 @@ Result<Header> check_shc_header(std::string_view header_json) {
     return h;
 }
 
-namespace {
-Result<Jwk> jwk_from_json(const Json& j) {
+}  // namespace shcx::jose
+
+namespace shcx::detail {
+Result<jose::Jwk> jwk_from_json(const Json& j) {
+    using jose::Jwk;
     if (!j.is_object()) return make_error(ErrorCode::KEY_INVALID, "JWK is not a JSON object");
     Jwk k;
     k.kty = string_member(j, "kty").value_or("");
@@ -145,7 +149,10 @@ Result<Jwk> jwk_from_json(const Json& j) {
             if (c.is_string()) k.x5c.push_back(c.get<std::string>());
     return k;
 }
-}  // namespace
+}  // namespace shcx::detail
+
+namespace shcx::jose {
+using detail::jwk_from_json;
 
 Result<Jwk> parse_jwk(std::string_view json) {
     auto j = detail::parse_json(json);

@@ -34,5 +34,7 @@ LoadedInputs load_inputs(const std::vector<std::string>& paths);
 void setup_decode(CLI::App& app, int& exit_code);
 void setup_keygen(CLI::App& app, int& exit_code);
 void setup_issue(CLI::App& app, int& exit_code);
+void setup_verify(CLI::App& app, int& exit_code);
+void setup_trust(CLI::App& app, int& exit_code);
 
 }  // namespace shcx::cli

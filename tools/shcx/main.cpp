@@ -51,7 +51,9 @@ int main(int argc, char** argv) {
         return std::string("shcx: error: ") + e.what() + "\nRun with --help for usage.\n";
     });
     int exit_code = kOk;
+    setup_verify(app, exit_code);
     setup_decode(app, exit_code);
+    setup_trust(app, exit_code);
     setup_keygen(app, exit_code);
     setup_issue(app, exit_code);
     try {

@@ -1,0 +1,39 @@
+// HTTP GET through libcurl with the limits a cron job needs: connect and total timeouts,
+// a body size cap, TLS verification on, https only (plain http only to loopback, for
+// local mirrors and tests), and the validators (ETag, Last-Modified) for conditional GETs.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "shcx/error.h"
+
+namespace shcx::http {
+
+struct Request {
+    std::string url;
+    std::vector<std::pair<std::string, std::string>> headers;
+    size_t max_bytes = 8u << 20;
+    long connect_timeout_s = 15;
+    long total_timeout_s = 120;
+    // Called with bytes received so far and the expected total (0 when unknown).
+    std::function<void(uint64_t now, uint64_t total)> on_progress;
+};
+
+struct Response {
+    long status = 0;
+    std::string body;
+    std::string etag, last_modified;
+};
+
+// True for https:// URLs, and http:// URLs whose host is 127.0.0.1, [::1] or localhost.
+bool url_allowed(const std::string& url);
+
+// NETWORK_ERROR for transport failures (DNS, TLS, timeouts, a body cut short),
+// INPUT_TOO_LARGE past max_bytes. Any HTTP status is returned as a Response.
+Result<Response> get(const Request& request);
+
+}  // namespace shcx::http

@@ -1,0 +1,47 @@
+// The verification pipeline (verification.md): a found card -> decode -> trust lookup by
+// (iss, kid) -> ES256 -> time window -> revocation -> Report. Every failed rule is an
+// Error with its stable code in Report::errors; the Report's status names the most
+// fundamental failure. Nothing here prints, exits or writes to disk.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "shcx/decode.h"
+#include "shcx/error.h"
+#include "shcx/input.h"
+#include "shcx/trust.h"
+
+namespace shcx::verify {
+
+enum class Status { Valid, InvalidSignature, UntrustedIssuer, UnknownKey, Revoked, Expired, NotYetValid, Malformed };
+std::string_view status_name(Status s);  // "valid", "invalid_signature", ...
+
+enum class Revocation { NotRevoked, Revoked, NoCrl, Unknown };
+std::string_view revocation_name(Revocation r);  // "not_revoked", "revoked", "no_crl", "unknown"
+
+struct Options {
+    double at = 0;               // the one clock for nbf, exp, CRL timestamps, certificates
+    bool allow_expired = false;  // EXPIRED becomes a warning
+    std::vector<std::string> x5c_anchors;  // PEM; with anchors, x5c problems are errors
+};
+
+struct Report {
+    Status status = Status::Malformed;
+    std::vector<std::string> origins;
+    input::Kind kind = input::Kind::Jws;
+    std::string iss, issuer_name, kid;
+    std::string trust_source;  // where the trust came from: "VCI snapshot", "local", "--jwks FILE", ...
+    bool trusted = false;  // (iss, kid) found in the trust store
+    Revocation revocation = Revocation::Unknown;
+    std::optional<decode::DecodedCard> card;  // absent when the JWS could not be decoded
+    std::vector<Error> errors, warnings;
+};
+
+Report verify_card(const input::FoundCard& found, const trust::TrustStore& trust, const Options& options);
+
+// A Report for an input that held no readable card (status malformed).
+Report input_failure(const input::InputError& error);
+
+}  // namespace shcx::verify

@@ -1,0 +1,235 @@
+// shcx trust sync|status|list|add|remove: keep the trust store current (from cron) and
+// manage local issuers.
+#include <CLI/CLI.hpp>
+#include <unistd.h>
+
+#include <cmath>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "cli_common.h"
+#include "render.h"
+#include "shcx/card.h"
+#include "shcx/timeutil.h"
+#include "shcx/trust_store.h"
+#include "shcx/trust_sync.h"
+#include "shcx/vci.h"
+
+namespace shcx::cli {
+namespace {
+
+struct TrustOptions {
+    std::string store, source, iss, jwks, name;
+    bool force = false, no_crls = false, json = false;
+};
+
+std::string store_of(const TrustOptions& o) { return o.store.empty() ? trust_store::default_dir() : o.store; }
+
+std::string age_text(double seconds) {
+    if (seconds < 0) return "in the future";
+    long s = static_cast<long>(seconds);
+    if (s < 3600) return std::to_string(s / 60) + " min";
+    if (s < 86400 * 2) return std::to_string(s / 3600) + " h";
+    return std::to_string(s / 86400) + " days";
+}
+
+int run_sync(const TrustOptions& o) {
+    auto source = vci::resolve_source(o.source);
+    if (!source) {
+        print_error(source.error());
+        return kFailure;
+    }
+    trust_sync::Options opt;
+    opt.store = store_of(o);
+    opt.source = source.value();
+    opt.force = o.force;
+    opt.fetch_crls = !o.no_crls;
+    opt.now = timeutil::now();
+    bool tty = isatty(STDERR_FILENO) && !o.json;
+    if (tty)
+        opt.progress = [](const std::string& what, uint64_t now, uint64_t total) {
+            std::cerr << "\rshcx: downloading " << what << ": " << now / 1024 << " KiB";
+            if (total) std::cerr << " of " << total / 1024 << " KiB (" << now * 100 / total << "%)";
+            std::cerr << "   " << std::flush;
+        };
+    auto r = trust_sync::sync(opt);
+    if (tty) std::cerr << "\r\033[K" << std::flush;
+    if (!r) {
+        print_error(r.error(), "trust sync");
+        std::cerr << "shcx: the installed trust store was left unchanged\n";
+        return r.error().code == ErrorCode::SNAPSHOT_SIGNATURE_INVALID ? kNegative : kFailure;
+    }
+    const auto& rep = r.value();
+    for (const auto& w : rep.warnings) print_warning(std::string(code_name(w.code)) + ": " + w.message);
+    bool unchanged = rep.outcome == trust_sync::Outcome::Unchanged;
+    if (o.json) {
+        render::Json j = {{"outcome", unchanged ? "unchanged" : "installed"},
+                          {"source", rep.meta.source},
+                          {"snapshot_time", rep.meta.snapshot_time},
+                          {"issuers", rep.meta.issuer_count},
+                          {"crls_fetched", rep.crls_fetched},
+                          {"sha256", rep.meta.sha256},
+                          {"store", opt.store}};
+        std::cout << j.dump(2) << "\n";
+    } else if (unchanged) {
+        std::cout << "Trust snapshot unchanged (" << rep.meta.snapshot_time << ", " << rep.meta.issuer_count
+                  << " issuers); checked " << opt.source.snapshot_url << "\n";
+    } else {
+        std::cout << "Installed VCI snapshot of " << rep.meta.snapshot_time << ": " << rep.meta.issuer_count
+                  << " issuers, signature verified, " << rep.crls_fetched << " CRLs fetched, in " << opt.store << "\n";
+    }
+    return kOk;
+}
+
+int run_status(const TrustOptions& o) {
+    std::string store = store_of(o);
+    double now = timeutil::now();
+    auto current = trust_store::read_current(store);
+    if (!current) {
+        print_error(current.error());
+        return kFailure;
+    }
+    auto local = trust_store::read_local_issuers(store);
+    size_t local_count = local ? local.value().size() : 0;
+    render::Json j;
+    j["store"] = store;
+    j["local_issuers"] = local_count;
+    std::string signature = "none";
+    if (current.value()) {
+        const auto& s = *current.value();
+        auto e = vci::verify_snapshot(s.json, s.signature, s.certificate, vci::sources().front().certificate_sha256, now);
+        signature = e ? "INVALID: " + e->message : "verified";
+        auto t = timeutil::parse_time(s.meta.snapshot_time);
+        j["snapshot"] = {{"source", s.meta.source},
+                         {"url", s.meta.snapshot_url},
+                         {"time", s.meta.snapshot_time},
+                         {"age_seconds", t ? render::Json(std::floor(now - *t)) : render::Json(nullptr)},
+                         {"fetched_at", timeutil::format_utc(s.meta.fetched_at)},
+                         {"checked_at", timeutil::format_utc(s.meta.checked_at)},
+                         {"issuers", s.meta.issuer_count},
+                         {"crls_fetched", s.crls.size()},
+                         {"etag", s.meta.etag},
+                         {"sha256", s.meta.sha256},
+                         {"signature", e ? "invalid" : "verified"}};
+    } else {
+        j["snapshot"] = nullptr;
+    }
+    bool healthy = signature == "verified" || (!current.value() && local_count > 0);
+    if (o.json) {
+        std::cout << j.dump(2) << "\n";
+    } else {
+        std::cout << "Store:         " << store << "\n";
+        if (current.value()) {
+            const auto& m = current.value()->meta;
+            auto t = timeutil::parse_time(m.snapshot_time);
+            std::cout << "Source:        " << m.source << " <" << m.snapshot_url << ">\n"
+                      << "Snapshot time: " << m.snapshot_time << " (" << (t ? age_text(now - *t) + " old" : "unknown age")
+                      << ")\n"
+                      << "Fetched:       " << timeutil::format_utc(m.fetched_at) << ", last checked "
+                      << timeutil::format_utc(m.checked_at) << "\n"
+                      << "Issuers:       " << m.issuer_count << " from the snapshot, " << local_count << " local\n"
+                      << "Signature:     " << signature << "\n";
+        } else {
+            std::cout << "Snapshot:      none installed (run `shcx trust sync`)\n"
+                      << "Issuers:       " << local_count << " local\n";
+        }
+    }
+    return healthy ? kOk : kNegative;
+}
+
+int run_list(const TrustOptions& o) {
+    auto loaded = trust_store::load(store_of(o), timeutil::now());
+    if (!loaded) {
+        print_error(loaded.error());
+        return kFailure;
+    }
+    const auto& trust = loaded.value().trust;
+    if (o.json) {
+        render::Json arr = render::Json::array();
+        for (const auto& i : trust.issuers()) {
+            render::Json kids = render::Json::array();
+            for (const auto& k : i.keys) kids.push_back(k.kid);
+            arr.push_back({{"iss", i.iss}, {"name", i.name}, {"source", i.source}, {"kids", kids}});
+        }
+        std::cout << render::Json{{"issuers", arr}}.dump(2) << "\n";
+        return kOk;
+    }
+    for (const auto& i : trust.issuers())
+        std::cout << i.iss << "\t" << (i.name.empty() ? "-" : i.name) << "\t" << i.keys.size() << " key"
+                  << (i.keys.size() == 1 ? "" : "s") << "\t" << i.source << "\n";
+    return kOk;
+}
+
+int run_add(const TrustOptions& o) {
+    if (!card::issuer_url_is_valid(o.iss)) {
+        print_error("--iss must be an https:// URL without a trailing slash, got \"" + o.iss + "\"");
+        return kFailure;
+    }
+    auto jwks = input::read_input_file(o.jwks, 4u << 20);
+    if (!jwks) {
+        print_error(jwks.error(), o.jwks);
+        return kFailure;
+    }
+    if (auto e = trust_store::add_local_issuer(store_of(o), o.iss, o.name, jwks.value())) {
+        print_error(*e, o.jwks);
+        return kFailure;
+    }
+    std::cout << "Trusted " << o.iss << (o.name.empty() ? "" : " (" + o.name + ")") << "\n";
+    return kOk;
+}
+
+int run_remove(const TrustOptions& o) {
+    auto r = trust_store::remove_local_issuer(store_of(o), o.iss);
+    if (!r) {
+        print_error(r.error());
+        return kFailure;
+    }
+    if (!r.value()) {
+        print_error("no local issuer " + o.iss + " (issuers from the VCI snapshot cannot be removed)");
+        return kFailure;
+    }
+    std::cout << "Removed " << o.iss << "\n";
+    return kOk;
+}
+
+}  // namespace
+
+void setup_trust(CLI::App& app, int& exit_code) {
+    auto opt = std::make_shared<TrustOptions>();
+    auto* trust = app.add_subcommand("trust", "Keep the trust store current and manage local issuers");
+    trust->require_subcommand(1);
+    auto add_store = [&](CLI::App* c) {
+        c->add_option("--store", opt->store, "Trust store directory (default $SHCX_TRUST or ~/.local/share/shcx/trust)");
+    };
+    auto* sync = trust->add_subcommand("sync", "Download, verify and install the VCI snapshot (for cron)");
+    add_store(sync);
+    sync->add_option("--source", opt->source, "Source name (vci) or mirror URL serving vci_snapshot.{json,sig,crt}");
+    sync->add_flag("--force", opt->force, "Download and reinstall even if unchanged");
+    sync->add_flag("--no-crls", opt->no_crls, "Do not fetch revocation lists missing from the snapshot");
+    sync->add_flag("--json", opt->json, "Print the outcome as JSON");
+    sync->callback([opt, &exit_code] { exit_code = run_sync(*opt); });
+
+    auto* status = trust->add_subcommand("status", "Show the installed snapshot: source, time, age, signature");
+    add_store(status);
+    status->add_flag("--json", opt->json, "Print JSON");
+    status->callback([opt, &exit_code] { exit_code = run_status(*opt); });
+
+    auto* list = trust->add_subcommand("list", "List trusted issuers");
+    add_store(list);
+    list->add_flag("--json", opt->json, "Print JSON");
+    list->callback([opt, &exit_code] { exit_code = run_list(*opt); });
+
+    auto* add = trust->add_subcommand("add", "Trust a local issuer's keys");
+    add_store(add);
+    add->add_option("--iss", opt->iss, "Issuer URL")->required();
+    add->add_option("--jwks", opt->jwks, "The issuer's JWKS file")->required();
+    add->add_option("--name", opt->name, "Display name");
+    add->callback([opt, &exit_code] { exit_code = run_add(*opt); });
+
+    auto* remove = trust->add_subcommand("remove", "Stop trusting a local issuer");
+    add_store(remove);
+    remove->add_option("--iss", opt->iss, "Issuer URL")->required();
+    remove->callback([opt, &exit_code] { exit_code = run_remove(*opt); });
+}
+
+}  // namespace shcx::cli

@@ -1,0 +1,224 @@
+// shcx verify: decide whether each card is valid (verification.md), say why not, and
+// exit 0 / 1 / 2. Reads the trust store but never writes anything.
+#include <CLI/CLI.hpp>
+
+#include <atomic>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "cli_common.h"
+#include "render.h"
+#include "shcx/timeutil.h"
+#include "shcx/trust_store.h"
+#include "shcx/verify.h"
+
+namespace shcx::cli {
+namespace {
+
+struct VerifyOptions {
+    std::vector<std::string> inputs;
+    bool json = false;
+    std::string trust_file, store, at;
+    std::vector<std::string> jwks, crls, x5c_anchors;
+    int jobs = 1;
+    bool allow_expired = false;
+};
+
+// Runs fn(i) for i in [0, n) on up to `jobs` threads.
+template <class Fn>
+void parallel_for(size_t n, int jobs, Fn fn) {
+    size_t workers = std::min<size_t>(static_cast<size_t>(std::max(jobs, 1)), n);
+    if (workers <= 1) {
+        for (size_t i = 0; i < n; ++i) fn(i);
+        return;
+    }
+    std::atomic<size_t> next{0};
+    std::vector<std::thread> pool;
+    for (size_t w = 0; w < workers; ++w)
+        pool.emplace_back([&] {
+            for (size_t i; (i = next++) < n;) fn(i);
+        });
+    for (auto& t : pool) t.join();
+}
+
+// Builds the trust store: --trust FILE replaces the installed store; --jwks adds keys.
+Result<trust::TrustStore> build_trust(const VerifyOptions& opt, double now, std::vector<Error>& warnings) {
+    trust::TrustStore store;
+    if (!opt.trust_file.empty()) {
+        auto text = input::read_input_file(opt.trust_file, 64u << 20);
+        if (!text) return Error{text.error().code, opt.trust_file + ": " + text.error().message};
+        auto snap = trust::parse_vci_snapshot(text.value(), opt.trust_file);
+        if (!snap) return snap.error();
+        warnings.insert(warnings.end(), snap.value().warnings.begin(), snap.value().warnings.end());
+        store.add_snapshot(std::move(snap.value()));
+    } else {
+        auto loaded = trust_store::load(opt.store.empty() ? trust_store::default_dir() : opt.store, now);
+        if (!loaded) return loaded.error();
+        warnings.insert(warnings.end(), loaded.value().warnings.begin(), loaded.value().warnings.end());
+        store = std::move(loaded.value().trust);
+    }
+    for (const auto& spec : opt.jwks) {
+        // ISS=FILE binds the keys to ISS; a bare FILE vouches for them under any iss.
+        std::string iss, file = spec;
+        if (auto eq = spec.find('='); eq != std::string::npos && spec.rfind("https://", 0) == 0) {
+            iss = spec.substr(0, eq);
+            file = spec.substr(eq + 1);
+        }
+        auto text = input::read_input_file(file, 4u << 20);
+        if (!text) return Error{text.error().code, file + ": " + text.error().message};
+        auto issuer = trust::issuer_from_jwks(text.value(), iss, "--jwks " + file);
+        if (!issuer) return issuer.error();
+        store.add_issuer(std::move(issuer.value()));
+    }
+    for (const auto& file : opt.crls) {
+        auto text = input::read_input_file(file, 8u << 20);
+        if (!text) return Error{text.error().code, file + ": " + text.error().message};
+        auto crl = trust::parse_crl(text.value(), file);
+        if (!crl) return crl.error();
+        store.add_crl("", std::move(crl.value()));
+    }
+    return store;
+}
+
+render::Json report_json(const verify::Report& r) {
+    render::Json j;
+    j["input"] = r.origins.empty() ? "" : r.origins.front();
+    if (r.origins.size() > 1) j["inputs"] = r.origins;
+    j["status"] = std::string(verify::status_name(r.status));
+    j["issuer"] = {{"iss", r.iss}, {"name", r.issuer_name}, {"trusted", r.trusted}};
+    j["kid"] = r.kid;
+    if (r.card) {
+        auto fields = render::card_fields_json(*r.card);
+        for (const char* k : {"nbf", "exp", "rid", "types"}) j[k] = fields[k];
+        j["revocation"] = std::string(verify::revocation_name(r.revocation));
+        j["people"] = fields["people"];
+    } else {
+        j["nbf"] = j["exp"] = j["rid"] = nullptr;
+        j["types"] = render::Json::array();
+        j["revocation"] = std::string(verify::revocation_name(r.revocation));
+        j["people"] = render::Json::array();
+    }
+    j["errors"] = render::errors_json(r.errors);
+    j["warnings"] = render::errors_json(r.warnings);
+    return j;
+}
+
+std::string revocation_text(verify::Revocation r) {
+    switch (r) {
+        case verify::Revocation::NotRevoked: return "not revoked";
+        case verify::Revocation::Revoked: return "REVOKED";
+        case verify::Revocation::NoCrl: return "no revocation list published";
+        case verify::Revocation::Unknown: return "unknown";
+    }
+    return "unknown";
+}
+
+void print_report_text(const verify::Report& r) {
+    bool valid = r.status == verify::Status::Valid;
+    std::cout << (valid ? "VALID" : "NOT VALID (" + std::string(verify::status_name(r.status)) + ")") << "  ";
+    for (size_t i = 0; i < r.origins.size(); ++i) std::cout << (i ? ", " : "") << r.origins[i];
+    std::cout << "\n";
+    for (const auto& e : r.errors) std::cout << "  Reason:     " << code_name(e.code) << ": " << e.message << "\n";
+    if (!r.iss.empty()) {
+        std::cout << "  Issuer:     " << (r.issuer_name.empty() ? "" : r.issuer_name + " ") << "<" << r.iss << ">"
+                  << (r.trusted ? " (trusted, " + r.trust_source + ")" : " (NOT trusted)") << "\n";
+    }
+    if (r.card) {
+        const auto& c = r.card->card;
+        std::cout << "  Issued:     " << render::date_or(c.nbf, "(no nbf)") << "   Expires: " << render::date_or(c.exp, "never")
+                  << "\n";
+        if (r.trusted) std::cout << "  Revocation: " << revocation_text(r.revocation) << "\n";
+        if (!valid) std::cout << "  Content below is NOT verified:\n";
+        std::cout << render::people_text(c.people, 2);
+    }
+    for (const auto& w : r.warnings) std::cout << "  Warning:    " << code_name(w.code) << ": " << w.message << "\n";
+}
+
+int run_verify(const VerifyOptions& opt) {
+    double now = timeutil::now();
+    double at = now;
+    if (!opt.at.empty()) {
+        auto t = timeutil::parse_time(opt.at);
+        if (!t) {
+            print_error("--at: not an RFC 3339 time or seconds since the epoch: " + opt.at);
+            return kFailure;
+        }
+        at = *t;
+    }
+    if (opt.jobs < 1) {
+        print_error("--jobs must be at least 1");
+        return kFailure;
+    }
+    std::vector<Error> trust_warnings;
+    auto trust = build_trust(opt, at, trust_warnings);
+    if (!trust) {
+        print_error(trust.error());
+        return kFailure;
+    }
+    for (const auto& w : trust_warnings) print_warning(std::string(code_name(w.code)) + ": " + w.message);
+
+    auto loaded = load_inputs(opt.inputs);
+    auto extraction = input::extract_cards(loaded.sources, opt.jobs);
+    std::vector<input::InputError> input_errors = std::move(loaded.errors);
+    for (auto& e : extraction.errors) input_errors.push_back(std::move(e));
+
+    verify::Options vopt;
+    vopt.at = at;
+    vopt.allow_expired = opt.allow_expired;
+    for (const auto& f : opt.x5c_anchors) {
+        auto pem = input::read_input_file(f, 1u << 20);
+        if (!pem) {
+            print_error(pem.error(), f);
+            return kFailure;
+        }
+        vopt.x5c_anchors.push_back(std::move(pem.value()));
+    }
+    std::vector<verify::Report> reports(extraction.cards.size());
+    parallel_for(extraction.cards.size(), opt.jobs,
+                 [&](size_t i) { reports[i] = verify::verify_card(extraction.cards[i], trust.value(), vopt); });
+    for (const auto& e : input_errors) reports.push_back(verify::input_failure(e));
+
+    int rc = kOk;
+    for (const auto& r : reports)
+        if (r.status != verify::Status::Valid) rc = kNegative;
+    if (!input_errors.empty()) rc = kFailure;
+    for (const auto& e : input_errors) print_error(e.error, e.input);
+
+    if (opt.json) {
+        render::Json doc;
+        doc["results"] = render::Json::array();
+        for (const auto& r : reports) doc["results"].push_back(report_json(r));
+        std::cout << doc.dump(2) << "\n";
+        return rc;
+    }
+    size_t valid = 0;
+    for (size_t i = 0; i < reports.size(); ++i) {
+        if (i) std::cout << "\n";
+        print_report_text(reports[i]);
+        valid += reports[i].status == verify::Status::Valid;
+    }
+    if (reports.size() > 1)
+        std::cout << "\n" << reports.size() << " cards: " << valid << " valid, " << reports.size() - valid << " not valid\n";
+    return rc;
+}
+
+}  // namespace
+
+void setup_verify(CLI::App& app, int& exit_code) {
+    auto opt = std::make_shared<VerifyOptions>();
+    auto* cmd = app.add_subcommand("verify", "Verify cards: signature, issuer trust, revocation, validity window");
+    cmd->add_option("INPUT", opt->inputs, "Image, text or JSON file; - for stdin")->required();
+    cmd->add_flag("--json", opt->json, "Print one JSON document {\"results\":[...]}");
+    cmd->add_option("--trust", opt->trust_file, "Trust only this file (VCI snapshot format) instead of the store");
+    cmd->add_option("--store", opt->store, "Trust store directory (default $SHCX_TRUST or ~/.local/share/shcx/trust)");
+    cmd->add_option("--jwks", opt->jwks, "Also trust the keys of this JWKS: FILE (any iss) or ISS=FILE (repeatable)");
+    cmd->add_option("--crl", opt->crls, "Also use this revocation list (repeatable)");
+    cmd->add_option("--x5c-anchor", opt->x5c_anchors, "PEM anchor(s) for x5c chains; makes x5c problems errors");
+    cmd->add_option("--at", opt->at, "Verify as of TIME (RFC 3339 or epoch seconds) instead of now");
+    cmd->add_option("--jobs", opt->jobs, "Verify inputs in parallel on N threads (output keeps input order)");
+    cmd->add_flag("--allow-expired", opt->allow_expired, "Accept cards past their exp (reported as a warning)");
+    cmd->callback([opt, &exit_code] { exit_code = run_verify(*opt); });
+}
+
+}  // namespace shcx::cli
