@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# First-run experience: install dependencies, build, and read a bundled card from its
-# QR image, the way a venue would.
+# First-run experience: install dependencies, build, trust the bundled demo issuer in a
+# private trust store (build/demo-trust, so your own store is not touched) and verify a
+# bundled card from its QR image, the way a venue would.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/install-deps.sh"
 SHCX_BUILD_TYPE=Release "$root/scripts/build.sh" -DSHCX_BUILD_TESTS=OFF
-echo
-echo "\$ shcx decode testdata/cards/covid-three-doses.png"
 cd "$root"
-./build/shcx decode testdata/cards/covid-three-doses.png
+export SHCX_TRUST=$root/build/demo-trust
+./build/shcx trust add --iss https://issuer.shcx.example/demo --jwks testdata/issuer/jwks.json \
+  --name "shcx demo issuer" >/dev/null
+echo
+echo "\$ shcx verify testdata/cards/covid-three-doses.png"
+./build/shcx verify testdata/cards/covid-three-doses.png

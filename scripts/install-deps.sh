@@ -7,7 +7,7 @@ packages=(
   libcli11-dev libssl-dev openssl zlib1g-dev libzxing-dev libcurl4-openssl-dev
   nlohmann-json3-dev doctest-dev libqrencode-dev libstb-dev libsqlite3-dev
   libcpp-httplib-dev libargon2-dev
-  zbar-tools python3
+  zbar-tools python3 bc
 )
 missing=()
 for p in "${packages[@]}"; do

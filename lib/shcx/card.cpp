@@ -235,9 +235,18 @@ Result<Card> parse_payload(std::string_view payload_json) {
             make_error(ErrorCode::CARD_SCHEMA_INVALID, "vc.credentialSubject.fhirBundle is not a FHIR Bundle"));
         return card;
     }
-    card.bundle_json = bundle->dump();
     card.people = people_of(*bundle);
     return card;
+}
+
+std::optional<std::string> fhir_bundle_json(std::string_view payload_json) {
+    auto j = detail::parse_json(payload_json);
+    if (!j) return std::nullopt;
+    const Json* vc = member(*j, "vc");
+    const Json* subject = vc ? member(*vc, "credentialSubject") : nullptr;
+    const Json* bundle = subject ? member(*subject, "fhirBundle") : nullptr;
+    if (!bundle || !bundle->is_object()) return std::nullopt;
+    return bundle->dump(2) + "\n";
 }
 
 Result<std::vector<Person>> summarize_bundle(std::string_view bundle_json) {

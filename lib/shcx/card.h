@@ -53,8 +53,7 @@ struct Card {
     std::vector<std::string> types;
     std::optional<std::string> rid;
     std::string fhir_version;
-    std::string payload_json;  // exactly as inflated
-    std::string bundle_json;   // the fhirBundle, re-serialised compactly
+    std::string payload_json;  // exactly as inflated (fhir_bundle_json() extracts the bundle)
     std::vector<Person> people;
     std::vector<Error> problems;  // schema rule violations (verification.md C)
     std::vector<Error> warnings;  // e.g. DEPRECATED_TYPE
@@ -63,6 +62,9 @@ struct Card {
 // PAYLOAD_JSON_INVALID when the payload is not a JSON object; everything else is
 // reported in Card::problems so that as much as possible is still shown.
 Result<Card> parse_payload(std::string_view payload_json);
+
+// The payload's vc.credentialSubject.fhirBundle, pretty-printed; nullopt when absent.
+std::optional<std::string> fhir_bundle_json(std::string_view payload_json);
 
 // Bundle-only parsing (for `issue`): people and their entries from a FHIR Bundle.
 Result<std::vector<Person>> summarize_bundle(std::string_view bundle_json);

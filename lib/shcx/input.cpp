@@ -71,7 +71,7 @@ struct Collector {
     void add_qr_text(size_t index, const std::string& origin, std::string_view text, Kind kind) {
         auto chunk = numeric::parse_qr_text(text);
         if (!chunk) return fail(origin, chunk.error());
-        chunks.push_back({index, {std::move(chunk.value()), origin}, kind});
+        chunks.push_back({index, {std::move(chunk.value()), origin, index}, kind});
     }
 
     void add_jws(size_t index, const std::string& origin, std::string jws, Kind kind, std::vector<Error> warnings = {}) {
@@ -143,6 +143,8 @@ struct Collector {
         if (t.text.front() == '{') return add_json(index, src, t.text);
         if (t.text.substr(0, 5) == "shc:/" || t.text.substr(0, 5) == "SHC:/") {
             size_t line_no = 0, pos = 0;
+            bool several = t.text.find("\nshc:/") != std::string_view::npos ||
+                           t.text.find("\nSHC:/") != std::string_view::npos;
             while (pos <= t.text.size()) {
                 size_t nl = t.text.find('\n', pos);
                 if (nl == std::string_view::npos) nl = t.text.size();
@@ -150,7 +152,7 @@ struct Collector {
                 pos = nl + 1;
                 ++line_no;
                 if (line.empty()) continue;
-                add_qr_text(index, src.name + ":" + std::to_string(line_no), line, Kind::QrText);
+                add_qr_text(index, several ? src.name + ":" + std::to_string(line_no) : src.name, line, Kind::QrText);
             }
             return;
         }
@@ -213,22 +215,16 @@ Extraction extract_cards(const std::vector<Source>& sources, int jobs) {
     }
     // Reassemble chunks; a card's position is that of the first input it came from.
     std::vector<numeric::SourcedChunk> chunks;
-    std::vector<std::pair<std::string, std::pair<size_t, Kind>>> origin_info;
+    std::vector<Kind> kind_of(sources.size(), Kind::QrText);
     for (auto& p : c.chunks) {
-        origin_info.push_back({p.chunk.origin, {p.source_index, p.kind}});
+        kind_of[p.source_index] = p.kind;
         chunks.push_back(std::move(p.chunk));
     }
     auto assembled = numeric::assemble(std::move(chunks));
     for (auto& e : assembled.errors) c.errors.push_back({"(chunks)", std::move(e)});
     for (auto& a : assembled.cards) {
-        size_t index = sources.size();
-        Kind kind = Kind::QrText;
-        for (const auto& o : a.origins)
-            for (const auto& [name, info] : origin_info)
-                if (name == o && info.first < index) {
-                    index = info.first;
-                    kind = info.second;
-                }
+        size_t index = a.order;
+        Kind kind = kind_of[a.order];
         FoundCard card;
         card.jws = std::move(a.jws);
         card.origins = std::move(a.origins);

@@ -102,7 +102,7 @@ AssembleResult assemble(std::vector<SourcedChunk> chunks) {
     std::map<int, std::vector<SourcedChunk>> groups;  // by N
     for (auto& sc : chunks) {
         if (sc.chunk.total == 1) {
-            result.cards.push_back({std::move(sc.chunk.jws_part), {std::move(sc.origin)}, 1});
+            result.cards.push_back({std::move(sc.chunk.jws_part), {std::move(sc.origin)}, 1, sc.order});
         } else {
             groups[sc.chunk.total].push_back(std::move(sc));
         }
@@ -134,9 +134,12 @@ AssembleResult assemble(std::vector<SourcedChunk> chunks) {
         }
         Assembled card;
         card.chunks = total;
+        card.order = by_index[1]->order;
         for (int i = 1; i <= total; ++i) {
-            card.jws += by_index[static_cast<size_t>(i)]->chunk.jws_part;
-            card.origins.push_back(by_index[static_cast<size_t>(i)]->origin);
+            const auto* sc = by_index[static_cast<size_t>(i)];
+            card.jws += sc->chunk.jws_part;
+            card.origins.push_back(sc->origin);
+            card.order = std::min(card.order, sc->order);
         }
         result.cards.push_back(std::move(card));
     }

@@ -39,12 +39,14 @@ std::vector<std::string> qr_texts_for_jws(std::string_view jws);
 struct SourcedChunk {
     Chunk chunk;
     std::string origin;
+    size_t order = 0;  // caller's position of the source (e.g. input index)
 };
 
 struct Assembled {
     std::string jws;
     std::vector<std::string> origins;  // every source that contributed, in chunk order
     int chunks = 1;
+    size_t order = 0;  // the smallest `order` among its chunks
 };
 
 struct AssembleResult {

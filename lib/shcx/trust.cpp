@@ -152,6 +152,19 @@ TrustStore::Match TrustStore::find(std::string_view iss, std::string_view kid) c
     return m;
 }
 
+const TrustStore::CheckedKey& TrustStore::checked(const jose::Jwk& jwk) const {
+    std::string id = jwk.kty + "|" + jwk.crv + "|" + jwk.kid + "|" + jwk.use + "|" + jwk.alg + "|" + jwk.x + "|" + jwk.y +
+                     (jwk.has_private ? "|d" : "");
+    std::lock_guard<std::mutex> lock(m_key_cache->mutex);
+    auto& slot = m_key_cache->entries[id];
+    if (!slot) {
+        slot = std::make_unique<CheckedKey>();
+        slot->problems = jose::check_issuer_key(jwk);
+        if (slot->problems.empty()) slot->key = jose::PublicKey::from_jwk(jwk).value();
+    }
+    return *slot;
+}
+
 const Crl* TrustStore::find_crl(std::string_view iss, std::string_view kid) const {
     const Crl* best = nullptr;
     for (const auto& [crl_iss, crl] : m_crls)

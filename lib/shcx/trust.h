@@ -5,6 +5,8 @@
 #pragma once
 
 #include <map>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -67,6 +69,16 @@ public:
     // The newest (highest ctr) CRL that applies to (iss, kid), if any.
     const Crl* find_crl(std::string_view iss, std::string_view kid) const;
 
+    // A trusted key after the issuer key rules: its problems (KEY_INVALID,
+    // KEY_KID_MISMATCH) or its ready-to-use public key. Checking a point is as costly as
+    // a signature verification, so each distinct key is checked once and remembered
+    // (thread-safe: verify --jobs shares one store).
+    struct CheckedKey {
+        std::vector<Error> problems;
+        std::optional<jose::PublicKey> key;
+    };
+    const CheckedKey& checked(const jose::Jwk& jwk) const;
+
     const std::vector<Issuer>& issuers() const { return m_issuers; }
     size_t crl_count() const { return m_crls.size(); }
     bool empty() const { return m_issuers.empty(); }
@@ -75,6 +87,11 @@ private:
     std::vector<Issuer> m_issuers;
     std::map<std::string, size_t, std::less<>> m_by_iss;
     std::vector<std::pair<std::string, Crl>> m_crls;
+    struct KeyCache {
+        std::mutex mutex;
+        std::map<std::string, std::unique_ptr<CheckedKey>> entries;
+    };
+    std::shared_ptr<KeyCache> m_key_cache = std::make_shared<KeyCache>();
 };
 
 // Issuers from a JWKS file: {"keys":[...]} bound to `iss`.

@@ -147,13 +147,12 @@ Report verify_card(const input::FoundCard& found, const trust::TrustStore& trust
         std::vector<Error> key_errors;
         std::optional<Error> sig_error;
         for (const jose::Jwk* candidate : match.keys) {
-            auto problems = jose::check_issuer_key(*candidate);
-            if (!problems.empty()) {
-                key_errors.insert(key_errors.end(), problems.begin(), problems.end());
+            const auto& checked = trust.checked(*candidate);
+            if (!checked.key) {
+                key_errors.insert(key_errors.end(), checked.problems.begin(), checked.problems.end());
                 continue;
             }
-            auto pub = jose::PublicKey::from_jwk(*candidate);
-            auto e = pub.value().verify_es256(d.jws.signing_input(), d.jws.signature);
+            auto e = checked.key->verify_es256(d.jws.signing_input(), d.jws.signature);
             if (!e) {
                 key = candidate;
                 break;

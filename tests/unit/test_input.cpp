@@ -101,6 +101,6 @@ TEST_CASE("a card's position follows the first input it came from") {
     auto r = input::extract_cards({{"a", kJws}, {"b", "shc:/5676"}, {"c", kJws}});
     REQUIRE(r.cards.size() == 3);
     CHECK(r.cards[0].origins[0] == "a");
-    CHECK(r.cards[1].origins[0] == "b:1");
+    CHECK(r.cards[1].origins[0] == "b");
     CHECK(r.cards[2].origins[0] == "c");
 }

@@ -46,14 +46,13 @@ int run_decode(const DecodeOptions& opt) {
     if (!opt.fhir_out.empty()) {
         for (size_t i = 0; i < cards.size(); ++i) {
             std::string path = cards.size() == 1 ? opt.fhir_out : fsutil::numbered_path(opt.fhir_out, int(i) + 1);
-            const auto& bundle = cards[i].card.card.bundle_json;
-            if (bundle.empty()) {
+            auto bundle = card::fhir_bundle_json(cards[i].card.card.payload_json);
+            if (!bundle) {
                 print_error("card " + std::to_string(i + 1) + " has no FHIR bundle to write");
                 rc = kFailure;
                 continue;
             }
-            auto pretty = detail::parse_json(bundle)->dump(2) + "\n";
-            if (auto err = fsutil::write_file_atomic(path, pretty)) {
+            if (auto err = fsutil::write_file_atomic(path, *bundle)) {
                 print_error(*err);
                 rc = kFailure;
             }

@@ -133,11 +133,11 @@ void setup_issue(CLI::App& app, int& exit_code) {
     cmd->add_option("--rid", opt->rid, "Revocation identifier (vc.rid), up to 24 base64url characters");
     cmd->add_option("--nbf", opt->nbf, "Issuance time (RFC 3339 or epoch seconds); default now");
     cmd->add_option("--exp", opt->exp, "Expiry time (RFC 3339 or epoch seconds); default none");
-    cmd->add_option("--type", opt->extra_types, "Extra vc.type URI (repeatable)");
+    cmd->add_option("--type", opt->extra_types, "Extra vc.type URI (repeatable)")->allow_extra_args(false);
     cmd->add_option("--fhir-version", opt->fhir_version, "credentialSubject.fhirVersion")->capture_default_str();
     cmd->add_option("--out", opt->out, "Write a .smart-health-card file");
     cmd->add_option("--numeric", opt->numeric, "Write the shc:/ QR text(s), one line per chunk");
-    cmd->add_option("--qr", opt->qr, "Write the QR code as PNG or SVG (by extension; repeatable); FILE-N per chunk");
+    cmd->add_option("--qr", opt->qr, "Write the QR code as PNG or SVG (by extension; repeatable); FILE-N per chunk")->allow_extra_args(false);
     cmd->add_option("--qr-sheet", opt->qr_sheet, "Write all chunks' QR codes side by side in one image");
     cmd->callback([opt, &exit_code] { exit_code = run_issue(*opt); });
 }

@@ -1,0 +1,126 @@
+#include <doctest/doctest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "shcx/trust.h"
+#include "shcx/vci.h"
+#include "support.h"
+
+using namespace shcx;
+using nlohmann::json;
+
+namespace {
+std::string vci_file(const std::string& f) { return test::read_file(test::vectors_dir() / "vci" / f); }
+const std::string kPin = "C3:E4:4E:40:A2:0E:6D:54:A5:AD:24:7E:9D:DD:07:76:37:08:CE:C1:AA:9A:CD:47:A4:08:A3:CC:28:F3:20:FB";
+const double kNov2026 = 1795300000;
+}  // namespace
+
+TEST_CASE("CRL parsing: X and X.T entries, ctr as number or string") {
+    auto crl = trust::parse_crl(R"({"kid":"k1","method":"rid","ctr":"3","rids":["abc","def.1664492124"]})", "t");
+    REQUIRE(crl.ok());
+    CHECK(crl.value().ctr == 3);
+    REQUIRE(crl.value().entries.size() == 2);
+    CHECK(crl.value().entries[0].rid == "abc");
+    CHECK_FALSE(crl.value().entries[0].before.has_value());
+    CHECK(crl.value().entries[1].rid == "def");
+    CHECK(crl.value().entries[1].before.value() == 1664492124.0);
+}
+
+TEST_CASE("bad CRLs are CRL_INVALID") {
+    for (const char* bad : {
+             R"({"method":"rid","ctr":1,"rids":[]})",                       // no kid
+             R"({"kid":"k","method":"hash","ctr":1,"rids":[]})",             // unknown method
+             R"({"kid":"k","method":"rid","ctr":"x","rids":[]})",            // ctr not an integer
+             R"({"kid":"k","method":"rid","ctr":1})",                        // no rids
+             R"({"kid":"k","method":"rid","ctr":1,"rids":["a","a"]})",       // duplicate rid
+             R"({"kid":"k","method":"rid","ctr":1,"rids":["a","a.5"]})",     // duplicate rid (with time)
+             R"({"kid":"k","method":"rid","ctr":1,"rids":["aaaaaaaaaaaaaaaaaaaaaaaaa"]})",  // 25 chars
+             R"({"kid":"k","method":"rid","ctr":1,"rids":["a+b"]})",         // not base64url
+             R"({"kid":"k","method":"rid","ctr":1,"rids":["a.12x"]})",       // bad timestamp
+             R"({"kid":"k","method":"rid","ctr":1,"rids":["a."]})",          // empty timestamp
+             R"({"kid":"k","method":"rid","ctr":1,"rids":[5]})",             // not a string
+             R"(not json)"}) {
+        CAPTURE(bad);
+        CHECK(trust::parse_crl(bad, "t").error().code == ErrorCode::CRL_INVALID);
+    }
+}
+
+TEST_CASE("the real VCI snapshot loads with its quirks") {
+    auto snap = trust::parse_vci_snapshot(vci_file("vci_snapshot.json"), "vci");
+    REQUIRE(snap.ok());
+    CHECK(snap.value().time == "2026-08-22T04:43:50Z");
+    CHECK(snap.value().issuers.size() == 651);
+    CHECK(snap.value().crls.size() == 6);  // 3 issuers: 3 + 2 + 1 keys with CRLs
+    CHECK(snap.value().warnings.empty());
+    trust::TrustStore store;
+    store.add_snapshot(std::move(snap.value()));
+    // ctr and crlVersion stored as the string "1".
+    auto nt = store.find("https://www.hss.gov.nt.ca/covax", "8C-9TNgyGuOqc-3FXyNRq6m5U9S1wyhCS1TvpgjzkoU");
+    REQUIRE(nt.keys.size() == 1);
+    CHECK(nt.keys[0]->crl_version == 1L);
+    CHECK(store.find_crl("https://www.hss.gov.nt.ca/covax", "8C-9TNgyGuOqc-3FXyNRq6m5U9S1wyhCS1TvpgjzkoU")->ctr == 1);
+    auto qc = store.find_crl("https://covid19.quebec.ca/PreuveVaccinaleApi/issuer", "sZ5ca2a73SgPl7aC9v4PyA4cR5zk9A6BhHX8I2CVNwM");
+    REQUIRE(qc);
+    CHECK(qc->ctr == 69);
+    CHECK(qc->entries.size() == 771);
+}
+
+TEST_CASE("trust binds (iss, kid): a kid shared by many issuers is not trusted under another iss") {
+    auto snap = trust::parse_vci_snapshot(vci_file("vci_snapshot.json"), "vci").value();
+    trust::TrustStore store;
+    store.add_snapshot(std::move(snap));
+    const std::string ca = "https://myvaccinerecord.cdph.ca.gov/creds";
+    auto found = store.find(ca, "7JvktUpf1_9NPwdM-70FJT3YdyTiSe2IvmVxxgDSRb0");
+    REQUIRE(found.issuer);
+    CHECK(found.issuer->name == "State of California");
+    REQUIRE(found.keys.size() == 1);
+    CHECK(jose::check_issuer_key(*found.keys[0]).empty());
+    // The same kid under another trusted issuer: issuer known, key not.
+    auto other = store.find("https://healthcardcert.lawallet.com", "7JvktUpf1_9NPwdM-70FJT3YdyTiSe2IvmVxxgDSRb0");
+    CHECK(other.issuer != nullptr);
+    CHECK(other.keys.empty());
+    // A kid listed under 161 issuers is still bound to each of them only.
+    auto shared = store.find("https://example.org/not-an-issuer", "MhFC5Nju-gakQX0lGUbkOrPzkeWSNb-iW0pHNiYERio");
+    CHECK(shared.issuer == nullptr);
+    CHECK(shared.keys.empty());
+}
+
+TEST_CASE("repeated kids are kept") {
+    std::string jwks = R"({"keys":[{"kty":"EC","kid":"a","x":"1","y":"2"},{"kty":"EC","kid":"a","x":"3","y":"4"}]})";
+    auto issuer = trust::issuer_from_jwks(jwks, "https://i.example", "t").value();
+    trust::TrustStore store;
+    store.add_issuer(issuer);
+    CHECK(store.find("https://i.example", "a").keys.size() == 2);
+}
+
+TEST_CASE("the VCI snapshot signature verifies against the pinned certificate") {
+    auto json = vci_file("vci_snapshot.json"), sig = vci_file("vci_snapshot.sig"), crt = vci_file("vci_snapshot.crt");
+    CHECK_FALSE(vci::verify_snapshot(json, sig, crt, kPin, kNov2026).has_value());
+    CHECK(vci::sources().front().certificate_sha256 == kPin);  // trust/sources.json carries the same pin
+
+    std::string tampered = json;
+    tampered[tampered.size() / 2] ^= 1;
+    CHECK(vci::verify_snapshot(tampered, sig, crt, kPin, kNov2026)->code == ErrorCode::SNAPSHOT_SIGNATURE_INVALID);
+    CHECK(vci::verify_snapshot(json + "\n", sig, crt, kPin, kNov2026)->code == ErrorCode::SNAPSHOT_SIGNATURE_INVALID);
+    std::string bad_sig = sig;
+    bad_sig[bad_sig.size() - 3] ^= 1;
+    CHECK(vci::verify_snapshot(json, bad_sig, crt, kPin, kNov2026)->code == ErrorCode::SNAPSHOT_SIGNATURE_INVALID);
+    auto wrong_pin = vci::verify_snapshot(json, sig, crt, "00:" + kPin.substr(3), kNov2026);
+    REQUIRE(wrong_pin.has_value());
+    CHECK(test::contains(wrong_pin->message, "fingerprint"));
+    // The certificate is valid to 2032-03-14.
+    CHECK(vci::verify_snapshot(json, sig, crt, kPin, 2000000000.0 + 86400 * 365)->code ==
+          ErrorCode::SNAPSHOT_SIGNATURE_INVALID);
+    CHECK(vci::verify_snapshot(json, sig, "garbage", kPin, kNov2026)->code == ErrorCode::SNAPSHOT_SIGNATURE_INVALID);
+}
+
+TEST_CASE("mirror sources keep the pin; unknown names and plain http are refused") {
+    auto m = vci::resolve_source("https://mirror.example/vci/");
+    REQUIRE(m.ok());
+    CHECK(m.value().snapshot_url == "https://mirror.example/vci/vci_snapshot.json");
+    CHECK(m.value().certificate_sha256 == kPin);
+    CHECK(vci::resolve_source("http://127.0.0.1:8080").ok());
+    CHECK(vci::resolve_source("http://mirror.example").error().code == ErrorCode::USAGE);
+    CHECK(vci::resolve_source("nosuch").error().code == ErrorCode::USAGE);
+    CHECK(vci::resolve_source("vci").value().snapshot_url.find("vci_snapshot.json") != std::string::npos);
+}

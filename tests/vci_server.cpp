@@ -1,0 +1,86 @@
+#include "vci_server.h"
+
+#include <httplib.h>
+
+#include <chrono>
+#include <stdexcept>
+#include <thread>
+
+#include "support.h"
+
+namespace shcx::test {
+
+struct VciServer::Impl {
+    httplib::Server server;
+    std::thread thread;
+    int port = 0;
+    std::string snapshot, signature, certificate, other_certificate;
+};
+
+VciServer::VciServer() : m_impl(std::make_unique<Impl>()) {
+    auto dir = vectors_dir() / "vci";
+    m_impl->snapshot = read_file(dir / "vci_snapshot.json");
+    m_impl->signature = read_file(dir / "vci_snapshot.sig");
+    m_impl->certificate = read_file(dir / "vci_snapshot.crt");
+    // Any other certificate will do for "wrong certificate": the spec example issuer's.
+    std::string jwks = read_file(spec_examples() / "issuer/.well-known/jwks.json");
+    auto start = jwks.find("\"MII");
+    auto end = jwks.find('"', start + 1);
+    m_impl->other_certificate =
+        "-----BEGIN CERTIFICATE-----\n" + jwks.substr(start + 1, end - start - 1) + "\n-----END CERTIFICATE-----\n";
+
+    auto& srv = m_impl->server;
+    const std::string etag = "\"snapshot-v1\"", etag2 = "\"snapshot-v2\"";
+    srv.Get("/vci_snapshot.json", [this, etag, etag2](const httplib::Request& req, httplib::Response& res) {
+        if (m_delay_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(m_delay_ms.load()));
+        Mode mode = m_mode;
+        if (mode == Mode::Error500) {
+            res.status = 500;
+            res.set_content("internal error", "text/plain");
+            return;
+        }
+        const std::string& tag = mode == Mode::NewVersion ? etag2 : etag;
+        if (req.get_header_value("If-None-Match") == tag) {
+            ++m_not_modified;
+            res.status = 304;
+            return;
+        }
+        res.set_header("ETag", tag);
+        std::string body = m_impl->snapshot;
+        if (mode == Mode::TamperedSnapshot) body[body.size() / 2] ^= 0x01;
+        ++m_bodies;
+        if (mode == Mode::Truncated) {
+            // Announce the full length, send half, then drop the connection.
+            size_t full = body.size();
+            res.set_content_provider(full, "application/json",
+                                     [body, full](size_t offset, size_t, httplib::DataSink& sink) {
+                                         if (offset == 0) sink.write(body.data(), full / 2);
+                                         return offset == 0;
+                                     });
+            return;
+        }
+        res.set_content(body, "application/json");
+    });
+    srv.Get("/vci_snapshot.sig", [this](const httplib::Request&, httplib::Response& res) {
+        std::string sig = m_impl->signature;
+        if (m_mode == Mode::TamperedSignature) sig[sig.size() - 5] ^= 0x01;
+        res.set_content(sig, "application/octet-stream");
+    });
+    srv.Get("/vci_snapshot.crt", [this](const httplib::Request&, httplib::Response& res) {
+        res.set_content(m_mode == Mode::WrongCertificate ? m_impl->other_certificate : m_impl->certificate,
+                        "application/x-pem-file");
+    });
+    m_impl->port = srv.bind_to_any_port("127.0.0.1");
+    if (m_impl->port <= 0) throw std::runtime_error("test HTTP server cannot bind 127.0.0.1");
+    m_impl->thread = std::thread([this] { m_impl->server.listen_after_bind(); });
+    while (!m_impl->server.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+}
+
+VciServer::~VciServer() {
+    m_impl->server.stop();
+    if (m_impl->thread.joinable()) m_impl->thread.join();
+}
+
+std::string VciServer::url() const { return "http://127.0.0.1:" + std::to_string(m_impl->port); }
+
+}  // namespace shcx::test

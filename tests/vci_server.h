@@ -1,0 +1,29 @@
+// A real HTTP server on 127.0.0.1 (random port) serving the VCI vectors for trust sync
+// tests, with switchable failure modes. Stops when the object is destroyed.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+namespace shcx::test {
+
+class VciServer {
+public:
+    enum class Mode { Good, TamperedSnapshot, TamperedSignature, WrongCertificate, Error500, Truncated, NewVersion };
+    VciServer();
+    ~VciServer();
+    std::string url() const;  // http://127.0.0.1:PORT
+    void set_mode(Mode m) { m_mode = m; }
+    void set_delay_ms(int ms) { m_delay_ms = ms; }
+    int snapshot_bodies_sent() const { return m_bodies; }
+    int not_modified_sent() const { return m_not_modified; }
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> m_impl;
+    std::atomic<Mode> m_mode{Mode::Good};
+    std::atomic<int> m_delay_ms{0}, m_bodies{0}, m_not_modified{0};
+};
+
+}  // namespace shcx::test
