@@ -5,7 +5,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/install-deps.sh"
-SHCX_BUILD_TYPE=Release "$root/scripts/build.sh" -DSHCX_BUILD_TESTS=OFF
+SHCX_TARGET=shcx "$root/scripts/build.sh"
 cd "$root"
 export SHCX_TRUST=$root/build/demo-trust
 ./build/shcx trust add --iss https://issuer.shcx.example/demo --jwks testdata/issuer/jwks.json \

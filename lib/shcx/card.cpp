@@ -134,6 +134,11 @@ std::vector<Person> people_of(const Json& bundle) {
             lr.date = string_member(*r, "effectiveDateTime").value_or("");
             if (const Json* code = member(*r, "code")) lr.test = first_coding(*code);
             lr.value = observation_value(*r);
+            if (const Json* vcc = member(*r, "valueCodeableConcept")) {
+                Coding v = first_coding(*vcc);
+                lr.value_system = v.system;
+                lr.value_code = v.code;
+            }
             lr.status = string_member(*r, "status").value_or("");
             if (const Json* perf = first(member(*r, "performer"))) lr.performer = string_member(*perf, "display").value_or("");
             p->results.push_back(std::move(lr));

@@ -30,7 +30,8 @@ struct Immunization {
 struct LabResult {
     std::string date;  // effectiveDateTime
     Coding test;       // first coding of code
-    std::string value, status, performer;
+    std::string value, status, performer;  // value: readable ("Negative", "5 mg/L")
+    std::string value_system, value_code;  // valueCodeableConcept's first coding, for policies
 };
 
 // Any other clinical entry about the person (Condition, MedicationStatement,

@@ -45,6 +45,7 @@ std::string_view code_name(ErrorCode code) {
         SHCX_CODE(CRL_INVALID)
         SHCX_CODE(SNAPSHOT_SIGNATURE_INVALID)
         SHCX_CODE(SNAPSHOT_INVALID)
+        SHCX_CODE(POLICY_INVALID)
         SHCX_CODE(IO_ERROR)
         SHCX_CODE(NETWORK_ERROR)
         SHCX_CODE(USAGE)

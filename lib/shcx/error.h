@@ -57,6 +57,8 @@ enum class ErrorCode {
     // F. Trust snapshot
     SNAPSHOT_SIGNATURE_INVALID,
     SNAPSHOT_INVALID,
+    // Venue policies
+    POLICY_INVALID,
     // Environment
     IO_ERROR,
     NETWORK_ERROR,

@@ -9,6 +9,7 @@
 
 #include "cli_common.h"
 #include "render.h"
+#include "shcx/policy.h"
 #include "shcx/timeutil.h"
 #include "shcx/trust_store.h"
 #include "shcx/verify.h"
@@ -20,7 +21,7 @@ struct VerifyOptions {
     std::vector<std::string> inputs;
     bool json = false;
     std::string trust_file, store, at;
-    std::vector<std::string> jwks, crls, x5c_anchors;
+    std::vector<std::string> jwks, crls, x5c_anchors, policies;
     int jobs = 1;
     bool allow_expired = false;
 };
@@ -79,6 +80,65 @@ Result<trust::TrustStore> build_trust(const VerifyOptions& opt, double now, std:
         store.add_crl("", std::move(crl.value()));
     }
     return store;
+}
+
+// Per-person policy answers for one card. A card that is not valid fails every policy
+// for every person on it: a policy is only as good as the card it reads.
+struct PolicyAnswer {
+    std::string policy;
+    std::vector<policy::PersonOutcome> people;
+};
+
+std::vector<PolicyAnswer> evaluate_policies(const std::vector<policy::Policy>& policies, const verify::Report& r,
+                                            double at) {
+    std::vector<PolicyAnswer> out;
+    for (const auto& p : policies) {
+        PolicyAnswer a{p.name, {}};
+        if (r.status == verify::Status::Valid && r.card) {
+            a.people = policy::evaluate(p, r.card->card, at);
+        } else if (r.card) {
+            for (const auto& person : r.card->card.people)
+                a.people.push_back({person.name, person.birth_date, false,
+                                    {"the card is not valid (" + std::string(verify::status_name(r.status)) + ")"}});
+        }
+        out.push_back(std::move(a));
+    }
+    return out;
+}
+
+bool all_pass(const std::vector<PolicyAnswer>& answers) {
+    for (const auto& a : answers) {
+        if (a.people.empty()) return false;  // nobody on the card can pass
+        for (const auto& p : a.people)
+            if (!p.pass) return false;
+    }
+    return true;
+}
+
+render::Json policies_json(const std::vector<PolicyAnswer>& answers) {
+    render::Json arr = render::Json::array();
+    for (const auto& a : answers) {
+        render::Json results = render::Json::array();
+        for (const auto& p : a.people)
+            results.push_back({{"person", {{"name", p.name}, {"birthDate", p.birth_date}}},
+                               {"outcome", p.pass ? "pass" : "fail"},
+                               {"reasons", p.reasons}});
+        arr.push_back({{"name", a.policy}, {"results", results}});
+    }
+    return arr;
+}
+
+void print_policies_text(const std::vector<PolicyAnswer>& answers) {
+    for (const auto& a : answers) {
+        std::cout << "  Policy " << a.policy << ":\n";
+        if (a.people.empty()) std::cout << "    FAIL  nobody on the card\n";
+        for (const auto& p : a.people) {
+            std::cout << "    " << (p.pass ? "PASS" : "FAIL") << "  " << (p.name.empty() ? "(no name)" : p.name) << " ("
+                      << (p.birth_date.empty() ? "birth date unknown" : p.birth_date) << ")";
+            for (size_t i = 0; i < p.reasons.size(); ++i) std::cout << (i ? "; " : ": ") << p.reasons[i];
+            std::cout << "\n";
+        }
+    }
 }
 
 render::Json report_json(const verify::Report& r) {
@@ -150,6 +210,15 @@ int run_verify(const VerifyOptions& opt) {
         print_error("--jobs must be at least 1");
         return kFailure;
     }
+    std::vector<policy::Policy> policies;
+    for (const auto& name : opt.policies) {
+        auto p = policy::load(name);
+        if (!p) {
+            print_error(p.error());
+            return kFailure;
+        }
+        policies.push_back(std::move(p.value()));
+    }
     std::vector<Error> trust_warnings;
     auto trust = build_trust(opt, at, trust_warnings);
     if (!trust) {
@@ -178,17 +247,23 @@ int run_verify(const VerifyOptions& opt) {
     parallel_for(extraction.cards.size(), opt.jobs,
                  [&](size_t i) { reports[i] = verify::verify_card(extraction.cards[i], trust.value(), vopt); });
     for (const auto& e : input_errors) reports.push_back(verify::input_failure(e));
+    std::vector<std::vector<PolicyAnswer>> answers;
+    for (const auto& r : reports) answers.push_back(evaluate_policies(policies, r, at));
 
     int rc = kOk;
-    for (const auto& r : reports)
-        if (r.status != verify::Status::Valid) rc = kNegative;
+    for (size_t i = 0; i < reports.size(); ++i)
+        if (reports[i].status != verify::Status::Valid || (!policies.empty() && !all_pass(answers[i]))) rc = kNegative;
     if (!input_errors.empty()) rc = kFailure;
     for (const auto& e : input_errors) print_error(e.error, e.input);
 
     if (opt.json) {
         render::Json doc;
         doc["results"] = render::Json::array();
-        for (const auto& r : reports) doc["results"].push_back(report_json(r));
+        for (size_t i = 0; i < reports.size(); ++i) {
+            auto j = report_json(reports[i]);
+            if (!policies.empty()) j["policies"] = policies_json(answers[i]);
+            doc["results"].push_back(std::move(j));
+        }
         std::cout << doc.dump(2) << "\n";
         return rc;
     }
@@ -196,6 +271,7 @@ int run_verify(const VerifyOptions& opt) {
     for (size_t i = 0; i < reports.size(); ++i) {
         if (i) std::cout << "\n";
         print_report_text(reports[i]);
+        print_policies_text(answers[i]);
         valid += reports[i].status == verify::Status::Valid;
     }
     if (reports.size() > 1)
@@ -217,6 +293,10 @@ void setup_verify(CLI::App& app, int& exit_code) {
     cmd->add_option("--x5c-anchor", opt->x5c_anchors, "PEM anchor(s) for x5c chains; makes x5c problems errors")->allow_extra_args(false);
     cmd->add_option("--at", opt->at, "Verify as of TIME (RFC 3339 or epoch seconds) instead of now");
     cmd->add_option("--jobs", opt->jobs, "Verify inputs in parallel on N threads (output keeps input order)");
+    cmd->add_option("--policy", opt->policies,
+                    "Entry policy: a built-in name (covid19-primary-series, any-immunization, covid19-negative-test) "
+                    "or a JSON file (repeatable); exit 0 only if every person passes every policy")
+        ->allow_extra_args(false);
     cmd->add_flag("--allow-expired", opt->allow_expired, "Accept cards past their exp (reported as a warning)");
     cmd->callback([opt, &exit_code] { exit_code = run_verify(*opt); });
 }

@@ -1,0 +1,11 @@
+# Embeds every policies/*.json as {name, json} in a C++ array kBuiltinPolicies.
+file(GLOB FILES ${DIR}/*.json)
+list(SORT FILES)
+set(BODY "struct BuiltinPolicy {\n    std::string_view name, json;\n};\nconstexpr BuiltinPolicy kBuiltinPolicies[] = {\n")
+foreach(F ${FILES})
+  get_filename_component(NAME ${F} NAME_WE)
+  file(READ ${F} CONTENT)
+  string(APPEND BODY "    {\"${NAME}\", R\"shcx_embed(${CONTENT})shcx_embed\"},\n")
+endforeach()
+string(APPEND BODY "};\n")
+file(WRITE ${OUT} "${BODY}")
