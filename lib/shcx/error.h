@@ -59,6 +59,12 @@ enum class ErrorCode {
     SNAPSHOT_INVALID,
     // Venue policies
     POLICY_INVALID,
+    // Shares
+    SHARE_DECRYPT_FAILED,
+    SHARE_WRONG_PIN,
+    SHARE_NOT_FOUND,
+    SHARE_RATE_LIMITED,
+    SHARE_INVALID,
     // Environment
     IO_ERROR,
     NETWORK_ERROR,

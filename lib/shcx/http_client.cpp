@@ -43,6 +43,7 @@ size_t on_header(char* data, size_t size, size_t n, void* user) {
         std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
         if (name == "etag") t->response.etag = trim(line.substr(colon + 1));
         if (name == "last-modified") t->response.last_modified = trim(line.substr(colon + 1));
+        if (name == "retry-after") t->response.retry_after = trim(line.substr(colon + 1));
     }
     return size * n;
 }
@@ -93,6 +94,12 @@ Result<Response> get(const Request& request) {
     curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(request.max_bytes));
     curl_easy_setopt(c, CURLOPT_USERAGENT, "shcx/0.1 (+trust sync)");
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+    if (request.method == "POST") {
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, request.body.data());
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
+    } else if (request.method != "GET") {
+        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+    }
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &t);
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);

@@ -1,4 +1,4 @@
-// HTTP GET through libcurl with the limits a cron job needs: connect and total timeouts,
+// HTTP requests through libcurl with the limits a cron job needs: connect and total timeouts,
 // a body size cap, TLS verification on, https only (plain http only to loopback, for
 // local mirrors and tests), and the validators (ETag, Last-Modified) for conditional GETs.
 #pragma once
@@ -15,6 +15,8 @@ namespace shcx::http {
 
 struct Request {
     std::string url;
+    std::string method = "GET";  // GET, POST, DELETE
+    std::string body;            // sent with POST
     std::vector<std::pair<std::string, std::string>> headers;
     size_t max_bytes = 8u << 20;
     long connect_timeout_s = 15;
@@ -26,7 +28,7 @@ struct Request {
 struct Response {
     long status = 0;
     std::string body;
-    std::string etag, last_modified;
+    std::string etag, last_modified, retry_after;
 };
 
 // True for https:// URLs, and http:// URLs whose host is 127.0.0.1, [::1] or localhost.
@@ -34,6 +36,6 @@ bool url_allowed(const std::string& url);
 
 // NETWORK_ERROR for transport failures (DNS, TLS, timeouts, a body cut short),
 // INPUT_TOO_LARGE past max_bytes. Any HTTP status is returned as a Response.
-Result<Response> get(const Request& request);
+Result<Response> get(const Request& request);  // any method: see Request::method
 
 }  // namespace shcx::http

@@ -50,6 +50,21 @@ Result<Symbol> encode(std::string_view qr_text) {
     return s;
 }
 
+Result<Symbol> encode_text(std::string_view text) {
+    std::unique_ptr<QRinput, void (*)(QRinput*)> input(QRinput_new2(0, QR_ECLEVEL_M), QRinput_free);
+    if (!input || QRinput_append(input.get(), QR_MODE_8, static_cast<int>(text.size()),
+                                 reinterpret_cast<const unsigned char*>(text.data())) != 0)
+        return make_error(ErrorCode::INTERNAL, "libqrencode rejected the text");
+    std::unique_ptr<QRcode, void (*)(QRcode*)> code(QRcode_encodeInput(input.get()), QRcode_free);
+    if (!code) return make_error(ErrorCode::USAGE, "text too long for a QR code");
+    Symbol s;
+    s.version = code->version;
+    s.width = code->width;
+    s.modules.resize(static_cast<size_t>(s.width) * static_cast<size_t>(s.width));
+    for (size_t i = 0; i < s.modules.size(); ++i) s.modules[i] = code->data[i] & 1;
+    return s;
+}
+
 std::string render_png(const std::vector<Symbol>& symbols, int ppm) {
     image::Gray img;
     img.width = total_width(symbols) * ppm;

@@ -21,6 +21,8 @@ struct Symbol {
 };
 
 Result<Symbol> encode(std::string_view qr_text);
+// Any text (a share URL) in one byte-mode segment at ECC level M, any version.
+Result<Symbol> encode_text(std::string_view text);
 
 // Renders symbols side by side (one symbol is the common case) with a 4-module quiet zone.
 std::string render_png(const std::vector<Symbol>& symbols, int pixels_per_module = 6);

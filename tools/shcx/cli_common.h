@@ -36,5 +36,6 @@ void setup_keygen(CLI::App& app, int& exit_code);
 void setup_issue(CLI::App& app, int& exit_code);
 void setup_verify(CLI::App& app, int& exit_code);
 void setup_trust(CLI::App& app, int& exit_code);
+void setup_share(CLI::App& app, int& exit_code);
 
 }  // namespace shcx::cli

@@ -54,6 +54,7 @@ int main(int argc, char** argv) {
     setup_verify(app, exit_code);
     setup_decode(app, exit_code);
     setup_trust(app, exit_code);
+    setup_share(app, exit_code);
     setup_keygen(app, exit_code);
     setup_issue(app, exit_code);
     try {

@@ -1,0 +1,10 @@
+# Embeds several text files as raw string literals: -DPAIRS="kName=path;kOther=path".
+set(BODY "")
+foreach(PAIR ${PAIRS})
+  string(REPLACE "=" ";" KV ${PAIR})
+  list(GET KV 0 NAME)
+  list(GET KV 1 FILE)
+  file(READ ${FILE} CONTENT)
+  string(APPEND BODY "constexpr std::string_view ${NAME} = R\"shcx_embed(${CONTENT})shcx_embed\";\n")
+endforeach()
+file(WRITE ${OUT} "${BODY}")

@@ -1,0 +1,59 @@
+// Cryptographic building blocks of PIN-locked shares (docs: share-protocol.md):
+// CSPRNG values, the PIN alphabet, Argon2id (libargon2), HMAC-SHA256, HKDF-SHA256,
+// AES-256-GCM, and the compact JWE {"alg":"dir","enc":"A256GCM"} of SMART Health Links.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "shcx/error.h"
+#include "shcx/secure.h"
+
+namespace shcx::share {
+
+std::string random_bytes(size_t n);  // OpenSSL RAND_bytes; throws if the CSPRNG fails
+
+inline constexpr size_t kPinLength = 8;
+// 8 characters from 0-9A-Z, each drawn without modulo bias (36^8, about 41 bits).
+SecretString generate_pin();
+// Upper-cases and drops spaces and dashes; nullopt unless the result is 8 characters
+// of 0-9A-Z. The argument is not modified; the caller wipes it.
+std::optional<SecretString> normalise_pin(std::string_view input);
+
+struct KdfParams {
+    uint32_t t_cost = 2;          // passes
+    uint32_t m_cost_kib = 19456;  // memory, KiB
+    uint32_t parallelism = 1;
+    std::string encode() const;   // "argon2id$t=2$m=19456$p=1"
+    static std::optional<KdfParams> decode(std::string_view s);
+};
+
+// Argon2id(password, salt) -> 32 bytes.
+SecretString argon2id(std::string_view password, std::string_view salt, const KdfParams& params);
+
+std::string sha256(std::string_view data);
+std::string hmac_sha256(std::string_view key, std::string_view data);
+// RFC 5869. nullopt when `length` exceeds 255 * 32.
+std::optional<std::string> hkdf_sha256(std::string_view ikm, std::string_view salt, std::string_view info,
+                                       size_t length);
+bool constant_time_equal(std::string_view a, std::string_view b);
+
+// AES-GCM with a 16-byte tag appended to the ciphertext. Key of 16, 24 or 32 bytes.
+std::string aes_gcm_seal(std::string_view key, std::string_view iv, std::string_view aad, std::string_view plaintext);
+std::optional<std::string> aes_gcm_open(std::string_view key, std::string_view iv, std::string_view aad,
+                                        std::string_view ciphertext_and_tag);
+
+// Compact JWE, "dir" key agreement and A256GCM content encryption (RFC 7516 §7.1):
+// BASE64URL(header) . "" . BASE64URL(iv) . BASE64URL(ciphertext) . BASE64URL(tag), with
+// the ASCII of BASE64URL(header) as AAD.
+std::string jwe_encrypt(std::string_view key32, std::string_view plaintext, std::string_view content_type);
+struct JweContent {
+    std::string content_type;
+    std::string plaintext;
+};
+// SHARE_DECRYPT_FAILED for a malformed JWE, a wrong key or a modified one.
+Result<JweContent> jwe_decrypt(std::string_view key32, std::string_view jwe);
+
+}  // namespace shcx::share

@@ -1,0 +1,189 @@
+// The share PIN page: the key comes from the URL fragment (never sent to the server),
+// the PIN is POSTed, and the record is decrypted here with WebCrypto (AES-256-GCM JWE).
+(function () {
+  'use strict';
+  var form = document.getElementById('pin-form');
+  var input = document.getElementById('pin');
+  var button = document.getElementById('open');
+  var message = document.getElementById('message');
+  var result = document.getElementById('result');
+  var key = location.hash.slice(1);
+  // Remove the key from the address bar and history as soon as it is read.
+  if (location.hash) history.replaceState(null, '', location.pathname + location.search);
+
+  var CVX = {
+    '207': 'Moderna COVID-19', '208': 'Pfizer-BioNTech COVID-19', '210': 'AstraZeneca COVID-19',
+    '211': 'Novavax COVID-19', '212': 'Janssen COVID-19', '213': 'COVID-19, unspecified',
+    '217': 'Pfizer-BioNTech COVID-19', '218': 'Pfizer-BioNTech COVID-19 (5-11)', '219': 'Pfizer-BioNTech COVID-19 (6m-4y)',
+    '221': 'Moderna COVID-19', '228': 'Moderna COVID-19 (6m-5y)', '229': 'Moderna COVID-19 bivalent',
+    '300': 'Pfizer-BioNTech COVID-19 bivalent', '88': 'Influenza', '141': 'Influenza', '150': 'Influenza',
+    '187': 'Zoster (Shingrix)', '115': 'Tdap', '03': 'MMR'
+  };
+  var RESULTS = { '260385009': 'Negative', '10828004': 'Positive', '260415000': 'Not detected', '260373001': 'Detected' };
+
+  function say(text, isError) {
+    message.textContent = text;
+    message.className = isError ? 'error' : '';
+  }
+  function b64u(s) {
+    s = s.replace(/-/g, '+').replace(/_/g, '/');
+    while (s.length % 4) s += '=';
+    var bin = atob(s), out = new Uint8Array(bin.length);
+    for (var i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+    return out;
+  }
+  function el(tag, text, cls) {
+    var e = document.createElement(tag);
+    if (text !== undefined) e.textContent = text;  // never innerHTML: card content is untrusted
+    if (cls) e.className = cls;
+    return e;
+  }
+
+  if (!/^[A-Za-z0-9_-]{43}$/.test(key)) {
+    form.hidden = true;
+    say('This link is incomplete. Open it exactly as it was shared: the part after "#" is needed.', true);
+    return;
+  }
+
+  async function decrypt(jwe) {
+    var p = jwe.trim().split('.');
+    if (p.length !== 5) throw new Error('not a JWE');
+    var header = JSON.parse(new TextDecoder().decode(b64u(p[0])));
+    var ct = b64u(p[3]), tag = b64u(p[4]);
+    var data = new Uint8Array(ct.length + tag.length);
+    data.set(ct);
+    data.set(tag, ct.length);
+    var k = await crypto.subtle.importKey('raw', b64u(key), { name: 'AES-GCM' }, false, ['decrypt']);
+    var plain = await crypto.subtle.decrypt(
+      { name: 'AES-GCM', iv: b64u(p[2]), additionalData: new TextEncoder().encode(p[0]), tagLength: 128 }, k, data);
+    return { type: header.cty || 'application/octet-stream', bytes: new Uint8Array(plain) };
+  }
+
+  async function inflateRaw(bytes) {
+    var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('deflate-raw'));
+    return new Uint8Array(await new Response(stream).arrayBuffer());
+  }
+
+  function coding(concept) {
+    var c = (concept && concept.coding && concept.coding[0]) || {};
+    return c;
+  }
+
+  function showCard(payload) {
+    var bundle = payload.vc.credentialSubject.fhirBundle;
+    var entries = bundle.entry || [];
+    var people = {}, order = [];
+    entries.forEach(function (e) {
+      var r = e.resource || {};
+      if (r.resourceType !== 'Patient') return;
+      var n = (r.name && r.name[0]) || {};
+      var name = n.text || [].concat(n.given || []).concat(n.family ? [n.family] : []).join(' ');
+      people[e.fullUrl] = { name: name || '(no name)', birth: r.birthDate || 'unknown', items: [] };
+      order.push(e.fullUrl);
+    });
+    entries.forEach(function (e) {
+      var r = e.resource || {};
+      var ref = (r.patient && r.patient.reference) || (r.subject && r.subject.reference);
+      var person = people[ref] || (order.length === 1 ? people[order[0]] : null);
+      if (!person) return;
+      if (r.resourceType === 'Immunization') {
+        var c = coding(r.vaccineCode);
+        var name = (c.system === 'http://hl7.org/fhir/sid/cvx' && CVX[c.code]) || c.display || ('code ' + c.code);
+        person.items.push((r.occurrenceDateTime || '') + ' \u2014 ' + name + (r.lotNumber ? ', lot ' + r.lotNumber : ''));
+      } else if (r.resourceType === 'Observation') {
+        var t = coding(r.code), v = coding(r.valueCodeableConcept);
+        var value = v.display || RESULTS[v.code] || v.code || (r.valueQuantity ? r.valueQuantity.value + ' ' + (r.valueQuantity.unit || '') : '');
+        person.items.push((r.effectiveDateTime || '') + ' \u2014 test ' + (t.display || t.code) + ': ' + value);
+      }
+    });
+    var issuer = el('p', 'Issued by ' + payload.iss, 'note');
+    result.appendChild(issuer);
+    order.forEach(function (url) {
+      var p = people[url], card = el('div', undefined, 'card');
+      card.appendChild(el('div', p.name, 'person-name'));
+      card.appendChild(el('div', 'Born ' + p.birth));
+      var list = el('ul');
+      p.items.forEach(function (i) { list.appendChild(el('li', i)); });
+      card.appendChild(list);
+      result.appendChild(card);
+    });
+    result.appendChild(el('p', 'This page does not check the card\'s signature; a verifier app or `shcx verify` does.', 'note'));
+  }
+
+  async function show(content) {
+    result.hidden = false;
+    var type = content.type;
+    var filename = 'shared-record';
+    if (type === 'application/smart-health-card') {
+      filename = 'health-card.smart-health-card';
+      try {
+        var file = JSON.parse(new TextDecoder().decode(content.bytes));
+        var jws = file.verifiableCredential[0];
+        var payload = JSON.parse(new TextDecoder().decode(await inflateRaw(b64u(jws.split('.')[1]))));
+        result.appendChild(el('h2', 'SMART Health Card'));
+        showCard(payload);
+      } catch (e) {
+        result.appendChild(el('p', 'The card could not be read here; download it instead.', 'note'));
+      }
+    } else if (/^text\/|json/.test(type)) {
+      result.appendChild(el('h2', 'Shared text'));
+      result.appendChild(el('pre', new TextDecoder().decode(content.bytes)));
+      filename = type.indexOf('json') >= 0 ? 'shared-record.json' : 'shared-record.txt';
+    } else if (type === 'application/pdf') {
+      filename = 'shared-record.pdf';
+      result.appendChild(el('h2', 'Shared document'));
+    }
+    var link = el('a', 'Download', 'button');
+    link.href = URL.createObjectURL(new Blob([content.bytes], { type: type }));
+    link.download = filename;
+    link.id = 'download';
+    result.appendChild(link);
+  }
+
+  form.addEventListener('submit', async function (ev) {
+    ev.preventDefault();
+    var pin = input.value.replace(/[\s-]/g, '').toUpperCase();
+    if (!/^[0-9A-Z]{8}$/.test(pin)) {
+      say('The PIN has 8 letters and digits.', true);
+      return;
+    }
+    button.disabled = true;
+    say('Checking\u2026');
+    var res;
+    try {
+      res = await fetch(location.pathname, {
+        method: 'POST', headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ challenge: pin }), cache: 'no-store', credentials: 'omit', redirect: 'error'
+      });
+    } catch (e) {
+      button.disabled = false;
+      say('Network error. Check your connection and try again.', true);
+      return;
+    }
+    if (res.status === 403) {
+      button.disabled = false;
+      input.select();
+      say('Wrong PIN. Check it with the person who shared this link.', true);
+    } else if (res.status === 404) {
+      form.hidden = true;
+      say('This link is no longer valid: it expired, was already used, or was revoked.', true);
+    } else if (res.status === 429) {
+      button.disabled = false;
+      say('Too many attempts. Wait a minute, then try again.', true);
+    } else if (!res.ok) {
+      button.disabled = false;
+      say('The server could not open this record (error ' + res.status + ').', true);
+    } else {
+      try {
+        var content = await decrypt(await res.text());
+        form.hidden = true;
+        document.getElementById('intro').hidden = true;
+        say('');
+        await show(content);
+      } catch (e) {
+        form.hidden = true;
+        say('The record could not be decrypted: the link is damaged.', true);
+      }
+    }
+  });
+})();
