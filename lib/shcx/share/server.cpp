@@ -2,6 +2,7 @@
 
 #include <httplib.h>
 #include <pthread.h>
+#include <sys/socket.h>
 #include <signal.h>
 
 #include <unistd.h>
@@ -264,6 +265,16 @@ std::optional<Error> serve(Service& service, const ServerConfig& cfg, const std:
         if (res.status == 404) not_found(res);
     });
 
+    // Debian's cpp-httplib 0.11 listens with a backlog of 5 (compiled in): a burst of
+    // connections then loses SYNs and waits seconds for retransmits. Keep the listening
+    // socket's fd and listen() again with a real backlog once it is bound (Linux allows
+    // raising the backlog of a listening socket this way).
+    int listen_fd = -1;
+    srv.set_socket_options([&listen_fd](int fd) {
+        int yes = 1;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+        listen_fd = fd;
+    });
     int port = cfg.port;
     if (port == 0) {
         port = srv.bind_to_any_port(cfg.host);
@@ -271,6 +282,8 @@ std::optional<Error> serve(Service& service, const ServerConfig& cfg, const std:
     } else if (!srv.bind_to_port(cfg.host, port)) {
         return make_error(ErrorCode::IO_ERROR, "cannot listen on " + cfg.host + ":" + std::to_string(port));
     }
+
+    if (listen_fd >= 0) ::listen(listen_fd, 1024);
 
     std::mutex stop_mutex;
     std::condition_variable stop_cv;

@@ -1,0 +1,77 @@
+#include "share_server.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <stdexcept>
+#include <thread>
+
+extern char** environ;
+
+namespace shcx::test {
+
+int free_port() {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = 0;
+    bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    socklen_t len = sizeof addr;
+    getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+    int port = ntohs(addr.sin_port);
+    close(fd);
+    return port;
+}
+
+ShareServer::ShareServer(const fs::path& db, std::vector<std::string> extra) {
+    int port = free_port();
+    std::string base = "http://127.0.0.1:" + std::to_string(port);
+    fs::path ready = m_dir / "ready";
+    m_log = m_dir / "server.log";
+    std::vector<std::string> argv{SHCX_BIN_PATH, "share", "serve", "--db", db.string(), "--listen",
+                                  "127.0.0.1:" + std::to_string(port), "--public-url", base, "--ready-file",
+                                  ready.string(), "--kdf-memory", "1024", "--kdf-passes", "1"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    std::vector<char*> args;
+    for (auto& a : argv) args.push_back(a.data());
+    args.push_back(nullptr);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 2, m_log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    int rc = posix_spawn(&m_pid, args[0], &fa, nullptr, args.data(), environ);
+    posix_spawn_file_actions_destroy(&fa);
+    if (rc != 0) throw std::runtime_error("cannot start shcx share serve");
+    for (int i = 0; i < 500 && !fs::exists(ready); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    if (!fs::exists(ready)) {
+        stop(9);
+        throw std::runtime_error("shcx share serve did not start: " + log());
+    }
+    m_url = base;
+}
+
+ShareServer::~ShareServer() {
+    if (m_pid > 0) stop(9);
+}
+
+int ShareServer::stop(int signal) {
+    if (m_pid <= 0) return -1;
+    kill(m_pid, signal);
+    int status = 0;
+    waitpid(m_pid, &status, 0);
+    m_pid = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+std::string ShareServer::log() const { return fs::exists(m_log) ? read_file(m_log) : ""; }
+
+}  // namespace shcx::test

@@ -1,0 +1,159 @@
+// Share crypto helpers against Wycheproof (AES-GCM, HKDF-SHA256, HMAC-SHA256), and the
+// PIN and JWE rules of share-protocol.md.
+#include <doctest/doctest.h>
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "shcx/share/crypto.h"
+#include "support.h"
+
+using namespace shcx;
+using namespace shcx::share;
+using nlohmann::json;
+
+namespace {
+std::string unhex(const std::string& hex) {
+    std::string out;
+    for (size_t i = 0; i + 1 < hex.size(); i += 2) out += static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16));
+    return out;
+}
+json wycheproof(const std::string& name) {
+    return json::parse(test::read_file(test::vectors_dir() / "wycheproof" / name));
+}
+}  // namespace
+
+TEST_CASE("Wycheproof AES-GCM: every case with a 128-bit tag and a non-empty IV") {
+    auto doc = wycheproof("aes_gcm_test.json");
+    int checked = 0, valid = 0, long_iv = 0;
+    for (const auto& g : doc["testGroups"]) {
+        if (g["tagSize"] != 128) continue;  // our GCM always uses 16-byte tags
+        for (const auto& t : g["tests"]) {
+            std::string key = unhex(t["key"]), iv = unhex(t["iv"]), aad = unhex(t["aad"]), msg = unhex(t["msg"]);
+            std::string ct_tag = unhex(t["ct"]) + unhex(t["tag"]);
+            CAPTURE(t["tcId"].get<int>());
+            if (iv.empty()) {
+                CHECK(t["result"] == "invalid");  // an empty nonce can never be valid
+                CHECK_FALSE(aes_gcm_open(key, iv, aad, ct_tag).has_value());
+                ++checked;
+                continue;
+            }
+            if (iv.size() > 128) {
+                // OpenSSL 3 refuses GCM IVs over 128 bytes: such input is refused, never
+                // mis-decrypted. Shares only ever use 12-byte nonces.
+                CHECK_FALSE(aes_gcm_open(key, iv, aad, ct_tag).has_value());
+                ++long_iv;
+                continue;
+            }
+            auto opened = aes_gcm_open(key, iv, aad, ct_tag);
+            if (t["result"] == "valid") {
+                REQUIRE(opened.has_value());
+                CHECK(*opened == msg);
+                CHECK(aes_gcm_seal(key, iv, aad, msg) == ct_tag);
+                ++valid;
+            } else {
+                CHECK_FALSE(opened.has_value());
+            }
+            ++checked;
+        }
+    }
+    CHECK(checked + long_iv == doc["numberOfTests"].get<int>());
+    CHECK(long_iv == 3);
+    CHECK(valid > 200);
+}
+
+TEST_CASE("Wycheproof HKDF-SHA256") {
+    auto doc = wycheproof("hkdf_sha256_test.json");
+    int checked = 0;
+    for (const auto& g : doc["testGroups"])
+        for (const auto& t : g["tests"]) {
+            CAPTURE(t["tcId"].get<int>());
+            auto okm = hkdf_sha256(unhex(t["ikm"]), unhex(t["salt"]), unhex(t["info"]), t["size"].get<size_t>());
+            if (t["result"] == "valid") {
+                REQUIRE(okm.has_value());
+                CHECK(*okm == unhex(t["okm"]));
+            } else {
+                CHECK_FALSE(okm.has_value());  // the invalid cases ask for more than 255*32 bytes
+            }
+            ++checked;
+        }
+    CHECK(checked == doc["numberOfTests"].get<int>());
+}
+
+TEST_CASE("Wycheproof HMAC-SHA256 (tags truncated to tagSize)") {
+    auto doc = wycheproof("hmac_sha256_test.json");
+    int checked = 0;
+    for (const auto& g : doc["testGroups"]) {
+        size_t tag_bytes = g["tagSize"].get<size_t>() / 8;
+        for (const auto& t : g["tests"]) {
+            CAPTURE(t["tcId"].get<int>());
+            std::string mac = hmac_sha256(unhex(t["key"]), unhex(t["msg"])).substr(0, tag_bytes);
+            CHECK(constant_time_equal(mac, unhex(t["tag"])) == (t["result"] == "valid"));
+            ++checked;
+        }
+    }
+    CHECK(checked == doc["numberOfTests"].get<int>());
+}
+
+TEST_CASE("PINs: 8 characters of 0-9A-Z, every character used, no visible bias") {
+    std::map<char, int> counts;
+    std::set<std::string> seen;
+    for (int i = 0; i < 4000; ++i) {
+        auto pin = generate_pin();
+        REQUIRE(pin.str().size() == 8);
+        for (char c : pin.str()) {
+            CHECK(((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z')));
+            ++counts[c];
+        }
+        seen.insert(pin.str());
+    }
+    CHECK(seen.size() == 4000);
+    CHECK(counts.size() == 36);
+    // 32000 draws over 36 symbols: expect ~889 each; modulo bias on 256 would push the
+    // first 4 symbols ~3% high. The band below is > 6 sigma wide.
+    for (const auto& [c, n] : counts) {
+        CAPTURE(c);
+        CHECK(n > 700);
+        CHECK(n < 1080);
+    }
+}
+
+TEST_CASE("PIN input is normalised: case, spaces and dashes; anything else is malformed") {
+    CHECK(normalise_pin("ab12 cd34")->str() == "AB12CD34");
+    CHECK(normalise_pin("AB12-CD34")->str() == "AB12CD34");
+    CHECK_FALSE(normalise_pin("AB12CD3").has_value());
+    CHECK_FALSE(normalise_pin("AB12CD345").has_value());
+    CHECK_FALSE(normalise_pin("AB12CD3!").has_value());
+    CHECK_FALSE(normalise_pin("").has_value());
+    CHECK_FALSE(normalise_pin(std::string(1000, 'A')).has_value());
+}
+
+TEST_CASE("JWE dir/A256GCM round trip; wrong key, tampering and malformed input fail") {
+    std::string key = random_bytes(32);
+    std::string jwe = jwe_encrypt(key, "hello record", "text/plain");
+    auto parts = std::count(jwe.begin(), jwe.end(), '.');
+    CHECK(parts == 4);
+    CHECK(jwe.find("..") != std::string::npos);  // empty encrypted key for "dir"
+    auto back = jwe_decrypt(key, jwe);
+    REQUIRE(back.ok());
+    CHECK(back.value().plaintext == "hello record");
+    CHECK(back.value().content_type == "text/plain");
+    CHECK(jwe_decrypt(random_bytes(32), jwe).error().code == ErrorCode::SHARE_DECRYPT_FAILED);
+    std::string tampered = jwe;
+    tampered[tampered.size() - 30] = tampered[tampered.size() - 30] == 'A' ? 'B' : 'A';
+    CHECK(jwe_decrypt(key, tampered).error().code == ErrorCode::SHARE_DECRYPT_FAILED);
+    CHECK(jwe_decrypt(key, "a.b.c").error().code == ErrorCode::SHARE_DECRYPT_FAILED);
+    CHECK(jwe_decrypt(key, jwe + ".x").error().code == ErrorCode::SHARE_DECRYPT_FAILED);
+}
+
+TEST_CASE("KDF parameters are stored with each share and parsed strictly") {
+    KdfParams p;
+    auto back = KdfParams::decode(p.encode());
+    REQUIRE(back.has_value());
+    CHECK(back->m_cost_kib == p.m_cost_kib);
+    CHECK(back->t_cost == p.t_cost);
+    CHECK_FALSE(KdfParams::decode("argon2id$t=0$m=19456$p=1").has_value());
+    CHECK_FALSE(KdfParams::decode("scrypt$N=1").has_value());
+    CHECK(argon2id("PIN12345", "saltsaltsaltsalt", {1, 64, 1}).str().size() == 32);
+}
