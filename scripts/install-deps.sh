@@ -8,7 +8,12 @@ packages=(
   nlohmann-json3-dev doctest-dev libqrencode-dev libstb-dev libsqlite3-dev
   libcpp-httplib-dev libargon2-dev
   zbar-tools python3 bc
+  chromium
 )
+# Node.js runs the browser test (playwright-core from npm). A machine may already have its
+# own (e.g. NodeSource's nodejs, which bundles npm): only add Debian's when missing.
+command -v node >/dev/null 2>&1 || packages+=(nodejs)
+command -v npm >/dev/null 2>&1 || packages+=(npm)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

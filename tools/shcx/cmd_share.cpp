@@ -33,7 +33,7 @@ using detail::Json;
 struct ShareOptions {
     std::string db, pepper, server, token, public_url;
     std::string listen = "127.0.0.1:8443", tls_cert, tls_key, ready_file;
-    int reveal_limit = 30, threads = 16;
+    int reveal_limit = 30, create_limit = share::kCreatesPerMinute, threads = 16;
     double sweep_interval = 60;
     unsigned kdf_memory_kib = 19456, kdf_passes = 2;
     std::string user_name;
@@ -106,7 +106,8 @@ struct LocalService {
     std::unique_ptr<share::Service> service;
 };
 
-Result<std::unique_ptr<LocalService>> open_local(const ShareOptions& o, bool create_pepper) {
+Result<std::unique_ptr<LocalService>> open_local(const ShareOptions& o, bool create_pepper,
+                                                 int create_limit = share::kCreatesPerMinute) {
     auto pepper = load_pepper(o.pepper.empty() ? o.db + ".pepper" : o.pepper, create_pepper);
     if (!pepper) return pepper.error();
     auto store = share::open_sqlite_store(o.db);
@@ -117,6 +118,7 @@ Result<std::unique_ptr<LocalService>> open_local(const ShareOptions& o, bool cre
     cfg.pepper = pepper.value().str();
     cfg.kdf.m_cost_kib = o.kdf_memory_kib;
     cfg.kdf.t_cost = o.kdf_passes;
+    cfg.creates_per_minute = create_limit;
     local->service = std::make_unique<share::Service>(*local->store, local->clock, cfg);
     return local;
 }
@@ -184,7 +186,7 @@ int run_serve(const ShareOptions& o) {
     cfg.threads = o.threads;
     if (auto e = share::check_public_url(cfg.public_url)) return fail(e->message);
     if (cfg.tls_cert.empty() != cfg.tls_key.empty()) return fail("--tls-cert and --tls-key go together");
-    auto local = open_local(o, true);
+    auto local = open_local(o, true, o.create_limit);
     if (!local) return fail(local.error().message);
     auto err = share::serve(*local.value()->service, cfg, [](const std::string& line) { std::cerr << line << "\n"; });
     if (err) return fail(err->message);
@@ -430,6 +432,7 @@ void setup_share(CLI::App& app, int& exit_code) {
     serve->add_option("--tls-cert", o->tls_cert, "Serve TLS with this certificate (PEM)");
     serve->add_option("--tls-key", o->tls_key, "... and this private key (PEM)");
     serve->add_option("--reveal-limit", o->reveal_limit, "Reveal attempts per client address per minute")->capture_default_str();
+    serve->add_option("--create-limit", o->create_limit, "Shares each user may create per minute")->capture_default_str();
     serve->add_option("--sweep-interval", o->sweep_interval, "Seconds between sweeps of expired shares")->capture_default_str();
     serve->add_option("--threads", o->threads, "Worker threads")->capture_default_str();
     serve->add_option("--kdf-memory", o->kdf_memory_kib, "Argon2id memory per evaluation, KiB")->capture_default_str();

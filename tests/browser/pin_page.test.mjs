@@ -1,0 +1,103 @@
+// The share PIN page in a real browser (Debian's Chromium, phone-sized viewport): open
+// the link with its #key, type a wrong PIN, then the right one, and read the patient's
+// name from the decrypted card. Needs SHCX_BIN (the shcx binary) and /usr/bin/chromium.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, existsSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import net from 'node:net';
+import { chromium } from 'playwright-core';
+
+const shcx = process.env.SHCX_BIN;
+const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const card = join(repo, 'testdata/cards/covid-three-doses.smart-health-card');
+const work = mkdtempSync(join(tmpdir(), 'shcx-browser-'));
+let server, base, token, browser;
+
+function freePort() {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
+  });
+}
+
+async function createShare() {
+  const out = execFileSync(shcx, ['share', 'create', card, '--server', base, '--token', token, '--json']);
+  return JSON.parse(out.toString());
+}
+
+async function phonePage() {
+  const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  const page = await context.newPage();
+  const problems = [];
+  page.on('pageerror', (e) => problems.push(String(e)));
+  page.on('console', (m) => { if (m.type() === 'error' && !/40[34]/.test(m.text())) problems.push(m.text()); });
+  return { page, problems };
+}
+
+before(async () => {
+  assert.ok(shcx && existsSync(shcx), 'SHCX_BIN must point at the shcx binary');
+  const port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  const db = join(work, 'shares.db');
+  const ready = join(work, 'ready');
+  server = spawn(shcx, ['share', 'serve', '--db', db, '--listen', `127.0.0.1:${port}`, '--public-url', base,
+    '--ready-file', ready, '--kdf-memory', '1024', '--kdf-passes', '1'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  for (let i = 0; i < 200 && !existsSync(ready); i++) await new Promise((r) => setTimeout(r, 25));
+  assert.ok(existsSync(ready), 'share server did not start');
+  token = execFileSync(shcx, ['share', 'user', 'add', 'browser', '--db', db], { stdio: ['ignore', 'pipe', 'ignore'] })
+    .toString().trim();
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  if (server) server.kill('SIGTERM');
+  rmSync(work, { recursive: true, force: true });
+});
+
+test('right PIN after a wrong one shows the patient name and a download', async () => {
+  const share = await createShare();
+  const { page, problems } = await phonePage();
+  await page.goto(share.url);
+  // The key is read and removed from the address bar.
+  assert.equal(new URL(page.url()).hash, '');
+  await page.fill('#pin', share.challenge === 'AAAAAAAA' ? 'BBBBBBBB' : 'AAAAAAAA');
+  await page.click('#open');
+  await page.waitForSelector('#message.error');
+  assert.match(await page.textContent('#message'), /Wrong PIN/);
+  await page.fill('#pin', share.challenge.toLowerCase());  // case does not matter
+  await page.click('#open');
+  await page.waitForSelector('.person-name');
+  assert.equal(await page.textContent('.person-name'), 'Adaeze N. Okafor');
+  assert.match(await page.textContent('#result'), /Born 1984-03-12/);
+  assert.match(await page.textContent('#result'), /2021-04-02 — Pfizer-BioNTech COVID-19, lot EW0182/);
+  const download = await page.getAttribute('#download', 'download');
+  assert.equal(download, 'health-card.smart-health-card');
+  assert.deepEqual(problems, []);
+});
+
+test('a used link shows the dead-link page; a link without its key says so', async () => {
+  const share = await createShare();
+  const reveal = await fetch(share.url.split('#')[0], {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ challenge: share.challenge }),
+  });
+  assert.equal(reveal.status, 200);
+  const { page } = await phonePage();
+  const res = await page.goto(share.url);
+  assert.equal(res.status(), 404);
+  assert.match(await page.textContent('h1'), /This link is not valid/);
+
+  const fresh = await createShare();
+  const second = await phonePage();
+  await second.page.goto(fresh.url.split('#')[0]);
+  assert.match(await second.page.textContent('#message'), /This link is incomplete/);
+  assert.equal(await second.page.isVisible('#pin'), false);
+});

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Runs the PIN page browser test: installs playwright-core from npm (no browser download;
+# Debian's /usr/bin/chromium is used) on first run, then node's test runner.
+set -euo pipefail
+cd "$(dirname "$0")"
+export SHCX_BIN=${1:?usage: run.sh path/to/shcx}
+if [ ! -d node_modules/playwright-core ]; then
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+exec node --test pin_page.test.mjs
