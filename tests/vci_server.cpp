@@ -48,6 +48,8 @@ VciServer::VciServer() : m_impl(std::make_unique<Impl>()) {
         res.set_header("ETag", tag);
         std::string body = m_impl->snapshot;
         if (mode == Mode::TamperedSnapshot) body[body.size() / 2] ^= 0x01;
+        if (mode == Mode::SnapshotAtSizeLimit || mode == Mode::SnapshotPastSizeLimit)
+            body.resize((64u << 20) + (mode == Mode::SnapshotPastSizeLimit ? 1 : 0), ' ');
         ++m_bodies;
         if (mode == Mode::Truncated) {
             // Announce the full length, send half, then drop the connection.

@@ -10,7 +10,11 @@ namespace shcx::test {
 
 class VciServer {
 public:
-    enum class Mode { Good, TamperedSnapshot, TamperedSignature, WrongCertificate, Error500, Truncated, NewVersion };
+    enum class Mode {
+        Good, TamperedSnapshot, TamperedSignature, WrongCertificate, Error500, Truncated, NewVersion,
+        SnapshotAtSizeLimit,  // exactly 64 MiB (passes the size cap, fails the signature)
+        SnapshotPastSizeLimit  // 64 MiB + 1 byte
+    };
     VciServer();
     ~VciServer();
     std::string url() const;  // http://127.0.0.1:PORT

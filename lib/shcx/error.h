@@ -19,6 +19,7 @@ enum class ErrorCode {
     IMAGE_INVALID,        // looks like an image but cannot be decoded
     IMAGE_TOO_LARGE,      // dimensions over the cap
     QR_NOT_FOUND,         // an image with no QR code in it
+    QR_TOO_MANY_SYMBOLS,  // more QR codes in one image than a card could need
     // A. QR / numeric
     QR_HEADER_INVALID,
     QR_NUMERIC_INVALID,
@@ -29,6 +30,7 @@ enum class ErrorCode {
     TRAILING_CHARACTERS,  // warning
     // B. JWS
     JWS_MALFORMED,
+    JWS_TOO_LARGE,
     JWS_HEADER_INVALID,
     PAYLOAD_NOT_DEFLATED,
     PAYLOAD_TOO_LARGE,

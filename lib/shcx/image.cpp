@@ -33,7 +33,7 @@ std::string_view format_name(Format f) {
     return "unknown";
 }
 
-Result<Gray> decode_gray(std::string_view bytes) {
+Result<Gray> decode_gray(std::string_view bytes, int64_t max_pixels) {
     Format format = sniff(bytes);
     std::string name(format_name(format));
     if (bytes.size() > static_cast<size_t>(INT32_MAX))
@@ -44,11 +44,11 @@ Result<Gray> decode_gray(std::string_view bytes) {
     if (!stbi_info_from_memory(data, len, &w, &h, &comp))
         return make_error(ErrorCode::IMAGE_INVALID, "cannot read " + name + " header: " + stbi_failure_reason());
     if (w <= 0 || h <= 0 || w > kMaxDimension || h > kMaxDimension ||
-        static_cast<int64_t>(w) * h > kMaxPixels)
+        static_cast<int64_t>(w) * h > max_pixels)
         return make_error(ErrorCode::IMAGE_TOO_LARGE, name + " image is " + std::to_string(w) + "x" +
                                                           std::to_string(h) + " pixels; the limit is " +
                                                           std::to_string(kMaxDimension) + " per side and " +
-                                                          std::to_string(kMaxPixels) + " in all");
+                                                          std::to_string(max_pixels) + " in all");
     std::unique_ptr<stbi_uc, void (*)(void*)> pixels(stbi_load_from_memory(data, len, &w, &h, &comp, 1),
                                                      stbi_image_free);
     if (!pixels)

@@ -28,7 +28,7 @@ struct Gray {
 };
 
 // IMAGE_INVALID for undecodable or truncated data, IMAGE_TOO_LARGE past the caps.
-Result<Gray> decode_gray(std::string_view bytes);
+Result<Gray> decode_gray(std::string_view bytes, int64_t max_pixels = kMaxPixels);
 
 std::string encode_png(const Gray& image);
 

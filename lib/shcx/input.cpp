@@ -126,6 +126,10 @@ struct Collector {
         auto texts = qr_read::read_qr_texts(img.value());
         if (texts.empty())
             return fail(src.name, make_error(ErrorCode::QR_NOT_FOUND, "no QR code found in the image"));
+        if (texts.size() > qr_read::kMaxSymbols)
+            return fail(src.name, make_error(ErrorCode::QR_TOO_MANY_SYMBOLS,
+                                             "more than " + std::to_string(qr_read::kMaxSymbols) +
+                                                 " QR codes in one image; a card needs far fewer"));
         for (size_t i = 0; i < texts.size(); ++i) {
             std::string origin = texts.size() > 1 ? src.name + "#qr" + std::to_string(i + 1) : src.name;
             add_qr_text(index, origin, texts[i], Kind::Image);

@@ -83,6 +83,9 @@ std::string CompactJws::signing_input() const {
 }
 
 Result<CompactJws> parse_compact(std::string_view jws) {
+    if (jws.size() > kMaxJwsLength)
+        return make_error(ErrorCode::JWS_TOO_LARGE, "JWS of " + std::to_string(jws.size()) + " characters; the limit is " +
+                                                        std::to_string(kMaxJwsLength));
     auto d1 = jws.find('.');
     auto d2 = d1 == std::string_view::npos ? d1 : jws.find('.', d1 + 1);
     if (d2 == std::string_view::npos || jws.find('.', d2 + 1) != std::string_view::npos)

@@ -23,7 +23,12 @@ struct CompactJws {
     std::string signing_input() const;  // "header.payload" as signed
 };
 
-// JWS_MALFORMED unless there are exactly three non-empty base64url parts without padding.
+// Longest JWS accepted: a payload inflating to at most 1 MiB compresses to about that
+// much, which base64url makes 1.4 MiB.
+inline constexpr size_t kMaxJwsLength = 2u << 20;
+
+// JWS_TOO_LARGE past kMaxJwsLength; JWS_MALFORMED unless there are exactly three
+// non-empty base64url parts without padding.
 Result<CompactJws> parse_compact(std::string_view jws);
 
 struct Header {

@@ -12,7 +12,7 @@ std::vector<std::string> read_qr_texts(const image::Gray& image) {
         .setTryHarder(true)
         .setTryRotate(true)
         .setTryDownscale(true)
-        .setMaxNumberOfSymbols(kMaxSymbols);
+        .setMaxNumberOfSymbols(kMaxSymbols + 1);
     ZXing::ImageView view(image.pixels.data(), image.width, image.height, ZXing::ImageFormat::Lum);
     std::vector<std::string> texts;
     for (const auto& result : ZXing::ReadBarcodes(view, hints)) {

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "shcx/share/crypto.h"
+#include "shcx/share/service.h"
 #include "share_server.h"
 #include "support.h"
 
@@ -358,4 +359,17 @@ TEST_CASE("serve refuses a non-https public URL for a public host, and stops cle
     ShareServer server(dir / "y.db");
     CHECK(server.stop(15) == 0);
     CHECK(contains(server.log(), "stopped"));
+}
+
+TEST_CASE("HTTP payload cap: bodies past 1.5 MiB + 64 KiB are refused with 413 before any handler runs") {
+    Env env;
+    auto c = env.client();
+    httplib::Headers auth{{"Authorization", "Bearer " + env.token}};
+    size_t cap = share::kMaxContentBytes + 64 * 1024;
+    auto at = c.Post("/api/v1/shares", auth, std::string(cap, 'x'), "application/jose");
+    REQUIRE(at);
+    CHECK(at->status == 400);  // read, then refused by the content rule
+    auto past = c.Post("/api/v1/shares", auth, std::string(cap + 1, 'x'), "application/jose");
+    REQUIRE(past);
+    CHECK(past->status == 413);
 }

@@ -198,3 +198,18 @@ TEST_CASE("trust sync refuses unknown sources and non-https mirrors") {
     CHECK(closed.code == 2);
     CHECK(contains(closed.err, "NETWORK_ERROR"));
 }
+
+TEST_CASE("trust sync download size: a 64 MiB snapshot is checked, 64 MiB + 1 byte is INPUT_TOO_LARGE") {
+    VciServer srv;
+    TempDir tmp;
+    auto store = tmp / "store";
+    srv.set_mode(Mode::SnapshotAtSizeLimit);
+    auto at = sync(srv, store);
+    CHECK(at.code == 1);  // downloaded whole, then refused by its signature
+    CHECK(contains(at.err, "SNAPSHOT_SIGNATURE_INVALID"));
+    srv.set_mode(Mode::SnapshotPastSizeLimit);
+    auto past = sync(srv, store);
+    CHECK(past.code == 2);
+    CHECK(contains(past.err, "INPUT_TOO_LARGE"));
+    CHECK(installed_state(store) == "(none)");
+}

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets (clang, ASan + UBSan) in build-fuzz/ and runs each for
+# SECONDS (default 30) on a corpus seeded from the spec examples and testdata/. Exits
+# non-zero on any crash, leak, timeout (10 s per input) or out-of-memory (2 GiB), leaving
+# the input in build-fuzz/artifacts/TARGET/; add it to fuzz/regressions/TARGET/.
+# Usage: scripts/fuzz.sh [SECONDS] [TARGET...]     (targets: see fuzz/CMakeLists.txt)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+seconds=${1:-30}
+shift || true
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=(numeric jws inflate card trust image share_api)
+build=${SHCX_FUZZ_BUILD_DIR:-$root/build-fuzz}
+vectors=${SHCX_VECTORS:-$root/../shared/vectors}
+ex=$vectors/spec-examples
+
+CC=clang CXX=clang++ cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSHCX_FUZZ=ON \
+  -DSHCX_BUILD_TESTS=OFF -DSHCX_BUILD_BENCH=OFF >/dev/null
+cmake --build "$build" -j "${SHCX_JOBS:-2}" --target $(printf 'fuzz_%s ' "${targets[@]}") >/dev/null
+
+# Seeds: real inputs of each kind (copied, so the committed files are never modified).
+seed() {  # target, files...
+  local dir=$build/seeds/$1
+  shift
+  mkdir -p "$dir"
+  for f in "$@"; do [ -f "$f" ] && cp "$f" "$dir/$(basename "$f")"; done
+}
+seed numeric "$ex"/*-f-qr-code-numeric-value-*.txt "$root"/testdata/cards/*.txt
+seed jws "$ex"/*-d-jws.txt
+seed card "$ex"/*-c-jws-payload-minified.json "$ex"/*-b-jws-payload-expanded.json "$root"/policies/*.json
+seed trust "$vectors/vci/vci_snapshot.json" "$ex/issuer/.well-known/jwks.json" "$ex"/issuer/.well-known/crl/*.json \
+  "$root/testdata/issuer/jwks.json"
+seed image "$ex"/*.png "$root"/testdata/cards/*.png
+seed share_api "$root"/fuzz/regressions/share_api/*
+# Raw DEFLATE payloads, cut out of the example JWS.
+mkdir -p "$build/seeds/inflate"
+for f in "$ex"/*-d-jws.txt; do
+  python3 - "$f" "$build/seeds/inflate/$(basename "$f" .txt).deflate" <<'PY'
+import base64, sys
+p = open(sys.argv[1]).read().strip().split('.')[1]
+open(sys.argv[2], 'wb').write(base64.urlsafe_b64decode(p + '=' * (-len(p) % 4)))
+PY
+done
+
+status=0
+for t in "${targets[@]}"; do
+  corpus=$build/corpus/$t
+  artifacts=$build/artifacts/$t
+  mkdir -p "$corpus" "$artifacts"
+  echo "fuzz_$t: ${seconds}s" >&2
+  if ! ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 UBSAN_OPTIONS=print_stacktrace=1 \
+      "$build/fuzz/fuzz_$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=1048576 \
+      -print_final_stats=1 -artifact_prefix="$artifacts/" "$corpus" "$build/seeds/$t" "$root/fuzz/regressions/$t" \
+      > "$build/fuzz_$t.log" 2>&1; then
+    echo "fuzz_$t FAILED: see $build/fuzz_$t.log and $artifacts/" >&2
+    tail -40 "$build/fuzz_$t.log" >&2
+    status=1
+  else
+    grep -E "stat::number_of_executed_units|Done [0-9]+ runs" "$build/fuzz_$t.log" | tail -1 >&2 || true
+  fi
+done
+[ $status -eq 0 ] && echo "fuzz: ${#targets[@]} targets, ${seconds}s each, no findings"
+exit $status
