@@ -75,6 +75,7 @@ int main(int argc, char** argv) {
     std::printf("reveal latency, 1 client: median %6.1f ms, p99 %6.1f ms (%zu reveals)\n", pct(0.5), pct(0.99), lat.size());
 
     std::atomic<int> next{0}, ok{0};
+    std::vector<double> clat(concurrent.size(), -1);
     auto t1 = Clock::now();
     std::vector<std::thread> pool;
     for (int t = 0; t < clients; ++t)
@@ -83,12 +84,20 @@ int main(int argc, char** argv) {
             cc.set_read_timeout(60);
             for (int i; (i = next++) < static_cast<int>(concurrent.size());) {
                 const auto& s = concurrent[static_cast<size_t>(i)];
+                auto t = Clock::now();
                 auto r = cc.Post(s.path.c_str(), "{\"challenge\":\"" + s.pin + "\"}", "application/json");
-                if (r && r->status == 200) ++ok;
+                if (r && r->status == 200) {
+                    clat[static_cast<size_t>(i)] = ms_since(t);
+                    ++ok;
+                }
             }
         });
     for (auto& t : pool) t.join();
     double secs = ms_since(t1) / 1000;
+    clat.erase(std::remove(clat.begin(), clat.end(), -1.0), clat.end());
+    std::sort(clat.begin(), clat.end());
+    auto cpct = [&](double p) { return clat.empty() ? 0.0 : clat[std::min(clat.size() - 1, static_cast<size_t>(p * clat.size()))]; };
+    std::printf("reveal latency, %d clients: median %6.1f ms, p99 %6.1f ms\n", clients, cpct(0.5), cpct(0.99));
     std::printf("reveals/s, %d concurrent clients:             %8.1f (%d of %zu revealed)\n", clients, ok / secs,
                 ok.load(), concurrent.size());
     return ok == static_cast<int>(concurrent.size()) && lat.size() == single.size() ? 0 : 1;

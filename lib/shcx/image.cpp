@@ -4,6 +4,7 @@
 #include <stb_image_write.h>
 
 #include <cstring>
+#include <optional>
 #include <memory>
 
 namespace shcx::image {
@@ -33,9 +34,31 @@ std::string_view format_name(Format f) {
     return "unknown";
 }
 
+namespace {
+// stb_image grows its IDAT buffer to the length a chunk *declares* before reading it, so
+// an 8 KiB file declaring a 1 GiB chunk made it allocate 2 GiB (found by fuzz_image).
+// Every chunk must fit in the bytes that are actually there; then stb's buffers are
+// bounded by the file size.
+std::optional<Error> check_png_chunks(std::string_view b) {
+    size_t pos = 8;
+    while (pos + 12 <= b.size()) {
+        auto u = [&](size_t i) { return static_cast<uint32_t>(static_cast<unsigned char>(b[i])); };
+        uint32_t len = (u(pos) << 24) | (u(pos + 1) << 16) | (u(pos + 2) << 8) | u(pos + 3);
+        if (len > b.size() - pos - 12)
+            return make_error(ErrorCode::IMAGE_INVALID, "PNG chunk declares " + std::to_string(len) +
+                                                            " bytes, more than the file holds");
+        if (b.substr(pos + 4, 4) == "IEND") return std::nullopt;
+        pos += 12 + static_cast<size_t>(len);
+    }
+    return std::nullopt;  // truncated files are reported by the decoder
+}
+}  // namespace
+
 Result<Gray> decode_gray(std::string_view bytes, int64_t max_pixels) {
     Format format = sniff(bytes);
     std::string name(format_name(format));
+    if (format == Format::Png)
+        if (auto e = check_png_chunks(bytes)) return *e;
     if (bytes.size() > static_cast<size_t>(INT32_MAX))
         return make_error(ErrorCode::IMAGE_TOO_LARGE, name + " file is too large");
     auto data = reinterpret_cast<const stbi_uc*>(bytes.data());

@@ -135,3 +135,13 @@ TEST_CASE("share request bodies: a 1 KiB reveal body is read, 1 KiB + 1 is 413; 
     CHECK(past.status == 400);
     CHECK(test::contains(past.body, "1.5 MiB"));
 }
+
+TEST_CASE("fuzz finding: a PNG chunk declaring more bytes than the file holds is refused before decoding") {
+    // fuzz_image found an 8.9 KB PNG whose second IDAT chunk declares 1 GiB; stb_image
+    // reallocated to 2 GiB before noticing the data was missing.
+    auto png = test::read_file(test::fs::path(SHCX_SOURCE_DIR) / "fuzz/regressions/image/png-idat-declares-1gib");
+    auto r = image::decode_gray(png);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().code == ErrorCode::IMAGE_INVALID);
+    CHECK(test::contains(r.error().message, "PNG chunk declares 1073742470 bytes"));
+}
