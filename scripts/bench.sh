@@ -55,11 +55,31 @@ mkdir -p "$work/few"
 cp "$work"/cards/card-00{0,1,2,3,4}??.jws "$work/few/" 2>/dev/null || true
 valgrind --tool=callgrind --callgrind-out-file="$work/cg.out" "$shcx" verify "$work"/few/*.jws >/dev/null 2>&1
 few=$(ls "$work"/few/*.jws | wc -l)
-profile=$(callgrind_annotate --inclusive=yes "$work/cg.out" 2>/dev/null | awk -v n="$few" '
-  /PROGRAM TOTALS/ {gsub(",","",$1); total=$1}
-  /verify_card|verify_es256|EVP_DigestVerify |ecp_nistz256_points_mul|decode_jws|parse_payload|detail::parse_json|inflate_raw|extract_cards|people_of|print_report_text|read_input_file|trust_store::load|ECDSA_do_verify/ {
-    gsub(",","",$1); name=$0; sub(/^[ 0-9,]+\([ 0-9.%]+\) +/,"",name); sub(/\(.*/,"",name); sub(/^.*:/,"",name);
-    if (!(name in seen)) { seen[name]=1; printf "| %s | %d | %.1f%% |\n", name, $1/n, 100*$1/total } }' | head -14)
+profile=$(callgrind_annotate --inclusive=yes "$work/cg.out" 2>/dev/null | python3 -c '
+import re, sys
+n = int(sys.argv[1])
+wanted = ["verify::verify_card", "PublicKey::verify_es256", "ECDSA_do_verify", "decode::decode_jws",
+          "inflate::inflate_raw", "card::parse_payload", "detail::parse_json", "people_of", "check_shc_header",
+          "input::extract_cards", "print_report_text", "trust_store::load", "input::read_input_file",
+          "check_revocation", "x5c::check"]
+total, rows = None, {}
+for line in sys.stdin:
+    m = re.match(r"\s*([\d,]+)\s+\(\s*[\d.]+%\)\s+(.*)", line)
+    if not m:
+        continue
+    count = int(m.group(1).replace(",", ""))
+    rest = m.group(2)
+    if "PROGRAM TOTALS" in rest:
+        total = count
+        continue
+    fn = rest.split(":", 1)[1] if ":" in rest.split("(")[0] else rest
+    fn = fn.split("(")[0].split(" [")[0].replace("[abi:cxx11]", "")
+    for w in wanted:
+        if fn.endswith(w) and w not in rows:
+            rows[w] = count
+for w, c in sorted(rows.items(), key=lambda kv: -kv[1]):
+    print(f"| {w} | {c // n:,} | {100 * c / total:.1f}% |")
+' "$few")
 
 # ---- 2. the peer ----------------------------------------------------------------------
 log "peer: @pathcheck/shc-sdk"

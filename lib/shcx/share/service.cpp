@@ -102,7 +102,6 @@ Result<Created> Service::create(int64_t owner, std::string_view content_jwe, int
     r.nonce = random_bytes(12);
     r.sealed = aes_gcm_seal(kek.str(), r.nonce, aad(r.h, r.expires_at, r.max_reveals), content_jwe);
     if (auto e = m_store.insert(r)) return *e;
-    m_store.audit(c.id, "created", "", now);
     return c;
 }
 
@@ -137,12 +136,11 @@ Revealed Service::reveal(std::string_view sid, std::string_view pin_input, std::
         return out;
     }
     // Step 5: the atomic take; losing the race is a 404.
-    auto taken = m_store.take_reveal(h, m_clock.now());
+    auto taken = m_store.take_reveal(h, m_clock.now(), client);
     if (!taken) return out;
     SecretString wrap(hmac_sha256(m_config.pepper, "shcx1|wrap|" + h + p.str()));
     SecretString kek(*hkdf_sha256(wrap.str(), h, "shcx1|outer", 32));
     auto content = aes_gcm_open(kek.str(), taken->nonce, aad(h, taken->expires_at, taken->max_reveals), taken->sealed);
-    m_store.audit(taken->id, "revealed", client, m_clock.now());
     if (!content) return out;  // tampered database row: never hand out anything
     out.outcome = RevealOutcome::Revealed;
     out.content = std::move(*content);

@@ -156,7 +156,21 @@ public:
 
     std::optional<Error> insert(const ShareRecord& r) override {
         Conn c(*this);
-        Stmt s(c.db,
+        exec(c.db, "BEGIN IMMEDIATE");
+        try {
+            insert_row(c.db, r);
+            Stmt a(c.db, "INSERT INTO audit(share_id, at, event, client) VALUES(?, ?, 'created', '')");
+            a.text(1, r.id).bind(2, r.created_at).step();
+            exec(c.db, "COMMIT");
+        } catch (...) {
+            sqlite3_exec(c.db, "ROLLBACK", nullptr, nullptr, nullptr);
+            throw;
+        }
+        return std::nullopt;
+    }
+
+    static void insert_row(sqlite3* db, const ShareRecord& r) {
+        Stmt s(db,
                "INSERT INTO shares(h, id, owner, state, created_at, expires_at, max_reveals, reveals_left, fails_left,"
                " salt, kdf_params, verifier, nonce, sealed, content_bytes) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
         s.bind(1, r.h).text(2, r.id).bind(3, r.owner).text(4, r.state).bind(5, r.created_at).bind(6, r.expires_at);
@@ -164,7 +178,6 @@ public:
         s.bind(9, static_cast<int64_t>(r.fails_left)).bind(10, r.salt).text(11, r.kdf_params).bind(12, r.verifier);
         s.bind(13, r.nonce).bind(14, r.sealed).bind(15, r.content_bytes);
         s.step();
-        return std::nullopt;
     }
 
     bool is_live(const std::string& h, double now) override {
@@ -201,7 +214,7 @@ public:
         return destroyed;
     }
 
-    std::optional<Taken> take_reveal(const std::string& h, double now) override {
+    std::optional<Taken> take_reveal(const std::string& h, double now, const std::string& client) override {
         Conn c(*this);
         exec(c.db, "BEGIN IMMEDIATE");
         try {
@@ -221,6 +234,8 @@ public:
                    " nonce = CASE WHEN reveals_left - 1 <= 0 THEN NULL ELSE nonce END"
                    " WHERE h = ?");
             u.bind(1, h).step();
+            Stmt a(c.db, "INSERT INTO audit(share_id, at, event, client) VALUES(?, ?, 'revealed', ?)");
+            a.text(1, t.id).bind(2, now).text(3, client).step();
             exec(c.db, "COMMIT");
             if (t.reveals_left <= 0) checkpoint(c.db);
             return t;

@@ -57,6 +57,7 @@ public:
     // server process on the same database.
     virtual int64_t bump_counter(const std::string& key, int64_t window) = 0;
 
+    // Inserts the share and its "created" audit event in one transaction.
     virtual std::optional<Error> insert(const ShareRecord& record) = 0;
     virtual bool is_live(const std::string& h, double now) = 0;
     // Step 2: one conditional write charging an attempt; false = unknown/dead share.
@@ -66,9 +67,9 @@ public:
     // is left. Returns true if it destroyed it.
     virtual bool destroy_if_exhausted(const std::string& h) = 0;
     // Step 5: one transaction: re-check live and unexpired, refund the attempt, take a
-    // reveal, read the sealed content and wipe it if that was the last reveal.
-    // nullopt = lost the race (or expired meanwhile).
-    virtual std::optional<Taken> take_reveal(const std::string& h, double now) = 0;
+    // reveal, read the sealed content and wipe it if that was the last reveal, and record
+    // the "revealed" event (one commit, one fsync). nullopt = lost the race (or expired).
+    virtual std::optional<Taken> take_reveal(const std::string& h, double now, const std::string& client) = 0;
 
     // owner < 0 matches any owner (the local operator).
     virtual bool revoke(const std::string& id, int64_t owner) = 0;
