@@ -37,6 +37,12 @@ void write_file(const fs::path& p, const std::string& data) {
     if (!f) throw std::runtime_error("test cannot write " + p.string());
 }
 
+std::string unhex(const std::string& hex) {
+    std::string out;
+    for (size_t i = 0; i + 1 < hex.size(); i += 2) out += static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16));
+    return out;
+}
+
 RunResult run_program(const std::vector<std::string>& argv, const std::string& stdin_data) {
     TempDir tmp;
     fs::path in = tmp / "stdin", out = tmp / "stdout", err = tmp / "stderr";

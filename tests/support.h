@@ -38,6 +38,9 @@ private:
     fs::path m_path;
 };
 
+// "0aff" -> "\x0a\xff" (Wycheproof and other hex vectors).
+std::string unhex(const std::string& hex);
+
 // True when `needle` occurs in `hay`; for readable CHECK lines.
 inline bool contains(const std::string& hay, const std::string& needle) { return hay.find(needle) != std::string::npos; }
 

@@ -15,6 +15,15 @@ int total_width(const std::vector<Symbol>& symbols) {
     for (const auto& s : symbols) w += s.width + kQuiet;
     return w;
 }
+Symbol symbol_of(const QRcode& code) {
+    Symbol s;
+    s.version = code.version;
+    s.width = code.width;
+    s.modules.resize(static_cast<size_t>(s.width) * static_cast<size_t>(s.width));
+    for (size_t i = 0; i < s.modules.size(); ++i) s.modules[i] = code.data[i] & 1;  // bit 0: dark
+    return s;
+}
+
 int total_height(const std::vector<Symbol>& symbols) {
     int h = 0;
     for (const auto& s : symbols) h = std::max(h, s.width);
@@ -42,12 +51,7 @@ Result<Symbol> encode(std::string_view qr_text) {
     if (code->version > kMaxVersion)
         return make_error(ErrorCode::JWS_TOO_LONG_FOR_QR, "content needs QR version " + std::to_string(code->version) +
                                                               "; SMART Health Cards allow at most version 22");
-    Symbol s;
-    s.version = code->version;
-    s.width = code->width;
-    s.modules.resize(static_cast<size_t>(s.width) * static_cast<size_t>(s.width));
-    for (size_t i = 0; i < s.modules.size(); ++i) s.modules[i] = code->data[i] & 1;
-    return s;
+    return symbol_of(*code);
 }
 
 Result<Symbol> encode_text(std::string_view text) {
@@ -57,12 +61,7 @@ Result<Symbol> encode_text(std::string_view text) {
         return make_error(ErrorCode::INTERNAL, "libqrencode rejected the text");
     std::unique_ptr<QRcode, void (*)(QRcode*)> code(QRcode_encodeInput(input.get()), QRcode_free);
     if (!code) return make_error(ErrorCode::USAGE, "text too long for a QR code");
-    Symbol s;
-    s.version = code->version;
-    s.width = code->width;
-    s.modules.resize(static_cast<size_t>(s.width) * static_cast<size_t>(s.width));
-    for (size_t i = 0; i < s.modules.size(); ++i) s.modules[i] = code->data[i] & 1;
-    return s;
+    return symbol_of(*code);
 }
 
 std::string render_png(const std::vector<Symbol>& symbols, int ppm) {

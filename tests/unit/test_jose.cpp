@@ -10,11 +10,6 @@ using namespace shcx;
 using nlohmann::json;
 
 namespace {
-std::string hex_to_bytes(const std::string& hex) {
-    std::string out;
-    for (size_t i = 0; i + 1 < hex.size(); i += 2) out += static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16));
-    return out;
-}
 std::string trim_right(std::string s) {
     while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
     return s;
@@ -145,14 +140,14 @@ TEST_CASE("Wycheproof ECDSA P-256 SHA-256 P1363: all 262 cases") {
     int count = 0, valid = 0;
     for (const auto& group : doc["testGroups"]) {
         // Not every group has publicKeyJwk; every group has the uncompressed point 04||x||y.
-        std::string point = hex_to_bytes(group["publicKey"]["uncompressed"].get<std::string>());
+        std::string point = test::unhex(group["publicKey"]["uncompressed"].get<std::string>());
         REQUIRE(point.size() == 65);
         auto key = jose::PublicKey::from_xy(base64url::encode(point.substr(1, 32)), base64url::encode(point.substr(33)));
         REQUIRE(key.ok());
         for (const auto& t : group["tests"]) {
             ++count;
-            std::string msg = hex_to_bytes(t["msg"].get<std::string>());
-            std::string sig = hex_to_bytes(t["sig"].get<std::string>());
+            std::string msg = test::unhex(t["msg"].get<std::string>());
+            std::string sig = test::unhex(t["sig"].get<std::string>());
             bool accepted = !key.value().verify_es256(msg, sig).has_value();
             bool expect = t["result"] == "valid";
             CAPTURE(t["tcId"].get<int>());

@@ -14,11 +14,6 @@ using namespace shcx::share;
 using nlohmann::json;
 
 namespace {
-std::string unhex(const std::string& hex) {
-    std::string out;
-    for (size_t i = 0; i + 1 < hex.size(); i += 2) out += static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16));
-    return out;
-}
 json wycheproof(const std::string& name) {
     return json::parse(test::read_file(test::vectors_dir() / "wycheproof" / name));
 }
@@ -30,8 +25,8 @@ TEST_CASE("Wycheproof AES-GCM: every case with a 128-bit tag and a non-empty IV"
     for (const auto& g : doc["testGroups"]) {
         if (g["tagSize"] != 128) continue;  // our GCM always uses 16-byte tags
         for (const auto& t : g["tests"]) {
-            std::string key = unhex(t["key"]), iv = unhex(t["iv"]), aad = unhex(t["aad"]), msg = unhex(t["msg"]);
-            std::string ct_tag = unhex(t["ct"]) + unhex(t["tag"]);
+            std::string key = test::unhex(t["key"]), iv = test::unhex(t["iv"]), aad = test::unhex(t["aad"]), msg = test::unhex(t["msg"]);
+            std::string ct_tag = test::unhex(t["ct"]) + test::unhex(t["tag"]);
             CAPTURE(t["tcId"].get<int>());
             if (iv.empty()) {
                 CHECK(t["result"] == "invalid");  // an empty nonce can never be valid
@@ -69,10 +64,10 @@ TEST_CASE("Wycheproof HKDF-SHA256") {
     for (const auto& g : doc["testGroups"])
         for (const auto& t : g["tests"]) {
             CAPTURE(t["tcId"].get<int>());
-            auto okm = hkdf_sha256(unhex(t["ikm"]), unhex(t["salt"]), unhex(t["info"]), t["size"].get<size_t>());
+            auto okm = hkdf_sha256(test::unhex(t["ikm"]), test::unhex(t["salt"]), test::unhex(t["info"]), t["size"].get<size_t>());
             if (t["result"] == "valid") {
                 REQUIRE(okm.has_value());
-                CHECK(*okm == unhex(t["okm"]));
+                CHECK(*okm == test::unhex(t["okm"]));
             } else {
                 CHECK_FALSE(okm.has_value());  // the invalid cases ask for more than 255*32 bytes
             }
@@ -88,8 +83,8 @@ TEST_CASE("Wycheproof HMAC-SHA256 (tags truncated to tagSize)") {
         size_t tag_bytes = g["tagSize"].get<size_t>() / 8;
         for (const auto& t : g["tests"]) {
             CAPTURE(t["tcId"].get<int>());
-            std::string mac = hmac_sha256(unhex(t["key"]), unhex(t["msg"])).substr(0, tag_bytes);
-            CHECK(constant_time_equal(mac, unhex(t["tag"])) == (t["result"] == "valid"));
+            std::string mac = hmac_sha256(test::unhex(t["key"]), test::unhex(t["msg"])).substr(0, tag_bytes);
+            CHECK(constant_time_equal(mac, test::unhex(t["tag"])) == (t["result"] == "valid"));
             ++checked;
         }
     }

@@ -19,6 +19,7 @@
 #include "shcx/image.h"
 #include "shcx/qr_read.h"
 #include "shcx/qr_write.h"
+#include "shcx/share/api.h"
 #include "shcx/share/crypto.h"
 #include "shcx/share/server.h"
 #include "shcx/share/service.h"
@@ -368,17 +369,7 @@ int run_owner_op(const ShareOptions& o, bool revoke) {
         } else {
             auto st = svc.status(o.id, -1);
             if (!st) return fail("no share with id " + o.id);
-            Json events = Json::array();
-            for (const auto& e : st->events)
-                events.push_back({{"at", timeutil::format_utc(e.at)}, {"event", e.event}, {"client", e.client}});
-            status = {{"id", st->record.id},
-                      {"state", st->record.state},
-                      {"created_at", timeutil::format_utc(st->record.created_at)},
-                      {"expires_at", timeutil::format_utc(st->record.expires_at)},
-                      {"reveals", st->record.max_reveals},
-                      {"reveals_left", st->record.reveals_left},
-                      {"attempts_left", st->record.fails_left},
-                      {"events", events}};
+            status = *detail::parse_json(share::status_json(*st));
         }
     } else {
         if (token_of(o).empty()) return fail("--token (or $SHCX_SHARE_TOKEN) is required with --server");

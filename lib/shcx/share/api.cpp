@@ -87,6 +87,22 @@ std::optional<long> number_param(const HttpRequest& req, const char* key, long f
 
 }  // namespace
 
+std::string status_json(const ShareStatus& st) {
+    Json events = Json::array();
+    for (const auto& e : st.events)
+        events.push_back({{"at", timeutil::format_utc(e.at)}, {"event", e.event}, {"client", e.client}});
+    return Json{{"id", st.record.id},
+                {"state", st.record.state},
+                {"created_at", timeutil::format_utc(st.record.created_at)},
+                {"expires_at", timeutil::format_utc(st.record.expires_at)},
+                {"reveals", st.record.max_reveals},
+                {"reveals_left", st.record.reveals_left},
+                {"attempts_left", st.record.fails_left},
+                {"events", events}}
+               .dump() +
+           "\n";
+}
+
 const std::vector<std::pair<std::string, std::string>>& Api::security_headers() {
     static const std::vector<std::pair<std::string, std::string>> headers = {
         {"Cache-Control", "no-store"},
@@ -197,17 +213,7 @@ HttpResponse Api::handle(const HttpRequest& req) {
         if (m == "GET") {
             auto st = m_service.status(*id, *owner);
             if (!st) return json_reply(404, {{"error", "not_found"}});
-            Json events = Json::array();
-            for (const auto& e : st->events)
-                events.push_back({{"at", timeutil::format_utc(e.at)}, {"event", e.event}, {"client", e.client}});
-            return json_reply(200, {{"id", st->record.id},
-                                    {"state", st->record.state},
-                                    {"created_at", timeutil::format_utc(st->record.created_at)},
-                                    {"expires_at", timeutil::format_utc(st->record.expires_at)},
-                                    {"reveals", st->record.max_reveals},
-                                    {"reveals_left", st->record.reveals_left},
-                                    {"attempts_left", st->record.fails_left},
-                                    {"events", events}});
+            return reply(200, status_json(*st), "application/json");
         }
     }
     return json_reply(404, {{"error", "not_found"}});

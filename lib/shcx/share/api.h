@@ -31,6 +31,9 @@ struct HttpResponse {
 
 inline constexpr size_t kMaxRevealBody = 1024;
 
+// The owner's view of a share (GET /api/v1/shares/{id}, `share status --json`).
+std::string status_json(const ShareStatus& status);
+
 class Api {
 public:
     Api(Service& service, const Clock& clock, std::string public_url, int reveal_limit_per_minute);
