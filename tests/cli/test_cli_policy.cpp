@@ -126,7 +126,7 @@ TEST_CASE("covid19-primary-series: too few doses fails, exit 1") {
     CHECK(contains(o.text, "FAIL  Ada Okafor (1984-03-12): only 1 accepted dose; 2 needed"));
 }
 
-TEST_CASE("covid19-primary-series: last dose too recent fails; --at moves the evaluation date") {
+TEST_CASE("covid19-primary-series: last dose too recent fails, --at moves the evaluation date") {
     Person recent{"Okafor", "Ada", "1984-03-12", {{"208", "2026-10-20"}, {"208", "2026-11-16"}}};
     auto o = check({recent}, {"covid19-primary-series"});
     CHECK(o.code == 1);
@@ -136,7 +136,7 @@ TEST_CASE("covid19-primary-series: last dose too recent fails; --at moves the ev
     CHECK(person_result(later, 0, 0)["outcome"] == "pass");
 }
 
-TEST_CASE("a vaccine the policy does not accept fails it; any-immunization still passes") {
+TEST_CASE("a vaccine the policy does not accept fails it, any-immunization still passes") {
     Person flu{"Berg", "Ola", "1970-05-05", {{"88", "2025-10-01"}}};
     auto o = check({flu}, {"covid19-primary-series", "any-immunization"});
     CHECK(o.code == 1);
@@ -146,7 +146,7 @@ TEST_CASE("a vaccine the policy does not accept fails it; any-immunization still
     CHECK(run_shcx({"verify", "--help"}).out.find("--policy") != std::string::npos);
 }
 
-TEST_CASE("two people on one card get different answers; exit 1 unless everyone passes") {
+TEST_CASE("two people on one card get different answers, exit 1 unless everyone passes") {
     Person child{"Okafor", "Tobi", "2015-06-01", {{"218", "2022-01-10"}}};
     auto o = check({kTwoMrna, child}, {"covid19-primary-series"});
     CHECK(o.code == 1);
@@ -161,7 +161,7 @@ TEST_CASE("two people on one card get different answers; exit 1 unless everyone 
     CHECK(any.code == 0);
 }
 
-TEST_CASE("covid19-negative-test: a negative test within 72 hours passes; old or positive fails") {
+TEST_CASE("covid19-negative-test: a negative test within 72 hours passes, old or positive fails") {
     auto fresh = check({{"Lind", "Erik", "1990-11-30", {}, {{"94558-4", "260385009", "2026-11-20T08:00:00Z"}}}},
                        {"covid19-negative-test"});
     CHECK(fresh.code == 0);

@@ -72,7 +72,7 @@ struct Env {
 
 }  // namespace
 
-TEST_CASE("share create -> reveal returns identical bytes; a second reveal is refused (exit 1)") {
+TEST_CASE("share create -> reveal returns identical bytes, a second reveal is refused (exit 1)") {
     Env env;
     auto created = run_shcx({"share", "create", kCard, "--server", env.server->url(), "--token", env.token, "--json",
                              "--qr", (env.dir / "link.png").string()});
@@ -100,7 +100,7 @@ TEST_CASE("share create -> reveal returns identical bytes; a second reveal is re
     CHECK(contains(log, "POST /s/"));
 }
 
-TEST_CASE("--reveals 3 allows exactly 3; wrong PIN is exit 1; status shows the audit trail") {
+TEST_CASE("--reveals 3 allows exactly 3, wrong PIN is exit 1, status shows the audit trail") {
     Env env;
     auto created = run_shcx({"share", "create", kCard, "--server", env.server->url(), "--token", env.token, "--json",
                              "--reveals", "3", "--ttl", "30m"});
@@ -188,7 +188,7 @@ TEST_CASE("1000 parallel wrong PINs: at most 5 KDF evaluations, share destroyed,
     CHECK(env.post_pin(s.sid, s.pin)->status == 404);
 }
 
-TEST_CASE("GET never consumes; a malformed PIN is not charged; a body over 1 KiB is refused") {
+TEST_CASE("GET never consumes, a malformed PIN is not charged, a body over 1 KiB is refused") {
     Env env;
     auto s = env.make();
     auto c = env.client();
@@ -210,7 +210,7 @@ TEST_CASE("GET never consumes; a malformed PIN is not charged; a body over 1 KiB
     CHECK(ok->get_header_value("Content-Type") == "application/jose");
 }
 
-TEST_CASE("the 11th create in a minute is 429; unknown, expired, used, revoked and destroyed give identical 404s") {
+TEST_CASE("the 11th create in a minute is 429, unknown, expired, used, revoked and destroyed give identical 404s") {
     Env env;
     auto used = env.make();
     auto revoked = env.make();
@@ -245,7 +245,7 @@ TEST_CASE("the 11th create in a minute is 429; unknown, expired, used, revoked a
     CHECK(c.Get(("/s/" + live.sid).c_str())->status == 200);
 }
 
-TEST_CASE("security headers on every response; per-address reveal limit answers 429 with Retry-After") {
+TEST_CASE("security headers on every response, per-address reveal limit answers 429 with Retry-After") {
     Env env({"--reveal-limit", "3"});
     auto s = env.make();
     auto c = env.client();
@@ -325,7 +325,7 @@ TEST_CASE("kill -9 under load, restart: counters consistent, no double reveal, l
     sqlite3_close(db);
 }
 
-TEST_CASE("--db mode works without a server; revoke and status from the command line") {
+TEST_CASE("--db mode works without a server, revoke and status from the command line") {
     TempDir dir;
     auto db = (dir / "local.db").string();
     // The pepper is created on first use (0600).

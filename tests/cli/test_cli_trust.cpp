@@ -40,7 +40,7 @@ json store_status(const fs::path& store) {
 
 }  // namespace
 
-TEST_CASE("trust sync installs a verified snapshot; status reports it; unchanged is not downloaded again") {
+TEST_CASE("trust sync installs a verified snapshot, status reports it, unchanged is not downloaded again") {
     VciServer srv;
     TempDir tmp;
     auto store = tmp / "store";
@@ -127,7 +127,7 @@ TEST_CASE("a changed snapshot (new ETag) is downloaded and installed") {
     CHECK(store_status(store)["snapshot"]["etag"] == "\"snapshot-v2\"");
 }
 
-TEST_CASE("two syncs started at once: one installs, the other is refused by the lock; the store is whole") {
+TEST_CASE("two syncs started at once: one installs, the other is refused by the lock, the store is whole") {
     VciServer srv;
     srv.set_delay_ms(1500);
     TempDir tmp;

@@ -134,9 +134,11 @@ TEST_CASE("--trust FILE in VCI snapshot format") {
     CHECK(vci["results"][0]["status"] == "untrusted_issuer");
 }
 
-TEST_CASE("with no trust store, cards are untrusted; verify creates nothing on disk") {
+TEST_CASE("with no trust store, cards are untrusted, verify creates nothing on disk") {
     auto doc = verify_json({card("lab-result.smart-health-card")}, 1);
     CHECK(doc["results"][0]["status"] == "untrusted_issuer");
+    auto r = run_shcx({"verify", card("lab-result.smart-health-card")});
+    CHECK(contains(r.err, "shcx: warning: no trusted issuers: run `shcx trust sync`"));
     CHECK_FALSE(fs::exists("/nonexistent/shcx-test-trust-store"));
 }
 
@@ -172,7 +174,7 @@ TEST_CASE("--jobs verifies many inputs in parallel and keeps input order") {
     CHECK(results[0]["status"] == "valid");
 }
 
-TEST_CASE("exit codes: unreadable input is 2 even beside valid cards; bad options are 2") {
+TEST_CASE("exit codes: unreadable input is 2 even beside valid cards, bad options are 2") {
     TempDir tmp;
     write_file(tmp / "empty", "");
     auto doc = verify_json({card("lab-result.smart-health-card"), (tmp / "empty").string(), "--jwks", demo_jwks()}, 2);

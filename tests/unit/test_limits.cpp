@@ -109,7 +109,7 @@ TEST_CASE("JSON nesting: 64 levels parse, 65 are refused") {
     CHECK(card::parse_payload(nested(65)).error().code == ErrorCode::PAYLOAD_JSON_INVALID);
 }
 
-TEST_CASE("share request bodies: a 1 KiB reveal body is read, 1 KiB + 1 is 413; content up to 1.5 MiB") {
+TEST_CASE("share request bodies: a 1 KiB reveal body is read, 1 KiB + 1 is 413, content up to 1.5 MiB") {
     struct Fixed final : share::Clock {
         double now() const override { return 1800000000.0; }
     } clock;

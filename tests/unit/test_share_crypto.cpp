@@ -114,7 +114,7 @@ TEST_CASE("PINs: 8 characters of 0-9A-Z, every character used, no visible bias")
     }
 }
 
-TEST_CASE("PIN input is normalised: case, spaces and dashes; anything else is malformed") {
+TEST_CASE("PIN input is normalised: case, spaces and dashes, anything else is malformed") {
     CHECK(normalise_pin("ab12 cd34")->str() == "AB12CD34");
     CHECK(normalise_pin("AB12-CD34")->str() == "AB12CD34");
     CHECK_FALSE(normalise_pin("AB12CD3").has_value());
@@ -124,7 +124,7 @@ TEST_CASE("PIN input is normalised: case, spaces and dashes; anything else is ma
     CHECK_FALSE(normalise_pin(std::string(1000, 'A')).has_value());
 }
 
-TEST_CASE("JWE dir/A256GCM round trip; wrong key, tampering and malformed input fail") {
+TEST_CASE("JWE dir/A256GCM round trip, wrong key, tampering and malformed input fail") {
     std::string key = random_bytes(32);
     std::string jwe = jwe_encrypt(key, "hello record", "text/plain");
     auto parts = std::count(jwe.begin(), jwe.end(), '.');

@@ -66,7 +66,7 @@ struct Fixture {
 
 }  // namespace
 
-TEST_CASE("create then reveal returns the exact bytes; a second reveal is gone") {
+TEST_CASE("create then reveal returns the exact bytes, a second reveal is gone") {
     Fixture f;
     auto c = f.create("eyJhbGciOiJkaXIifQ..content");
     CHECK(c.sid.size() == 22);
@@ -85,7 +85,7 @@ TEST_CASE("create then reveal returns the exact bytes; a second reveal is gone")
     CHECK(st.events[1].client != "127.0.0.1");  // never the address
 }
 
-TEST_CASE("--reveals 3 allows exactly three reveals; PIN input is normalised") {
+TEST_CASE("--reveals 3 allows exactly three reveals, PIN input is normalised") {
     Fixture f;
     auto c = f.create("x", 3);
     std::string lower = c.pin.str();
@@ -97,7 +97,7 @@ TEST_CASE("--reveals 3 allows exactly three reveals; PIN input is normalised") {
     CHECK(f.service.reveal(c.sid, c.pin.str(), "a").outcome == RevealOutcome::Gone);
 }
 
-TEST_CASE("five wrong PINs destroy the share; the right PIN afterwards finds nothing") {
+TEST_CASE("five wrong PINs destroy the share, the right PIN afterwards finds nothing") {
     Fixture f;
     auto c = f.create();
     std::string sealed = f.sealed_of(c.id);
@@ -111,7 +111,7 @@ TEST_CASE("five wrong PINs destroy the share; the right PIN afterwards finds not
     CHECK_FALSE(f.on_disk(sealed));
 }
 
-TEST_CASE("a malformed PIN is not charged; looking at a share never consumes it") {
+TEST_CASE("a malformed PIN is not charged, looking at a share never consumes it") {
     Fixture f;
     auto c = f.create();
     for (const char* bad : {"", "short", "WAY-TOO-LONG-PIN", "ABC!2345"})
@@ -137,7 +137,7 @@ TEST_CASE("expiry is exact: live until expires_at, gone at it") {
     CHECK(f.service.status(b.id, f.owner)->record.fails_left == 5);  // nothing charged on a dead share
 }
 
-TEST_CASE("lifetime at most 6 hours; reveals between 1 and 100") {
+TEST_CASE("lifetime at most 6 hours, reveals between 1 and 100") {
     Fixture f;
     CHECK(f.service.create(f.owner, "x", 1, 6 * 3600).ok());
     CHECK(f.service.create(f.owner, "x", 1, 6 * 3600 + 1).error().code == ErrorCode::SHARE_INVALID);
@@ -146,7 +146,7 @@ TEST_CASE("lifetime at most 6 hours; reveals between 1 and 100") {
     CHECK(f.service.create(f.owner, "", 1, 60).error().code == ErrorCode::SHARE_INVALID);
 }
 
-TEST_CASE("the 11th create in a minute is refused; the next minute allows more") {
+TEST_CASE("the 11th create in a minute is refused, the next minute allows more") {
     Fixture f;
     f.clock.t = 1800000000.0 - std::fmod(1800000000.0, 60.0) + 5;  // early in a minute
     for (int i = 0; i < 10; ++i) REQUIRE(f.service.create(f.owner, "x", 1, 60).ok());

@@ -114,7 +114,7 @@ TEST_CASE("the VCI snapshot signature verifies against the pinned certificate") 
     CHECK(vci::verify_snapshot(json, sig, "garbage", kPin, kNov2026)->code == ErrorCode::SNAPSHOT_SIGNATURE_INVALID);
 }
 
-TEST_CASE("mirror sources keep the pin; unknown names and plain http are refused") {
+TEST_CASE("mirror sources keep the pin, unknown names and plain http are refused") {
     auto m = vci::resolve_source("https://mirror.example/vci/");
     REQUIRE(m.ok());
     CHECK(m.value().snapshot_url == "https://mirror.example/vci/vci_snapshot.json");

@@ -196,7 +196,7 @@ TEST_CASE("one negative per rule: status and error code") {
     }
 }
 
-TEST_CASE("revocation: X.T does not revoke cards issued at or after T; other rids are not revoked") {
+TEST_CASE("revocation: X.T does not revoke cards issued at or after T, other rids are not revoked") {
     auto t = default_trust();
     t.add_crl(kIss, crl(R"(["rid1.)" + std::to_string(static_cast<long>(kNbf)) + R"(", "other"])"));
     auto r = run(sign(payload()), t);

@@ -226,6 +226,8 @@ int run_verify(const VerifyOptions& opt) {
         return kFailure;
     }
     for (const auto& w : trust_warnings) print_warning(std::string(code_name(w.code)) + ": " + w.message);
+    if (trust.value().empty())
+        print_warning("no trusted issuers: run `shcx trust sync` (or `shcx trust add`), or pass --trust / --jwks");
 
     auto loaded = load_inputs(opt.inputs);
     auto extraction = input::extract_cards(loaded.sources, opt.jobs);
