@@ -31,9 +31,16 @@ int free_port() {
     return port;
 }
 
-ShareServer::ShareServer(const fs::path& db, std::vector<std::string> extra) {
+ShareServer::ShareServer(const fs::path& db, std::vector<std::string> extra, bool tls) {
     int port = free_port();
-    std::string base = "http://127.0.0.1:" + std::to_string(port);
+    std::string base = std::string(tls ? "https" : "http") + "://127.0.0.1:" + std::to_string(port);
+    if (tls) {
+        auto key = (m_dir / "key.pem").string(), cert = (m_dir / "cert.pem").string();
+        auto r = run_program({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                              "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1"});
+        if (r.code != 0) throw std::runtime_error("openssl req failed: " + r.err);
+        extra.insert(extra.end(), {"--tls-cert", cert, "--tls-key", key});
+    }
     fs::path ready = m_dir / "ready";
     m_log = m_dir / "server.log";
     std::vector<std::string> argv{SHCX_BIN_PATH, "share", "serve", "--db", db.string(), "--listen",

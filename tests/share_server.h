@@ -16,7 +16,8 @@ int free_port();
 class ShareServer {
 public:
     // db: the SQLite file (shared between instances to test several processes).
-    ShareServer(const fs::path& db, std::vector<std::string> extra_args = {});
+    // tls: serve https with a fresh self-signed P-256 certificate for 127.0.0.1.
+    ShareServer(const fs::path& db, std::vector<std::string> extra_args = {}, bool tls = false);
     ~ShareServer();
     std::string url() const { return m_url; }
     int stop(int signal = 15);  // exit status (128+N when killed by signal N)

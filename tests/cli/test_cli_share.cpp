@@ -373,3 +373,18 @@ TEST_CASE("HTTP payload cap: bodies past 1.5 MiB + 64 KiB are refused with 413 b
     REQUIRE(past);
     CHECK(past->status == 413);
 }
+
+TEST_CASE("--tls-cert/--tls-key: the server speaks HTTPS and refuses plain HTTP") {
+    TempDir dir;
+    ShareServer server(dir / "tls.db", {}, true);
+    CHECK(server.url().rfind("https://127.0.0.1:", 0) == 0);
+    int port = std::stoi(server.url().substr(server.url().rfind(':') + 1));
+    httplib::SSLClient tls("127.0.0.1", port);
+    tls.enable_server_certificate_verification(false);  // self-signed, made for this test
+    auto r = tls.Get("/healthz");
+    REQUIRE(r);
+    CHECK(r->status == 200);
+    CHECK(r->get_header_value("Cache-Control") == "no-store");
+    httplib::Client plain("127.0.0.1", port);
+    CHECK_FALSE(plain.Get("/healthz"));
+}
