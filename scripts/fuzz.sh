@@ -20,12 +20,14 @@ if [ -z "${SHCX_FUZZ_NO_BUILD:-}" ]; then
   cmake --build "$build" -j "${SHCX_JOBS:-2}" --target $(printf 'fuzz_%s ' "${targets[@]}") >/dev/null
 fi
 
-# Seeds: real inputs of each kind (copied, so the committed files are never modified).
+# Seeds: real inputs of each kind (copied, so the committed files are never modified),
+# made afresh each run so a seed dropped from this list does not linger.
+rm -rf "$build/seeds"
 seed() {  # target, files...
   local dir=$build/seeds/$1
   shift
   mkdir -p "$dir"
-  for f in "$@"; do [ -f "$f" ] && cp "$f" "$dir/$(basename "$f")"; done
+  for f in "$@"; do [ -f "$f" ] && install -m 644 "$f" "$dir/$(basename "$f")"; done
 }
 seed numeric "$ex"/*-f-qr-code-numeric-value-*.txt "$root"/testdata/cards/*.txt
 seed jws "$ex"/*-d-jws.txt
