@@ -1,8 +1,6 @@
 #include "shcx/input.h"
 
 #include <algorithm>
-#include <atomic>
-#include <thread>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -13,6 +11,7 @@
 #include "shcx/detail/json.h"
 #include "shcx/image.h"
 #include "shcx/numeric.h"
+#include "shcx/parallel.h"
 #include "shcx/qr_read.h"
 
 namespace shcx::input {
@@ -199,18 +198,7 @@ Extraction extract_cards(const std::vector<Source>& sources, int jobs) {
             part.add_text(i, src);
         }
     };
-    size_t workers = std::min<size_t>(static_cast<size_t>(std::max(jobs, 1)), sources.size());
-    if (workers <= 1) {
-        for (size_t i = 0; i < sources.size(); ++i) read_one(i);
-    } else {
-        std::atomic<size_t> next{0};
-        std::vector<std::thread> pool;
-        for (size_t w = 0; w < workers; ++w)
-            pool.emplace_back([&] {
-                for (size_t i; (i = next++) < sources.size();) read_one(i);
-            });
-        for (auto& t : pool) t.join();
-    }
+    parallel_for(sources.size(), jobs, read_one);
     Collector c;
     for (auto& part : parts) {
         for (auto& card : part.cards) c.cards.push_back(std::move(card));

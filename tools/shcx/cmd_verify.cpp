@@ -2,13 +2,12 @@
 // exit 0 / 1 / 2. Reads the trust store but never writes anything.
 #include <CLI/CLI.hpp>
 
-#include <atomic>
 #include <memory>
 #include <nlohmann/json.hpp>
-#include <thread>
 
 #include "cli_common.h"
 #include "render.h"
+#include "shcx/parallel.h"
 #include "shcx/policy.h"
 #include "shcx/timeutil.h"
 #include "shcx/trust_store.h"
@@ -25,23 +24,6 @@ struct VerifyOptions {
     int jobs = 1;
     bool allow_expired = false;
 };
-
-// Runs fn(i) for i in [0, n) on up to `jobs` threads.
-template <class Fn>
-void parallel_for(size_t n, int jobs, Fn fn) {
-    size_t workers = std::min<size_t>(static_cast<size_t>(std::max(jobs, 1)), n);
-    if (workers <= 1) {
-        for (size_t i = 0; i < n; ++i) fn(i);
-        return;
-    }
-    std::atomic<size_t> next{0};
-    std::vector<std::thread> pool;
-    for (size_t w = 0; w < workers; ++w)
-        pool.emplace_back([&] {
-            for (size_t i; (i = next++) < n;) fn(i);
-        });
-    for (auto& t : pool) t.join();
-}
 
 // Builds the trust store: --trust FILE replaces the installed store; --jwks adds keys.
 Result<trust::TrustStore> build_trust(const VerifyOptions& opt, double now, std::vector<Error>& warnings) {

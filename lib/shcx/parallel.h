@@ -1,0 +1,29 @@
+// Runs fn(i) for every i in [0, n) on up to `jobs` threads (inline when one will do).
+// Each index runs exactly once; callers write results into slot i to keep input order.
+#pragma once
+
+#include <algorithm>
+#include <atomic>
+#include <cstddef>
+#include <thread>
+#include <vector>
+
+namespace shcx {
+
+template <class Fn>
+void parallel_for(size_t n, int jobs, Fn fn) {
+    size_t workers = std::min<size_t>(static_cast<size_t>(std::max(jobs, 1)), n);
+    if (workers <= 1) {
+        for (size_t i = 0; i < n; ++i) fn(i);
+        return;
+    }
+    std::atomic<size_t> next{0};
+    std::vector<std::thread> pool;
+    for (size_t w = 0; w < workers; ++w)
+        pool.emplace_back([&] {
+            for (size_t i; (i = next++) < n;) fn(i);
+        });
+    for (auto& t : pool) t.join();
+}
+
+}  // namespace shcx
