@@ -58,10 +58,20 @@ ShareServer::ShareServer(const fs::path& db, std::vector<std::string> extra, boo
     int rc = posix_spawn(&m_pid, args[0], &fa, nullptr, args.data(), environ);
     posix_spawn_file_actions_destroy(&fa);
     if (rc != 0) throw std::runtime_error("cannot start shcx share serve");
-    for (int i = 0; i < 500 && !fs::exists(ready); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    // The server writes the ready file once it listens. Give a loaded machine a minute, and
+    // stop looking as soon as the server has exited.
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    int status = 0;
+    while (!fs::exists(ready) && std::chrono::steady_clock::now() < deadline) {
+        if (waitpid(m_pid, &status, WNOHANG) == m_pid) {
+            m_pid = -1;
+            throw std::runtime_error("shcx share serve exited before it was ready: " + log());
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
     if (!fs::exists(ready)) {
         stop(9);
-        throw std::runtime_error("shcx share serve did not start: " + log());
+        throw std::runtime_error("shcx share serve was not ready within 60 s: " + log());
     }
     m_url = base;
 }
@@ -73,10 +83,10 @@ ShareServer::~ShareServer() {
 int ShareServer::stop(int signal) {
     if (m_pid <= 0) return -1;
     kill(m_pid, signal);
-    int status = 0;
-    waitpid(m_pid, &status, 0);
+    // A server that does not stop within a minute is killed (the caller then sees 137).
+    int code = wait_child(m_pid, std::chrono::seconds(60));
     m_pid = -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return code;
 }
 
 std::string ShareServer::log() const { return fs::exists(m_log) ? read_file(m_log) : ""; }

@@ -20,7 +20,7 @@ public:
     ShareServer(const fs::path& db, std::vector<std::string> extra_args = {}, bool tls = false);
     ~ShareServer();
     std::string url() const { return m_url; }
-    int stop(int signal = 15);  // exit status (128+N when killed by signal N)
+    int stop(int signal = 15);  // exit status (128+N when killed by signal N); 137 if it did not stop within 60 s
     std::string log() const;    // what the server wrote on stderr
 
 private:

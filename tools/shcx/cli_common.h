@@ -15,7 +15,7 @@ class App;
 
 namespace shcx::cli {
 
-// cli.md "Exit codes": 0 success, 1 a negative answer, 2 could not process.
+// docs/cli.md "Exit codes": 0 success, 1 a negative answer, 2 could not process.
 enum Exit : int { kOk = 0, kNegative = 1, kFailure = 2 };
 
 // One line on stderr: "shcx: error: <message>".

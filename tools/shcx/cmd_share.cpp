@@ -1,6 +1,6 @@
 // shcx share serve|user add|create|reveal|revoke|status: PIN-locked shares ("MedVault").
 // The record is encrypted here, under a key that only travels in the URL fragment; the
-// server adds a PIN-bound outer layer and counts reveals (share-protocol.md).
+// server adds a PIN-bound outer layer and counts reveals (docs/share-protocol.md).
 #include <CLI/CLI.hpp>
 #include <fcntl.h>
 #include <termios.h>

@@ -1,4 +1,4 @@
-// The share HTTP server (cli.md "Share server HTTP API") on cpp-httplib: PIN page,
+// The share HTTP server (docs/cli.md "Share server HTTP API") on cpp-httplib: PIN page,
 // reveal, the owner API, security headers on every response, per-address limits, one
 // access-log line per request (no sids, PINs, keys or content), a sweeper thread and a
 // clean stop on SIGTERM / SIGINT.
