@@ -38,17 +38,18 @@ head -c 32 /dev/urandom >"$work/pepper"
 chmod 600 "$work/pepper"
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-# serve DB NAME: starts an instance, prints its URL once it listens.
+# serve DB NAME: starts an instance and sets $url once it listens (not a $(...) call:
+# the server would hold the substitution's pipe open).
 serve() {
   local port
   port=$(free_port)
   "$shcx" share serve --db "$1" --pepper "$work/pepper" --listen "127.0.0.1:$port" \
     --public-url "http://127.0.0.1:$port" --ready-file "$work/$2.ready" \
-    --reveal-limit 1000000 --create-limit 1000000 2>"$work/$2.log" &
+    --reveal-limit 1000000 --create-limit 1000000 >/dev/null 2>"$work/$2.log" &
   pids+=($!)
-  for _ in $(seq 200); do [ -f "$work/$2.ready" ] && break; sleep 0.05; done
+  for _ in $(seq 400); do [ -f "$work/$2.ready" ] && break; sleep 0.05; done
   [ -f "$work/$2.ready" ] || { echo "bench: $2 did not start: $(cat "$work/$2.log")" >&2; exit 1; }
-  echo "http://127.0.0.1:$port"
+  url="http://127.0.0.1:$port"
 }
 stop_all() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
@@ -58,14 +59,15 @@ stop_all() {
 reveals() { "$build/shcx_share_bench" "$@" | grep -E '^reveals/s'; }
 
 echo "share store benchmark: Argon2id t=2 m=19456 KiB, $(nproc) cores, $n x 2 shares, $clients clients"
-a=$(serve "$work/bench.db" sqlite)
+serve "$work/bench.db" sqlite
 token=$("$shcx" share user add bench --db "$work/bench.db" --pepper "$work/pepper" 2>/dev/null)
-echo "SQLite, 1 instance:      $(reveals "$a" "$token" "$n" "$clients")"
+echo "SQLite, 1 instance:      $(reveals "$url" "$token" "$n" "$clients")"
 stop_all
 
-a=$(serve "$pguri" pg-a)
+serve "$pguri" pg-a
+a=$url
 token=$("$shcx" share user add bench --db "$pguri" --pepper "$work/pepper" 2>/dev/null)
 echo "PostgreSQL, 1 instance:  $(reveals "$a" "$token" "$n" "$clients")"
-b=$(serve "$pguri" pg-b)
-echo "PostgreSQL, 2 instances: $(reveals "$a,$b" "$token" "$n" "$clients")"
+serve "$pguri" pg-b
+echo "PostgreSQL, 2 instances: $(reveals "$a,$url" "$token" "$n" "$clients")"
 stop_all

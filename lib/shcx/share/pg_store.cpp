@@ -92,7 +92,8 @@ double now_seconds() {
 // start together take turns: the first migrates, the others find it done.
 void migrate(pg::Pool& pool) {
     pool.transaction([](Conn& c) {
-        c.exec_simple("SET LOCAL statement_timeout = 0");
+        // A long migration is fine; an instance waiting for another's may wait a while.
+        c.exec_simple("SET LOCAL statement_timeout = 0; SET LOCAL lock_timeout = '300s'");
         c.exec(sql::lock, Params().integer(kLockSpace).integer(kMigrationLock));
         c.exec_simple(std::string(kMigrationsTable).c_str());
         int have = static_cast<int>(c.exec(sql::schema_version).integer(0, 0));
