@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "pg_server.h"
+#include "shcx/share/crypto.h"
 #include "share_server.h"
 #include "support.h"
 
@@ -21,6 +22,12 @@ namespace {
 
 const std::string kCard = (testdata_dir() / "cards/covid-three-doses.smart-health-card").string();
 
+// A pepper file as the operator makes it for PostgreSQL (docs/deploy.md).
+void make_pepper(const std::string& path) {
+    write_file(path, share::random_bytes(32));
+    fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write);
+}
+
 // N server processes on one fresh database, sharing one pepper file.
 struct PgEnv {
     TempDir dir;
@@ -30,6 +37,7 @@ struct PgEnv {
     std::string token;
 
     explicit PgEnv(int instances = 2) {
+        make_pepper(pepper);
         for (int i = 0; i < instances; ++i) servers.push_back(start());
         auto r = run_shcx({"share", "user", "add", "alice", "--db", db, "--pepper", pepper});
         REQUIRE(r.code == 0);
@@ -223,6 +231,16 @@ TEST_CASE("--db postgresql:// for user add and local create, status and revoke, 
     auto no_pepper = run_shcx({"share", "user", "add", "ops", "--db", db});
     CHECK(no_pepper.code == 2);
     CHECK(contains(no_pepper.err, "--pepper FILE is required with a PostgreSQL --db"));
+    // Never made up on the spot: another instance would have a different one.
+    auto missing = run_shcx({"share", "user", "add", "ops", "--db", db, "--pepper", pepper});
+    CHECK(missing.code == 2);
+    CHECK(contains(missing.err, "the pepper file " + pepper + " does not exist"));
+    CHECK_FALSE(fs::exists(pepper));
+    auto serve = run_shcx({"share", "serve", "--db", db, "--pepper", pepper, "--listen", "127.0.0.1:0", "--public-url",
+                           "http://127.0.0.1:1"});
+    CHECK(serve.code == 2);
+    CHECK_FALSE(fs::exists(pepper));
+    make_pepper(pepper);
     REQUIRE(run_shcx({"share", "user", "add", "ops", "--db", db, "--pepper", pepper}).code == 0);
     auto dup = run_shcx({"share", "user", "add", "ops", "--db", db, "--pepper", pepper});
     CHECK(dup.code == 2);
@@ -247,6 +265,7 @@ TEST_CASE("share serve refuses a database with a newer schema") {
     TempDir dir;
     std::string db = PgServer::shared().create_database();
     std::string pepper = (dir / "p").string();
+    make_pepper(pepper);
     REQUIRE(run_shcx({"share", "user", "add", "ops", "--db", db, "--pepper", pepper}).code == 0);
     PgServer::query(db, "INSERT INTO schema_migrations(version, name, applied_at) VALUES(9999, 'future', 0)");
     auto r = run_shcx({"share", "serve", "--db", db, "--pepper", pepper, "--listen", "127.0.0.1:0", "--public-url",

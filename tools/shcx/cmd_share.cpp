@@ -110,8 +110,15 @@ struct LocalService {
 
 Result<std::unique_ptr<LocalService>> open_local(const ShareOptions& o, bool create_pepper,
                                                  int create_limit = share::kCreatesPerMinute) {
-    if (o.pepper.empty() && share::is_postgres_uri(o.db))
-        return make_error(ErrorCode::USAGE, "--pepper FILE is required with a PostgreSQL --db (the same file on every instance)");
+    // With PostgreSQL several hosts share the store, so each must be given the one pepper:
+    // making a new one on a host that lacks it would fail every PIN checked there.
+    if (share::is_postgres_uri(o.db)) {
+        if (o.pepper.empty())
+            return make_error(ErrorCode::USAGE, "--pepper FILE is required with a PostgreSQL --db (the same file on every instance)");
+        if (!std::filesystem::exists(o.pepper))
+            return make_error(ErrorCode::IO_ERROR, "the pepper file " + o.pepper + " does not exist; with PostgreSQL, create it once"
+                              " (head -c 32 /dev/urandom > FILE; chmod 600 FILE) and copy it to every instance");
+    }
     auto pepper = load_pepper(o.pepper.empty() ? share::sqlite_path(o.db) + ".pepper" : o.pepper, create_pepper);
     if (!pepper) return pepper.error();
     auto store = share::open_store(o.db);
