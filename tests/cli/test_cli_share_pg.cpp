@@ -153,6 +153,41 @@ TEST_CASE("1000 parallel wrong PINs over two server processes: at most 5 KDF run
     CHECK(env.post_pin(*env.servers[1], s.sid, s.pin) == 404);
 }
 
+TEST_CASE("unknown, expired, used, revoked and destroyed shares give identical 404s on both instances, GET consumes nothing") {
+    PgEnv env(2);
+    auto used = env.make();
+    auto revoked = env.make();
+    auto destroyed = env.make();
+    auto expired = env.make(1, 1);
+    auto live = env.make();
+    auto& a = *env.servers[0];
+    auto& b = *env.servers[1];
+    REQUIRE(env.post_pin(b, used.sid, used.pin) == 200);
+    REQUIRE(PgEnv::client(b).Delete(("/api/v1/shares/" + revoked.id).c_str(), env.auth())->status == 200);
+    for (int i = 0; i < 5; ++i) REQUIRE(env.post_pin(i % 2 ? a : b, destroyed.sid, "WRONG111") == 403);
+    std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+    std::vector<std::string> bodies;
+    for (const auto* server : {&a, &b})
+        for (const std::string& sid :
+             {std::string("AAAAAAAAAAAAAAAAAAAAAA"), expired.sid, used.sid, revoked.sid, destroyed.sid}) {
+            auto c = PgEnv::client(*server);
+            auto g = c.Get(("/s/" + sid).c_str());
+            auto p = c.Post(("/s/" + sid).c_str(), R"({"challenge":"ABCD1234"})", "application/json");
+            REQUIRE(g);
+            REQUIRE(p);
+            CHECK(g->status == 404);
+            CHECK(p->status == 404);
+            bodies.push_back(g->body);
+            bodies.push_back(p->body);
+        }
+    for (const auto& body : bodies) CHECK(body == bodies.front());
+    for (int i = 0; i < 10; ++i) CHECK(PgEnv::client(i % 2 ? a : b).Get(("/s/" + live.sid).c_str())->status == 200);
+    CHECK(PgEnv::client(a).Post(("/s/" + live.sid).c_str(), "nothing", "text/plain")->status == 403);  // not charged
+    CHECK(env.sql("SELECT fails_left FROM shares WHERE id = '" + live.id + "'") == "5");
+    CHECK(env.post_pin(b, live.sid, live.pin) == 200);
+    CHECK(env.sql("SELECT count(*) FROM shares WHERE state != 'live' AND (sealed IS NOT NULL OR nonce IS NOT NULL)") == "0");
+}
+
 TEST_CASE("the create limit is shared: 10 creates per minute per user across both instances") {
     PgEnv env;
     auto minute = [] { return std::chrono::duration_cast<std::chrono::minutes>(std::chrono::system_clock::now().time_since_epoch()).count(); };
