@@ -22,10 +22,13 @@ using Clock = std::chrono::steady_clock;
 
 bool is_root() { return geteuid() == 0; }
 
-// Where clusters live: tmpfs when the machine has one (copying a cluster there is ten
-// times faster than on a busy disk), else the temp dir.
+// Where clusters live: tmpfs when the machine has a roomy one (copying a cluster there
+// is ten times faster than on a busy disk; a container's 64 MiB /dev/shm is too small
+// for a few clusters at once), else the temp dir.
 fs::path scratch_dir() {
-    if (fs::is_directory("/dev/shm") && access("/dev/shm", W_OK | X_OK) == 0) return "/dev/shm";
+    std::error_code ec;
+    auto space = fs::space("/dev/shm", ec);
+    if (!ec && space.available >= (1ull << 30) && access("/dev/shm", W_OK | X_OK) == 0) return "/dev/shm";
     return fs::temp_directory_path();
 }
 
