@@ -19,7 +19,10 @@ constexpr int kLockSpace = 0x73686378;
 constexpr int kMigrationLock = 1, kSweepLock = 2;
 
 // Every statement the store runs; each is prepared once per connection. Parameters carry
-// explicit casts so their types never depend on inference.
+// explicit casts so their types never depend on inference. A new Store method is a
+// statement here plus a method below that runs it with m_pool.run (one statement, or
+// several independent ones) or m_pool.transaction (several that must commit together);
+// new tables or columns are a new migration in both migrations/ folders.
 namespace sql {
 constexpr Statement add_user{"add_user",
     "INSERT INTO users(name, token_hash) VALUES($1::text, $2::bytea) ON CONFLICT (name) DO NOTHING RETURNING id"};
