@@ -37,5 +37,6 @@ void setup_issue(CLI::App& app, int& exit_code);
 void setup_verify(CLI::App& app, int& exit_code);
 void setup_trust(CLI::App& app, int& exit_code);
 void setup_share(CLI::App& app, int& exit_code);
+void setup_share_migrate(CLI::App& share, int& exit_code);  // cmd_share_migrate.cpp
 
 }  // namespace shcx::cli
