@@ -6,8 +6,8 @@
 #include <sstream>
 #include <string>
 
-#include "shcx/inflate.h"
-#include "shcx/jose.h"
+#include "shcx/card/inflate.h"
+#include "shcx/jose/jose.h"
 
 int main(int argc, char** argv) {
     if (argc != 6) {

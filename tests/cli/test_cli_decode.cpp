@@ -6,9 +6,9 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
-#include "shcx/image.h"
-#include "shcx/inflate.h"
-#include "shcx/jose.h"
+#include "shcx/read/image.h"
+#include "shcx/card/inflate.h"
+#include "shcx/jose/jose.h"
 #include "support.h"
 
 using namespace shcx;

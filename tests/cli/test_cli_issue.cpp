@@ -7,9 +7,9 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "shcx/jose.h"
-#include "shcx/numeric.h"
-#include "shcx/qr_write.h"
+#include "shcx/jose/jose.h"
+#include "shcx/read/numeric.h"
+#include "shcx/issue/qr_write.h"
 #include "support.h"
 
 using namespace shcx;

@@ -4,8 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "shcx/inflate.h"
-#include "shcx/jose.h"
+#include "shcx/card/inflate.h"
+#include "shcx/jose/jose.h"
 #include "support.h"
 
 using namespace shcx;

@@ -2,7 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "shcx/card.h"
+#include "shcx/card/card.h"
 #include "support.h"
 
 using namespace shcx;

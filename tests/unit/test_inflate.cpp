@@ -1,7 +1,7 @@
 #include <doctest/doctest.h>
 #include <zlib.h>
 
-#include "shcx/inflate.h"
+#include "shcx/card/inflate.h"
 
 using namespace shcx;
 

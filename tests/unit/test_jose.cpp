@@ -3,7 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "shcx/base64url.h"
-#include "shcx/jose.h"
+#include "shcx/jose/jose.h"
 #include "support.h"
 
 using namespace shcx;

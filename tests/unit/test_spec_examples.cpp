@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
-#include "shcx/decode.h"
-#include "shcx/input.h"
+#include "shcx/card/decode.h"
+#include "shcx/read/input.h"
 #include "support.h"
 
 using namespace shcx;

@@ -2,8 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "shcx/trust.h"
-#include "shcx/vci.h"
+#include "shcx/trust/trust.h"
+#include "shcx/trust/vci.h"
 #include "support.h"
 
 using namespace shcx;

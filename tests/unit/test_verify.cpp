@@ -6,11 +6,11 @@
 #include <nlohmann/json.hpp>
 
 #include "shcx/base64url.h"
-#include "shcx/inflate.h"
-#include "shcx/input.h"
-#include "shcx/jose.h"
-#include "shcx/numeric.h"
-#include "shcx/verify.h"
+#include "shcx/card/inflate.h"
+#include "shcx/read/input.h"
+#include "shcx/jose/jose.h"
+#include "shcx/read/numeric.h"
+#include "shcx/verify/verify.h"
 #include "support.h"
 
 using namespace shcx;

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "shcx/error.h"
-#include "shcx/input.h"
+#include "shcx/read/input.h"
 
 namespace CLI {
 class App;

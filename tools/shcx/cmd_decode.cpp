@@ -7,7 +7,7 @@
 
 #include "cli_common.h"
 #include "render.h"
-#include "shcx/decode.h"
+#include "shcx/card/decode.h"
 #include "shcx/detail/json.h"
 #include "shcx/fsutil.h"
 

@@ -7,13 +7,13 @@
 #include <nlohmann/json.hpp>
 
 #include "cli_common.h"
-#include "shcx/card.h"
+#include "shcx/card/card.h"
 #include "shcx/detail/json.h"
 #include "shcx/fsutil.h"
-#include "shcx/inflate.h"
-#include "shcx/jose.h"
-#include "shcx/numeric.h"
-#include "shcx/qr_write.h"
+#include "shcx/card/inflate.h"
+#include "shcx/jose/jose.h"
+#include "shcx/read/numeric.h"
+#include "shcx/issue/qr_write.h"
 #include "shcx/timeutil.h"
 
 namespace shcx::cli {

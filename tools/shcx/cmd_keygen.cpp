@@ -6,7 +6,7 @@
 
 #include "cli_common.h"
 #include "shcx/fsutil.h"
-#include "shcx/jose.h"
+#include "shcx/jose/jose.h"
 
 namespace shcx::cli {
 namespace {

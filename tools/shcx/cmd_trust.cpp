@@ -9,11 +9,11 @@
 
 #include "cli_common.h"
 #include "render.h"
-#include "shcx/card.h"
+#include "shcx/card/card.h"
 #include "shcx/timeutil.h"
-#include "shcx/trust_store.h"
-#include "shcx/trust_sync.h"
-#include "shcx/vci.h"
+#include "shcx/trust/store.h"
+#include "shcx/trust/sync.h"
+#include "shcx/trust/vci.h"
 
 namespace shcx::cli {
 namespace {

@@ -8,10 +8,10 @@
 #include "cli_common.h"
 #include "render.h"
 #include "shcx/parallel.h"
-#include "shcx/policy.h"
+#include "shcx/verify/policy.h"
 #include "shcx/timeutil.h"
-#include "shcx/trust_store.h"
-#include "shcx/verify.h"
+#include "shcx/trust/store.h"
+#include "shcx/verify/verify.h"
 
 namespace shcx::cli {
 namespace {

@@ -1,4 +1,4 @@
-#include "shcx/x5c.h"
+#include "shcx/trust/x5c.h"
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>

@@ -12,7 +12,7 @@
 #include <string_view>
 #include <vector>
 
-#include "shcx/card.h"
+#include "shcx/card/card.h"
 #include "shcx/error.h"
 
 namespace shcx::policy {

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "shcx/error.h"
-#include "shcx/jose.h"
+#include "shcx/jose/jose.h"
 
 namespace shcx::trust {
 

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "shcx/error.h"
-#include "shcx/trust.h"
+#include "shcx/trust/trust.h"
 
 namespace shcx::trust_store {
 

@@ -1,4 +1,4 @@
-#include "shcx/vci.h"
+#include "shcx/trust/vci.h"
 
 #include <openssl/evp.h>
 #include <openssl/pem.h>

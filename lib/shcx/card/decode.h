@@ -5,9 +5,9 @@
 #include <string_view>
 #include <vector>
 
-#include "shcx/card.h"
+#include "shcx/card/card.h"
 #include "shcx/error.h"
-#include "shcx/jose.h"
+#include "shcx/jose/jose.h"
 
 namespace shcx::decode {
 

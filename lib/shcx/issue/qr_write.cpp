@@ -1,10 +1,10 @@
-#include "shcx/qr_write.h"
+#include "shcx/issue/qr_write.h"
 
 #include <qrencode.h>
 
 #include <memory>
 
-#include "shcx/image.h"
+#include "shcx/read/image.h"
 
 namespace shcx::qr_write {
 namespace {

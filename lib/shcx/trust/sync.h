@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "shcx/error.h"
-#include "shcx/trust_store.h"
-#include "shcx/vci.h"
+#include "shcx/trust/store.h"
+#include "shcx/trust/vci.h"
 
 namespace shcx::trust_sync {
 

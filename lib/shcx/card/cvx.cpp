@@ -1,4 +1,4 @@
-#include "shcx/cvx.h"
+#include "shcx/card/cvx.h"
 
 #include <sstream>
 #include <string_view>

@@ -1,4 +1,4 @@
-#include "shcx/qr_read.h"
+#include "shcx/read/qr_read.h"
 
 // ZXing 1.4 returns std::wstring from text() unless asked for UTF-8.
 #define ZX_USE_UTF8 1

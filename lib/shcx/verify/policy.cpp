@@ -1,13 +1,13 @@
-#include "shcx/policy.h"
+#include "shcx/verify/policy.h"
 
 #include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <sstream>
 
-#include "shcx/cvx.h"
+#include "shcx/card/cvx.h"
 #include "shcx/detail/json.h"
-#include "shcx/input.h"
+#include "shcx/read/input.h"
 #include "shcx/timeutil.h"
 
 namespace shcx::policy {

@@ -1,4 +1,4 @@
-#include "shcx/numeric.h"
+#include "shcx/read/numeric.h"
 
 #include <algorithm>
 #include <charconv>

@@ -1,7 +1,7 @@
-#include "shcx/decode.h"
+#include "shcx/card/decode.h"
 
 #include "shcx/detail/json.h"
-#include "shcx/inflate.h"
+#include "shcx/card/inflate.h"
 
 namespace shcx::decode {
 

@@ -1,9 +1,9 @@
-#include "shcx/trust_sync.h"
+#include "shcx/trust/sync.h"
 
 #include <openssl/sha.h>
 
 #include "shcx/http_client.h"
-#include "shcx/trust.h"
+#include "shcx/trust/trust.h"
 
 namespace shcx::trust_sync {
 namespace {

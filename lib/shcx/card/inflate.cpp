@@ -1,4 +1,4 @@
-#include "shcx/inflate.h"
+#include "shcx/card/inflate.h"
 
 #include <zlib.h>
 

@@ -1,4 +1,4 @@
-#include "shcx/trust_store.h"
+#include "shcx/trust/store.h"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -12,8 +12,8 @@
 
 #include "shcx/detail/json.h"
 #include "shcx/fsutil.h"
-#include "shcx/jose.h"
-#include "shcx/vci.h"
+#include "shcx/jose/jose.h"
+#include "shcx/trust/vci.h"
 
 namespace shcx::trust_store {
 namespace {

@@ -1,9 +1,9 @@
-#include "shcx/card.h"
+#include "shcx/card/card.h"
 
 #include <map>
 
 #include "shcx/base64url.h"
-#include "shcx/cvx.h"
+#include "shcx/card/cvx.h"
 #include "shcx/detail/json.h"
 
 namespace shcx::card {

@@ -1,4 +1,4 @@
-#include "shcx/jose.h"
+#include "shcx/jose/jose.h"
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
@@ -11,7 +11,7 @@
 
 #include "shcx/base64url.h"
 #include "shcx/detail/json.h"
-#include "shcx/detail/jwk.h"
+#include "shcx/jose/jwk_json.h"
 
 namespace shcx::jose {
 namespace {

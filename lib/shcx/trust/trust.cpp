@@ -1,11 +1,11 @@
-#include "shcx/trust.h"
+#include "shcx/trust/trust.h"
 
 #include <charconv>
 #include <set>
 
-#include "shcx/card.h"
+#include "shcx/card/card.h"
 #include "shcx/detail/json.h"
-#include "shcx/detail/jwk.h"
+#include "shcx/jose/jwk_json.h"
 
 namespace shcx::trust {
 namespace {

@@ -3,7 +3,7 @@
 #pragma once
 
 #include "shcx/detail/json.h"
-#include "shcx/jose.h"
+#include "shcx/jose/jose.h"
 
 namespace shcx::detail {
 Result<jose::Jwk> jwk_from_json(const Json& j);

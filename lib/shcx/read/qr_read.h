@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "shcx/image.h"
+#include "shcx/read/image.h"
 
 namespace shcx::qr_read {
 

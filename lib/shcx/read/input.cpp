@@ -1,4 +1,4 @@
-#include "shcx/input.h"
+#include "shcx/read/input.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -9,10 +9,10 @@
 
 #include "shcx/base64url.h"
 #include "shcx/detail/json.h"
-#include "shcx/image.h"
-#include "shcx/numeric.h"
+#include "shcx/read/image.h"
+#include "shcx/read/numeric.h"
 #include "shcx/parallel.h"
-#include "shcx/qr_read.h"
+#include "shcx/read/qr_read.h"
 
 namespace shcx::input {
 namespace {

@@ -1,4 +1,4 @@
-#include "shcx/image.h"
+#include "shcx/read/image.h"
 
 #include <stb_image.h>
 #include <stb_image_write.h>

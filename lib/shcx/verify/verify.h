@@ -8,10 +8,10 @@
 #include <string>
 #include <vector>
 
-#include "shcx/decode.h"
+#include "shcx/card/decode.h"
 #include "shcx/error.h"
-#include "shcx/input.h"
-#include "shcx/trust.h"
+#include "shcx/read/input.h"
+#include "shcx/trust/trust.h"
 
 namespace shcx::verify {
 

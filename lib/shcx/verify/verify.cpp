@@ -1,9 +1,9 @@
-#include "shcx/verify.h"
+#include "shcx/verify/verify.h"
 
 #include <algorithm>
 
 #include "shcx/timeutil.h"
-#include "shcx/x5c.h"
+#include "shcx/trust/x5c.h"
 
 namespace shcx::verify {
 namespace {
