@@ -9,7 +9,7 @@
 #include "shcx/card/card.h"
 #include "shcx/read/image.h"
 #include "shcx/read/input.h"
-#include "shcx/jose/jose.h"
+#include "shcx/jose/jws.h"
 #include "shcx/read/numeric.h"
 #include "shcx/read/qr_read.h"
 #include "shcx/issue/qr_write.h"

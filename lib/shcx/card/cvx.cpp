@@ -1,5 +1,6 @@
 #include "shcx/card/cvx.h"
 
+#include <charconv>
 #include <sstream>
 #include <string_view>
 
@@ -21,7 +22,7 @@ std::vector<Entry> load() {
         std::getline(fields, e.name, '\t');
         std::getline(fields, e.manufacturer, '\t');
         std::getline(fields, doses, '\t');
-        e.series_doses = doses.empty() ? 0 : std::stoi(doses);
+        std::from_chars(doses.data(), doses.data() + doses.size(), e.series_doses);  // stays 0 if not a number
         out.push_back(std::move(e));
     }
     return out;

@@ -7,7 +7,7 @@
 
 #include "shcx/card/card.h"
 #include "shcx/error.h"
-#include "shcx/jose/jose.h"
+#include "shcx/jose/jws.h"
 
 namespace shcx::decode {
 

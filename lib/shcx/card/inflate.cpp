@@ -2,8 +2,6 @@
 
 #include <zlib.h>
 
-#include <stdexcept>
-
 namespace shcx::inflate {
 
 Result<std::string> inflate_raw(std::string_view compressed, size_t max_output) {
@@ -41,10 +39,10 @@ Result<std::string> inflate_raw(std::string_view compressed, size_t max_output) 
     return out;
 }
 
-std::string deflate_raw(std::string_view data) {
+Result<std::string> deflate_raw(std::string_view data) {
     z_stream zs{};
     if (deflateInit2(&zs, Z_BEST_COMPRESSION, Z_DEFLATED, -15, 9, Z_DEFAULT_STRATEGY) != Z_OK)
-        throw std::runtime_error("zlib deflateInit2 failed");
+        return make_error(ErrorCode::INTERNAL, "zlib deflateInit2 failed");
     std::string out(deflateBound(&zs, static_cast<uLong>(data.size())), '\0');
     zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
     zs.avail_in = static_cast<uInt>(data.size());
@@ -53,7 +51,7 @@ std::string deflate_raw(std::string_view data) {
     int rc = ::deflate(&zs, Z_FINISH);
     out.resize(zs.total_out);
     deflateEnd(&zs);
-    if (rc != Z_STREAM_END) throw std::runtime_error("zlib deflate did not finish");
+    if (rc != Z_STREAM_END) return make_error(ErrorCode::INTERNAL, "zlib deflate did not finish");
     return out;
 }
 

@@ -16,7 +16,8 @@ inline constexpr size_t kDefaultMaxOutput = 1 << 20;
 // zlib- or gzip-wrapped data and trailing garbage), PAYLOAD_TOO_LARGE past max_output.
 Result<std::string> inflate_raw(std::string_view compressed, size_t max_output = kDefaultMaxOutput);
 
-// Raw DEFLATE at the best compression level (issuers should minimise QR size).
-std::string deflate_raw(std::string_view data);
+// Raw DEFLATE at the best compression level (issuers should minimise QR size). INTERNAL
+// only if zlib itself fails.
+Result<std::string> deflate_raw(std::string_view data);
 
 }  // namespace shcx::inflate

@@ -1,22 +1,17 @@
-#include "shcx/jose/jose.h"
+#include "shcx/jose/es256.h"
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
-#include <openssl/sha.h>
-
-#include <stdexcept>
 
 #include "shcx/base64url.h"
 #include "shcx/detail/json.h"
-#include "shcx/jose/jwk_json.h"
 
 namespace shcx::jose {
 namespace {
 
-using detail::Json;
 using detail::string_member;
 
 struct BnFree {
@@ -58,14 +53,18 @@ EVP_PKEY* pkey_from_raw(const std::string& x, const std::string& y, const std::s
     return pkey;
 }
 
-std::string bn_param(const EVP_PKEY* key, const char* name) {
+// A 32-byte big-endian key parameter (x, y or the private scalar); nullopt if OpenSSL
+// cannot provide it.
+std::optional<std::string> bn_param(const EVP_PKEY* key, const char* name) {
     BIGNUM* raw = nullptr;
-    if (!EVP_PKEY_get_bn_param(key, name, &raw)) throw std::runtime_error("cannot read EC key parameter");
+    if (!EVP_PKEY_get_bn_param(key, name, &raw)) return std::nullopt;
     Bn bn(raw);
     std::string out(32, '\0');
-    BN_bn2binpad(bn.get(), reinterpret_cast<unsigned char*>(out.data()), 32);
+    if (BN_bn2binpad(bn.get(), reinterpret_cast<unsigned char*>(out.data()), 32) != 32) return std::nullopt;
     return out;
 }
+
+Error openssl_failure(const std::string& what) { return make_error(ErrorCode::INTERNAL, "OpenSSL: " + what + " failed"); }
 
 std::optional<std::string> decode_coordinate(std::string_view b64) {
     auto raw = base64url::decode(b64);
@@ -74,133 +73,6 @@ std::optional<std::string> decode_coordinate(std::string_view b64) {
 }
 
 }  // namespace
-
-std::string CompactJws::signing_input() const {
-    std::string s;
-    s.reserve(header_b64.size() + 1 + payload_b64.size());
-    s.append(header_b64).append(".").append(payload_b64);
-    return s;
-}
-
-Result<CompactJws> parse_compact(std::string_view jws) {
-    if (jws.size() > kMaxJwsLength)
-        return make_error(ErrorCode::JWS_TOO_LARGE, "JWS of " + std::to_string(jws.size()) + " characters; the limit is " +
-                                                        std::to_string(kMaxJwsLength));
-    auto d1 = jws.find('.');
-    auto d2 = d1 == std::string_view::npos ? d1 : jws.find('.', d1 + 1);
-    if (d2 == std::string_view::npos || jws.find('.', d2 + 1) != std::string_view::npos)
-        return make_error(ErrorCode::JWS_MALFORMED, "a compact JWS has exactly three parts separated by '.'");
-    CompactJws out;
-    out.header_b64 = jws.substr(0, d1);
-    out.payload_b64 = jws.substr(d1 + 1, d2 - d1 - 1);
-    out.signature_b64 = jws.substr(d2 + 1);
-    const char* names[] = {"header", "payload", "signature"};
-    std::string_view parts[] = {out.header_b64, out.payload_b64, out.signature_b64};
-    std::string* dest[] = {&out.header_json, &out.payload, &out.signature};
-    for (int i = 0; i < 3; ++i) {
-        if (parts[i].empty()) return make_error(ErrorCode::JWS_MALFORMED, std::string("JWS ") + names[i] + " is empty");
-        auto raw = base64url::decode(parts[i]);
-        if (!raw)
-            return make_error(ErrorCode::JWS_MALFORMED,
-                              std::string("JWS ") + names[i] + " is not unpadded base64url");
-        *dest[i] = std::move(*raw);
-    }
-    return out;
-}
-
-Result<Header> check_shc_header(std::string_view header_json) {
-    auto j = detail::parse_json(header_json);
-    if (!j || !j->is_object()) return make_error(ErrorCode::JWS_HEADER_INVALID, "JWS header is not a JSON object");
-    Header h;
-    h.alg = string_member(*j, "alg").value_or("");
-    h.zip = string_member(*j, "zip").value_or("");
-    h.kid = string_member(*j, "kid").value_or("");
-    if (h.alg != "ES256")
-        return make_error(ErrorCode::JWS_HEADER_INVALID,
-                          "JWS header alg is \"" + h.alg + "\"; SMART Health Cards require ES256");
-    if (h.zip != "DEF")
-        return make_error(ErrorCode::JWS_HEADER_INVALID, "JWS header zip is \"" + h.zip + "\"; it must be DEF");
-    if (h.kid.empty()) return make_error(ErrorCode::JWS_HEADER_INVALID, "JWS header has no kid");
-    for (const char* banned : {"crit", "jwk", "jku", "x5u", "x5c"})
-        if (j->contains(banned))
-            return make_error(ErrorCode::JWS_HEADER_INVALID,
-                              std::string("JWS header carries \"") + banned + "\", which is not allowed");
-    return h;
-}
-
-}  // namespace shcx::jose
-
-namespace shcx::detail {
-Result<jose::Jwk> jwk_from_json(const Json& j) {
-    using jose::Jwk;
-    if (!j.is_object()) return make_error(ErrorCode::KEY_INVALID, "JWK is not a JSON object");
-    Jwk k;
-    k.kty = string_member(j, "kty").value_or("");
-    k.crv = string_member(j, "crv").value_or("");
-    k.kid = string_member(j, "kid").value_or("");
-    k.use = string_member(j, "use").value_or("");
-    k.alg = string_member(j, "alg").value_or("");
-    k.x = string_member(j, "x").value_or("");
-    k.y = string_member(j, "y").value_or("");
-    k.has_private = j.contains("d");
-    if (j.contains("crlVersion")) {
-        k.crl_version = detail::integer_member(j, "crlVersion");
-        if (!k.crl_version) return make_error(ErrorCode::KEY_INVALID, "JWK crlVersion is not an integer");
-    }
-    if (const auto* x5c = detail::member(j, "x5c"); x5c && x5c->is_array())
-        for (const auto& c : *x5c)
-            if (c.is_string()) k.x5c.push_back(c.get<std::string>());
-    return k;
-}
-}  // namespace shcx::detail
-
-namespace shcx::jose {
-using detail::jwk_from_json;
-
-Result<Jwk> parse_jwk(std::string_view json) {
-    auto j = detail::parse_json(json);
-    if (!j) return make_error(ErrorCode::KEY_INVALID, "JWK is not valid JSON");
-    return jwk_from_json(*j);
-}
-
-Result<std::vector<Jwk>> parse_jwks(std::string_view json) {
-    auto j = detail::parse_json(json);
-    if (!j) return make_error(ErrorCode::KEY_INVALID, "JWKS is not valid JSON");
-    const auto* keys = detail::member(*j, "keys");
-    if (!keys || !keys->is_array()) return make_error(ErrorCode::KEY_INVALID, "JWKS has no \"keys\" array");
-    std::vector<Jwk> out;
-    for (const auto& k : *keys) {
-        auto jwk = jwk_from_json(k);
-        if (!jwk) return jwk.error();
-        out.push_back(std::move(jwk.value()));
-    }
-    return out;
-}
-
-std::string ec_thumbprint(std::string_view crv, std::string_view x, std::string_view y) {
-    // RFC 7638 §3.2: required members only, lexicographic order, no whitespace.
-    std::string canonical = "{\"crv\":\"" + std::string(crv) + "\",\"kty\":\"EC\",\"x\":\"" + std::string(x) +
-                            "\",\"y\":\"" + std::string(y) + "\"}";
-    unsigned char digest[SHA256_DIGEST_LENGTH];
-    SHA256(reinterpret_cast<const unsigned char*>(canonical.data()), canonical.size(), digest);
-    return base64url::encode(std::string_view(reinterpret_cast<char*>(digest), sizeof digest));
-}
-
-std::vector<Error> check_issuer_key(const Jwk& k) {
-    std::vector<Error> errors;
-    auto bad = [&](std::string msg) { errors.push_back(make_error(ErrorCode::KEY_INVALID, "key " + k.kid + ": " + msg)); };
-    if (k.kty != "EC") bad("kty is \"" + k.kty + "\", expected EC");
-    if (k.crv != "P-256") bad("crv is \"" + k.crv + "\", expected P-256");
-    if (k.use != "sig") bad("use is \"" + k.use + "\", expected sig");
-    if (k.alg != "ES256") bad("alg is \"" + k.alg + "\", expected ES256");
-    if (k.has_private) bad("a public issuer key must not contain the private member d");
-    if (!PublicKey::from_xy(k.x, k.y)) bad("x/y are not a point on P-256");
-    if (errors.empty() && ec_thumbprint(k.crv, k.x, k.y) != k.kid)
-        errors.push_back(make_error(ErrorCode::KEY_KID_MISMATCH,
-                                    "kid " + k.kid + " is not the RFC 7638 thumbprint of the key (" +
-                                        ec_thumbprint(k.crv, k.x, k.y) + ")"));
-    return errors;
-}
 
 Result<PublicKey> PublicKey::from_xy(std::string_view x_b64, std::string_view y_b64) {
     auto x = decode_coordinate(x_b64), y = decode_coordinate(y_b64);
@@ -227,11 +99,11 @@ std::optional<Error> PublicKey::verify_es256(std::string_view signing_input, std
     if (!esig || !r || !s || !ECDSA_SIG_set0(esig.get(), r, s)) {
         BN_free(r);
         BN_free(s);
-        throw std::runtime_error("out of memory building ECDSA signature");
+        return openssl_failure("building an ECDSA signature");
     }
     unsigned char* der = nullptr;
     int der_len = i2d_ECDSA_SIG(esig.get(), &der);
-    if (der_len <= 0) throw std::runtime_error("cannot DER-encode ECDSA signature");
+    if (der_len <= 0) return openssl_failure("DER-encoding an ECDSA signature");
     std::unique_ptr<unsigned char, void (*)(void*)> der_guard(der, [](void* p) { OPENSSL_free(p); });
     std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> md(EVP_MD_CTX_new(), EVP_MD_CTX_free);
     int rc = 0;
@@ -247,8 +119,10 @@ Result<PrivateKey> PrivateKey::generate() {
     if (!raw) return make_error(ErrorCode::INTERNAL, "OpenSSL could not generate a P-256 key");
     PrivateKey k;
     k.m_key = wrap(raw);
-    k.m_x = base64url::encode(bn_param(raw, OSSL_PKEY_PARAM_EC_PUB_X));
-    k.m_y = base64url::encode(bn_param(raw, OSSL_PKEY_PARAM_EC_PUB_Y));
+    auto x = bn_param(raw, OSSL_PKEY_PARAM_EC_PUB_X), y = bn_param(raw, OSSL_PKEY_PARAM_EC_PUB_Y);
+    if (!x || !y) return openssl_failure("reading the new key's coordinates");
+    k.m_x = base64url::encode(*x);
+    k.m_y = base64url::encode(*y);
     return k;
 }
 
@@ -275,44 +149,40 @@ Result<PrivateKey> PrivateKey::from_jwk_json(std::string_view json) {
     return k;
 }
 
-std::string PrivateKey::sign_es256(std::string_view signing_input) const {
+Result<std::string> PrivateKey::sign_es256(std::string_view signing_input) const {
     std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> md(EVP_MD_CTX_new(), EVP_MD_CTX_free);
     size_t der_len = 0;
     if (!md || EVP_DigestSignInit_ex(md.get(), nullptr, "SHA256", nullptr, nullptr, m_key.get(), nullptr) != 1 ||
         EVP_DigestSign(md.get(), nullptr, &der_len, reinterpret_cast<const unsigned char*>(signing_input.data()),
                        signing_input.size()) != 1)
-        throw std::runtime_error("OpenSSL ES256 signing failed");
+        return openssl_failure("ES256 signing");
     std::string der(der_len, '\0');
     if (EVP_DigestSign(md.get(), reinterpret_cast<unsigned char*>(der.data()), &der_len,
                        reinterpret_cast<const unsigned char*>(signing_input.data()), signing_input.size()) != 1)
-        throw std::runtime_error("OpenSSL ES256 signing failed");
+        return openssl_failure("ES256 signing");
     const unsigned char* p = reinterpret_cast<const unsigned char*>(der.data());
     std::unique_ptr<ECDSA_SIG, void (*)(ECDSA_SIG*)> esig(d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(der_len)),
                                                          ECDSA_SIG_free);
-    if (!esig) throw std::runtime_error("OpenSSL produced an unreadable ECDSA signature");
+    if (!esig) return openssl_failure("reading back an ECDSA signature");
     std::string out(64, '\0');
     BN_bn2binpad(ECDSA_SIG_get0_r(esig.get()), reinterpret_cast<unsigned char*>(out.data()), 32);
     BN_bn2binpad(ECDSA_SIG_get0_s(esig.get()), reinterpret_cast<unsigned char*>(out.data()) + 32, 32);
     return out;
 }
 
-SecretString PrivateKey::to_jwk_json(bool with_private) const {
+Result<SecretString> PrivateKey::to_jwk_json(bool with_private) const {
     // Member order follows common JWK practice; kid is the RFC 7638 thumbprint.
     std::string s = "{\"kty\":\"EC\",\"kid\":\"" + kid() + "\",\"use\":\"sig\",\"alg\":\"ES256\",\"crv\":\"P-256\",\"x\":\"" +
                     m_x + "\",\"y\":\"" + m_y + "\"";
     if (with_private) {
-        SecretString d(bn_param(m_key.get(), OSSL_PKEY_PARAM_PRIV_KEY));
+        auto raw = bn_param(m_key.get(), OSSL_PKEY_PARAM_PRIV_KEY);
+        if (!raw) return openssl_failure("reading the private key");
+        SecretString d(std::move(*raw));
         SecretString d_b64(base64url::encode(d.str()));
-        s += ",\"d\":\"" + d_b64.str() + "\"";
+        s.append(",\"d\":\"").append(d_b64.str()).append("\"");  // no unwiped temporary
     }
     s += "}";
     return SecretString(std::move(s));
-}
-
-std::string sign_compact(const PrivateKey& key, std::string_view header_json, std::string_view payload) {
-    std::string input = base64url::encode(header_json) + "." + base64url::encode(payload);
-    std::string sig = key.sign_es256(input);
-    return input + "." + base64url::encode(sig);
 }
 
 }  // namespace shcx::jose

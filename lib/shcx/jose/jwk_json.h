@@ -1,10 +1,11 @@
-// Internal: a JWK from an already parsed JSON object (avoids re-serialising the 960 keys
-// of a VCI snapshot). Implemented in jose.cpp.
+// Internal to the library: a JWK from an already parsed JSON object (a VCI snapshot holds
+// about 960 keys; re-serialising each to text would double the parsing). Implemented in
+// jwk.cpp. Includes nlohmann/json: only .cpp files include this header.
 #pragma once
 
 #include "shcx/detail/json.h"
-#include "shcx/jose/jose.h"
+#include "shcx/jose/jwk.h"
 
-namespace shcx::detail {
-Result<jose::Jwk> jwk_from_json(const Json& j);
+namespace shcx::jose {
+Result<Jwk> jwk_from_json(const detail::Json& j);
 }

@@ -83,7 +83,7 @@ Result<Snapshot> parse_vci_snapshot(std::string_view json, const std::string& so
         issuer.canonical_iss = string_member(*iss_obj, "canonical_iss").value_or("");
         issuer.source = source;
         for (const auto& k : *keys) {
-            auto jwk = detail::jwk_from_json(k);
+            auto jwk = jose::jwk_from_json(k);
             if (!jwk) return invalid("issuer " + issuer.iss + ": " + jwk.error().message);
             issuer.keys.push_back(std::move(jwk.value()));
         }
@@ -160,7 +160,11 @@ const TrustStore::CheckedKey& TrustStore::checked(const jose::Jwk& jwk) const {
     if (!slot) {
         slot = std::make_unique<CheckedKey>();
         slot->problems = jose::check_issuer_key(jwk);
-        if (slot->problems.empty()) slot->key = jose::PublicKey::from_jwk(jwk).value();
+        if (slot->problems.empty()) {
+            auto key = jose::PublicKey::from_jwk(jwk);  // cannot fail once the rules pass
+            if (key) slot->key = std::move(key.value());
+            else slot->problems.push_back(key.error());
+        }
     }
     return *slot;
 }

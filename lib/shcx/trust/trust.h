@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "shcx/error.h"
-#include "shcx/jose/jose.h"
+#include "shcx/jose/es256.h"
 
 namespace shcx::trust {
 

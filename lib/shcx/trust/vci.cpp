@@ -2,13 +2,13 @@
 
 #include <openssl/evp.h>
 #include <openssl/pem.h>
-#include <openssl/sha.h>
 #include <openssl/x509.h>
 
 #include <cctype>
 #include <memory>
 
 #include "shcx/detail/json.h"
+#include "shcx/digest.h"
 #include "shcx/http_client.h"
 
 namespace shcx::vci {
@@ -72,16 +72,7 @@ Result<Source> resolve_source(std::string_view name_or_url) {
 }
 
 std::string fingerprint_sha256(std::string_view der) {
-    unsigned char md[SHA256_DIGEST_LENGTH];
-    SHA256(reinterpret_cast<const unsigned char*>(der.data()), der.size(), md);
-    static const char* hex = "0123456789ABCDEF";
-    std::string out;
-    for (size_t i = 0; i < sizeof md; ++i) {
-        if (i) out += ':';
-        out += hex[md[i] >> 4];
-        out += hex[md[i] & 15];
-    }
-    return out;
+    return digest::hex(digest::sha256(der), digest::HexCase::Upper, ":");
 }
 
 std::optional<Error> verify_snapshot(std::string_view snapshot, std::string_view signature_der,

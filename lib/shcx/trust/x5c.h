@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "shcx/error.h"
-#include "shcx/jose/jose.h"
+#include "shcx/jose/jwk.h"
 
 namespace shcx::x5c {
 
