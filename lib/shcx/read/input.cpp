@@ -1,14 +1,10 @@
 #include "shcx/read/input.h"
 
 #include <algorithm>
-#include <cstdio>
-#include <filesystem>
-#include <fstream>
-#include <iostream>
-#include <iterator>
 
 #include "shcx/base64url.h"
 #include "shcx/detail/json.h"
+#include "shcx/fsutil.h"
 #include "shcx/read/image.h"
 #include "shcx/read/numeric.h"
 #include "shcx/parallel.h"
@@ -82,7 +78,7 @@ struct Collector {
         cards.emplace_back(index, std::move(c));
     }
 
-    void add_json(size_t index, const Source& src, std::string_view text) {
+    void add_json(size_t index, const NamedBytes& src, std::string_view text) {
         auto j = detail::parse_json(text);
         if (!j || !j->is_object())
             return fail(src.name, make_error(ErrorCode::INPUT_UNRECOGNIZED, "invalid JSON (or nested too deeply)"));
@@ -119,7 +115,7 @@ struct Collector {
                                   "JSON is neither a .smart-health-card file nor a FHIR Parameters resource"));
     }
 
-    void add_image(size_t index, const Source& src) {
+    void add_image(size_t index, const NamedBytes& src) {
         auto img = image::decode_gray(src.bytes);
         if (!img) return fail(src.name, img.error());
         auto texts = qr_read::read_qr_texts(img.value());
@@ -135,7 +131,7 @@ struct Collector {
         }
     }
 
-    void add_text(size_t index, const Source& src) {
+    void add_text(size_t index, const NamedBytes& src) {
         Trimmed t = trim(src.bytes);
         if (t.text.empty()) return fail(src.name, make_error(ErrorCode::INPUT_EMPTY, "input is empty"));
         std::vector<Error> warnings;
@@ -184,7 +180,7 @@ std::string_view kind_name(Kind kind) {
     return "unknown";
 }
 
-Extraction extract_cards(const std::vector<Source>& sources, int jobs) {
+Extraction extract_cards(const std::vector<NamedBytes>& sources, int jobs) {
     // Each source is read on its own (images are the slow part), then merged in order.
     std::vector<Collector> parts(sources.size());
     auto read_one = [&](size_t i) {
@@ -237,30 +233,7 @@ Extraction extract_cards(const std::vector<Source>& sources, int jobs) {
 }
 
 Result<std::string> read_input_file(const std::string& path, size_t max_bytes) {
-    std::string data;
-    auto read_stream = [&](std::istream& in) -> std::optional<Error> {
-        char buf[65536];
-        while (in) {
-            in.read(buf, sizeof buf);
-            data.append(buf, static_cast<size_t>(in.gcount()));
-            if (data.size() > max_bytes)
-                return make_error(ErrorCode::INPUT_TOO_LARGE,
-                                  "input is larger than " + std::to_string(max_bytes) + " bytes");
-        }
-        if (in.bad()) return make_error(ErrorCode::INPUT_UNREADABLE, "read error");
-        return std::nullopt;
-    };
-    if (path == "-") {
-        if (auto e = read_stream(std::cin)) return *e;
-        return data;
-    }
-    std::error_code ec;
-    if (std::filesystem::is_directory(path, ec))
-        return make_error(ErrorCode::INPUT_UNREADABLE, path + " is a directory");
-    std::ifstream f(path, std::ios::binary);
-    if (!f) return make_error(ErrorCode::INPUT_UNREADABLE, "cannot open " + path);
-    if (auto e = read_stream(f)) return Error{e->code, path + ": " + e->message};
-    return data;
+    return fsutil::read_file(path, max_bytes);
 }
 
 }  // namespace shcx::input

@@ -21,8 +21,9 @@ inline constexpr size_t kMaxInputBytes = 32u << 20;
 enum class Kind { Image, QrText, Jws, HealthCardFile, FhirParameters };
 std::string_view kind_name(Kind kind);
 
-struct Source {
-    std::string name;   // file name, or "-" for stdin
+// One input as read: its name (a file name, "-" for stdin) and its bytes.
+struct NamedBytes {
+    std::string name;
     std::string bytes;
 };
 
@@ -45,9 +46,10 @@ struct Extraction {
 };
 
 // `jobs` > 1 reads the sources on that many threads; the result is the same.
-Extraction extract_cards(const std::vector<Source>& sources, int jobs = 1);
+Extraction extract_cards(const std::vector<NamedBytes>& sources, int jobs = 1);
 
-// Reads a file (or stdin for "-") with the kMaxInputBytes cap.
+// An input file with the kMaxInputBytes cap (see fsutil::read_file). Standard input is
+// the caller's to read: the library never touches it.
 Result<std::string> read_input_file(const std::string& path, size_t max_bytes = kMaxInputBytes);
 
 }  // namespace shcx::input

@@ -4,15 +4,11 @@
 #include <sys/file.h>
 #include <unistd.h>
 
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <random>
-#include <sstream>
 
 #include "shcx/detail/json.h"
 #include "shcx/fsutil.h"
-#include "shcx/jose/jose.h"
 #include "shcx/trust/vci.h"
 
 namespace shcx::trust_store {
@@ -25,18 +21,13 @@ constexpr const char* kSnapshotFile = "vci_snapshot.json";
 constexpr const char* kSignatureFile = "vci_snapshot.sig";
 constexpr const char* kCertificateFile = "vci_snapshot.crt";
 constexpr const char* kMetaFile = "meta.json";
-constexpr const char* kLocalIssuers = "local_issuers.json";
-constexpr size_t kMaxStoreFile = 64u << 20;
 
 Error io_error(const std::string& msg) { return make_error(ErrorCode::IO_ERROR, msg); }
 
 std::optional<std::string> slurp(const fs::path& p) {
-    std::ifstream f(p, std::ios::binary);
-    if (!f) return std::nullopt;
-    std::ostringstream ss;
-    ss << f.rdbuf();
-    if (ss.str().size() > kMaxStoreFile) return std::nullopt;
-    return ss.str();
+    auto data = fsutil::read_file(p.string(), kMaxStoreFileBytes);
+    if (!data) return std::nullopt;
+    return std::move(data.value());
 }
 
 Meta meta_from_json(const std::string& text) {
@@ -79,19 +70,12 @@ std::optional<Error> point(const std::string& store, const std::string& name, co
     return std::nullopt;
 }
 
-Json local_doc(const std::string& store) {
-    auto text = slurp(fs::path(store) / kLocalIssuers);
-    if (text)
-        if (auto j = detail::parse_json(*text); j && j->is_object()) return *j;
-    return Json{{"issuerInfo", Json::array()}};
-}
-
 }  // namespace
 
-std::string default_dir() {
-    if (const char* v = std::getenv("SHCX_TRUST"); v && *v) return v;
-    if (const char* v = std::getenv("XDG_DATA_HOME"); v && *v) return (fs::path(v) / "shcx/trust").string();
-    if (const char* v = std::getenv("HOME"); v && *v) return (fs::path(v) / ".local/share/shcx/trust").string();
+std::string resolve_dir(const Location& where) {
+    if (!where.dir.empty()) return where.dir;
+    if (!where.xdg_data_home.empty()) return (fs::path(where.xdg_data_home) / "shcx/trust").string();
+    if (!where.home.empty()) return (fs::path(where.home) / ".local/share/shcx/trust").string();
     return ".shcx-trust";
 }
 
@@ -109,10 +93,10 @@ std::string meta_to_json(const Meta& m) {
     return j.dump(2) + "\n";
 }
 
-Result<std::optional<Snapshot>> read_current(const std::string& store) {
+Result<std::optional<SnapshotFiles>> read_current(const std::string& store) {
     auto dir = current_dir(store);
-    if (!dir) return std::optional<Snapshot>{};
-    Snapshot s;
+    if (!dir) return std::optional<SnapshotFiles>{};
+    SnapshotFiles s;
     auto json = slurp(*dir / kSnapshotFile), sig = slurp(*dir / kSignatureFile), crt = slurp(*dir / kCertificateFile),
          meta = slurp(*dir / kMetaFile);
     if (!json || !sig || !crt || !meta) return io_error("the installed snapshot in " + dir->string() + " is incomplete");
@@ -129,10 +113,10 @@ Result<std::optional<Snapshot>> read_current(const std::string& store) {
                     s.crls.push_back({detail::string_member(e, "iss").value_or(""), std::move(*body)});
             }
     }
-    return std::optional<Snapshot>(std::move(s));
+    return std::optional<SnapshotFiles>(std::move(s));
 }
 
-std::optional<Error> install(const std::string& store, const Snapshot& snap) {
+std::optional<Error> install(const std::string& store, const SnapshotFiles& snap) {
     std::error_code ec;
     fs::path snapshots = fs::path(store) / "snapshots";
     fs::create_directories(snapshots, ec);
@@ -182,96 +166,15 @@ std::optional<Error> install(const std::string& store, const Snapshot& snap) {
     return std::nullopt;
 }
 
+std::optional<Error> check_signature(const SnapshotFiles& files, double now) {
+    return vci::verify_snapshot(files.json, files.signature, files.certificate, vci::sources().front().certificate_sha256,
+                                now);
+}
+
 std::optional<Error> update_meta(const std::string& store, const Meta& meta) {
     auto dir = current_dir(store);
     if (!dir) return io_error("no snapshot is installed in " + store);
     return fsutil::write_file_atomic((*dir / kMetaFile).string(), meta_to_json(meta));
-}
-
-Result<Loaded> load(const std::string& store, double now) {
-    Loaded out;
-    auto current = read_current(store);
-    if (!current) return current.error();
-    if (current.value()) {
-        const Snapshot& s = *current.value();
-        const auto& pin = vci::sources().front().certificate_sha256;
-        if (auto e = vci::verify_snapshot(s.json, s.signature, s.certificate, pin, now))
-            return Error{e->code, "the installed trust snapshot in " + store + " fails its signature check (" + e->message +
-                                      "); run `shcx trust sync --force`"};
-        auto snap = trust::parse_vci_snapshot(s.json, "VCI snapshot " + s.meta.snapshot_time);
-        if (!snap) return snap.error();
-        out.warnings = snap.value().warnings;
-        out.trust.add_snapshot(std::move(snap.value()));
-        for (const auto& c : s.crls) {
-            auto crl = trust::parse_crl(c.json, "CRL of " + c.iss);
-            if (!crl) {
-                out.warnings.push_back(crl.error());
-                continue;
-            }
-            out.trust.add_crl(c.iss, std::move(crl.value()));
-        }
-        out.meta = s.meta;
-    }
-    auto local = read_local_issuers(store);
-    if (!local) return local.error();
-    out.local_issuers = local.value().size();
-    for (auto& issuer : local.value()) out.trust.add_issuer(std::move(issuer));
-    return out;
-}
-
-Result<std::vector<trust::Issuer>> read_local_issuers(const std::string& store) {
-    auto path = fs::path(store) / kLocalIssuers;
-    std::error_code ec;
-    if (!fs::exists(path, ec)) return std::vector<trust::Issuer>{};
-    auto text = slurp(path);
-    if (!text) return io_error("cannot read " + path.string());
-    auto doc = detail::parse_json(*text);
-    if (doc && detail::member(*doc, "issuerInfo") && detail::member(*doc, "issuerInfo")->empty())
-        return std::vector<trust::Issuer>{};
-    auto snap = trust::parse_vci_snapshot(*text, "local issuers");
-    if (!snap) return snap.error();
-    for (auto& i : snap.value().issuers) i.source = "local";
-    return std::move(snap.value().issuers);
-}
-
-std::optional<Error> add_local_issuer(const std::string& store, const std::string& iss, const std::string& name,
-                                      const std::string& jwks_json) {
-    auto keys = jose::parse_jwks(jwks_json);
-    if (!keys) return keys.error();
-    if (keys.value().empty()) return make_error(ErrorCode::KEY_INVALID, "the JWKS holds no keys");
-    for (const auto& k : keys.value()) {
-        auto problems = jose::check_issuer_key(k);
-        if (!problems.empty()) return problems.front();
-    }
-    auto parsed = detail::parse_json(jwks_json);
-    Json doc = local_doc(store);
-    Json kept = Json::array();
-    for (const auto& e : doc["issuerInfo"]) {
-        const Json* i = detail::member(e, "issuer");
-        if (!i || detail::string_member(*i, "iss") != iss) kept.push_back(e);
-    }
-    Json issuer = {{"iss", iss}};
-    if (!name.empty()) issuer["name"] = name;
-    kept.push_back({{"issuer", issuer}, {"keys", (*parsed)["keys"]}});
-    doc["issuerInfo"] = kept;
-    std::error_code ec;
-    fs::create_directories(store, ec);
-    return fsutil::write_file_atomic((fs::path(store) / kLocalIssuers).string(), doc.dump(2) + "\n");
-}
-
-Result<bool> remove_local_issuer(const std::string& store, const std::string& iss) {
-    Json doc = local_doc(store);
-    Json kept = Json::array();
-    bool removed = false;
-    for (const auto& e : doc["issuerInfo"]) {
-        const Json* i = detail::member(e, "issuer");
-        if (i && detail::string_member(*i, "iss") == iss) removed = true;
-        else kept.push_back(e);
-    }
-    if (!removed) return false;
-    doc["issuerInfo"] = kept;
-    if (auto e = fsutil::write_file_atomic((fs::path(store) / kLocalIssuers).string(), doc.dump(2) + "\n")) return *e;
-    return true;
 }
 
 Result<Lock> Lock::try_acquire(const std::string& store) {

@@ -12,12 +12,21 @@
 #include <vector>
 
 #include "shcx/error.h"
-#include "shcx/trust/trust.h"
 
 namespace shcx::trust_store {
 
-// $SHCX_TRUST, else $XDG_DATA_HOME/shcx/trust, else ~/.local/share/shcx/trust.
-std::string default_dir();
+// Where the store is, from what the caller knows (the CLI fills this from --store or
+// $SHCX_TRUST, $XDG_DATA_HOME and $HOME: the library reads no environment).
+struct Location {
+    std::string dir;            // given explicitly: used as it is
+    std::string xdg_data_home;  // else <xdg_data_home>/shcx/trust
+    std::string home;           // else <home>/.local/share/shcx/trust
+};
+// The first of those that is set; ".shcx-trust" when none is.
+std::string resolve_dir(const Location& where);
+
+// Largest file read from the store (the real snapshot is 700 KB).
+inline constexpr size_t kMaxStoreFileBytes = 64u << 20;
 
 struct Meta {
     std::string source, snapshot_url, snapshot_time, etag, last_modified, sha256;
@@ -29,39 +38,26 @@ struct FetchedCrl {
     std::string iss, json;
 };
 
-struct Snapshot {
+// The files of one snapshot install, exactly as downloaded.
+struct SnapshotFiles {
     Meta meta;
     std::string json, signature, certificate;
     std::vector<FetchedCrl> crls;
 };
 
 // The current installed snapshot, or nullopt when none is installed.
-Result<std::optional<Snapshot>> read_current(const std::string& store);
+Result<std::optional<SnapshotFiles>> read_current(const std::string& store);
 
 // Writes `snap` as the new current snapshot; the old current becomes `previous` and
 // older installs are removed. IO_ERROR leaves the current install untouched.
-std::optional<Error> install(const std::string& store, const Snapshot& snap);
+std::optional<Error> install(const std::string& store, const SnapshotFiles& snap);
 // Rewrites the current install's meta.json (after an unchanged, 304 check).
 std::optional<Error> update_meta(const std::string& store, const Meta& meta);
 
-// Everything a verifier trusts from the store: the current snapshot (its signature is
-// checked again against the pin on every load: a store edited on disk is refused with
-// SNAPSHOT_SIGNATURE_INVALID), its CRLs, and local issuers.
-struct Loaded {
-    trust::TrustStore trust;
-    std::optional<Meta> meta;  // absent when no snapshot is installed
-    size_t local_issuers = 0;
-    std::vector<Error> warnings;
-};
-Result<Loaded> load(const std::string& store, double now);
-
-// Local issuers (`trust add` / `trust remove`), kept in snapshot format.
-Result<std::vector<trust::Issuer>> read_local_issuers(const std::string& store);
-// Validates every key (KEY_INVALID / KEY_KID_MISMATCH) and replaces any entry for iss.
-std::optional<Error> add_local_issuer(const std::string& store, const std::string& iss, const std::string& name,
-                                      const std::string& jwks_json);
-// false when iss was not there.
-Result<bool> remove_local_issuer(const std::string& store, const std::string& iss);
+// An installed snapshot's signature against the pinned certificate of the default
+// source, as of `now`: checked again on every use, so a store edited on disk is refused
+// (SNAPSHOT_SIGNATURE_INVALID).
+std::optional<Error> check_signature(const SnapshotFiles& files, double now);
 
 // An exclusive lock on <store>/sync.lock, released when destroyed. IO_ERROR naming the
 // holder's situation when another process holds it.

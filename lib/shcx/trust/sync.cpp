@@ -1,24 +1,11 @@
 #include "shcx/trust/sync.h"
 
-#include <openssl/sha.h>
-
+#include "shcx/digest.h"
 #include "shcx/http_client.h"
 #include "shcx/trust/trust.h"
 
 namespace shcx::trust_sync {
 namespace {
-
-std::string sha256_hex(const std::string& data) {
-    unsigned char md[SHA256_DIGEST_LENGTH];
-    SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), md);
-    static const char* hex = "0123456789abcdef";
-    std::string out;
-    for (unsigned char b : md) {
-        out += hex[b >> 4];
-        out += hex[b & 15];
-    }
-    return out;
-}
 
 Result<http::Response> fetch(const Options& opt, const std::string& what, const std::string& url, size_t max_bytes,
                              std::vector<std::pair<std::string, std::string>> headers = {}) {
@@ -27,7 +14,7 @@ Result<http::Response> fetch(const Options& opt, const std::string& what, const 
     req.max_bytes = max_bytes;
     req.headers = std::move(headers);
     if (opt.progress) req.on_progress = [&](uint64_t now, uint64_t total) { opt.progress(what, now, total); };
-    auto r = http::get(req);
+    auto r = http::send(req);
     if (!r) return r.error();
     long status = r.value().status;
     if (status != 200 && status != 304)
@@ -37,7 +24,7 @@ Result<http::Response> fetch(const Options& opt, const std::string& what, const 
 
 }  // namespace
 
-Result<Report> sync(const Options& opt) {
+Result<Summary> sync(const Options& opt) {
     auto lock = trust_store::Lock::try_acquire(opt.store);
     if (!lock) return lock.error();
     auto current = trust_store::read_current(opt.store);
@@ -53,7 +40,7 @@ Result<Report> sync(const Options& opt) {
     }
     auto snap_resp = fetch(opt, "snapshot", opt.source.snapshot_url, opt.max_snapshot_bytes, validators);
     if (!snap_resp) return snap_resp.error();
-    Report report;
+    Summary report;
     if (snap_resp.value().status == 304) {
         if (!installed)
             return make_error(ErrorCode::NETWORK_ERROR, opt.source.snapshot_url + ": HTTP 304 without a conditional request");
@@ -63,14 +50,14 @@ Result<Report> sync(const Options& opt) {
         if (auto e = trust_store::update_meta(opt.store, report.meta)) return *e;
         return report;
     }
-    auto sig_resp = fetch(opt, "signature", opt.source.signature_url, 16 * 1024);
+    auto sig_resp = fetch(opt, "signature", opt.source.signature_url, 16u << 10);
     if (!sig_resp) return sig_resp.error();
-    auto crt_resp = fetch(opt, "certificate", opt.source.certificate_url, 64 * 1024);
+    auto crt_resp = fetch(opt, "certificate", opt.source.certificate_url, 64u << 10);
     if (!crt_resp) return crt_resp.error();
     if (sig_resp.value().status != 200 || crt_resp.value().status != 200)
         return make_error(ErrorCode::NETWORK_ERROR, "unexpected HTTP 304 for the signature or certificate");
 
-    trust_store::Snapshot snap;
+    trust_store::SnapshotFiles snap;
     snap.json = std::move(snap_resp.value().body);
     snap.signature = std::move(sig_resp.value().body);
     snap.certificate = std::move(crt_resp.value().body);
@@ -113,7 +100,7 @@ Result<Report> sync(const Options& opt) {
     report.meta.snapshot_url = opt.source.snapshot_url;
     report.meta.etag = snap_resp.value().etag;
     report.meta.last_modified = snap_resp.value().last_modified;
-    report.meta.sha256 = sha256_hex(snap.json);
+    report.meta.sha256 = digest::hex(digest::sha256(snap.json));
     report.meta.fetched_at = report.meta.checked_at = opt.now;
     snap.meta = report.meta;
     if (auto e = trust_store::install(opt.store, snap)) return *e;

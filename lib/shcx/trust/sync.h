@@ -27,7 +27,7 @@ struct Options {
 
 enum class Outcome { Installed, Unchanged };
 
-struct Report {
+struct Summary {
     Outcome outcome = Outcome::Installed;
     trust_store::Meta meta;
     size_t crls_fetched = 0;
@@ -36,6 +36,6 @@ struct Report {
 
 // NETWORK_ERROR (transport, HTTP status), INPUT_TOO_LARGE, SNAPSHOT_SIGNATURE_INVALID,
 // SNAPSHOT_INVALID, IO_ERROR (including a concurrent sync holding the lock).
-Result<Report> sync(const Options& options);
+Result<Summary> sync(const Options& options);
 
 }  // namespace shcx::trust_sync

@@ -47,7 +47,9 @@ Result<Policy> parse(std::string_view json, const std::string& source);
 
 // Built-in policies (policies/*.json, compiled in).
 std::vector<std::string> builtin_names();
-// A built-in name, else a file path; POLICY_INVALID / INPUT_UNREADABLE otherwise.
+inline constexpr size_t kMaxPolicyFileBytes = 1u << 20;
+// A built-in name, else a file path; POLICY_INVALID / INPUT_UNREADABLE / INPUT_TOO_LARGE
+// otherwise.
 Result<Policy> load(const std::string& name_or_file);
 
 struct PersonOutcome {
@@ -58,5 +60,12 @@ struct PersonOutcome {
 
 // One outcome per person on the card, evaluated as of `at` (seconds).
 std::vector<PersonOutcome> evaluate(const Policy& policy, const card::Card& card, double at);
+
+// A policy's answer for one card: an outcome per person on it.
+struct Answer {
+    std::string policy;
+    std::vector<PersonOutcome> people;
+    bool pass() const;  // someone is on the card, and everyone passes
+};
 
 }  // namespace shcx::policy

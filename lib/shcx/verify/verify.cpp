@@ -26,7 +26,8 @@ Status status_for(ErrorCode code) {
     }
 }
 
-int severity(Status s) {
+// How fundamental a status is (higher: more).
+int rank(Status s) {
     switch (s) {
         case Status::Malformed: return 7;
         case Status::UntrustedIssuer: return 6;
@@ -77,7 +78,30 @@ void check_revocation(Report& r, const trust::TrustStore& trust, const jose::Jwk
     }
 }
 
+std::vector<policy::Answer> answer_policies(const Report& r, const Options& opt) {
+    std::vector<policy::Answer> out;
+    for (const auto& p : opt.policies) {
+        policy::Answer a{p.name, {}};
+        if (r.status == Status::Valid && r.card) {
+            a.people = policy::evaluate(p, r.card->card, opt.at);
+        } else if (r.card) {
+            for (const auto& person : r.card->card.people)
+                a.people.push_back({person.name, person.birth_date, false,
+                                    {"the card is not valid (" + std::string(status_name(r.status)) + ")"}});
+        }
+        out.push_back(std::move(a));
+    }
+    return out;
+}
+
 }  // namespace
+
+bool Report::accepted() const {
+    if (status != Status::Valid) return false;
+    for (const auto& a : policies)
+        if (!a.pass()) return false;
+    return true;
+}
 
 std::string_view status_name(Status s) {
     switch (s) {
@@ -103,10 +127,11 @@ std::string_view revocation_name(Revocation r) {
     return "unknown";
 }
 
-Report input_failure(const input::InputError& e) {
+Report input_failure(const input::InputError& e, const Options& opt) {
     Report r;
     r.origins = {e.input};
     r.errors.push_back(e.error);
+    r.policies = answer_policies(r, opt);
     return r;
 }
 
@@ -188,7 +213,8 @@ Report verify_card(const input::FoundCard& found, const trust::TrustStore& trust
 
     r.status = Status::Valid;
     for (const auto& e : r.errors)
-        if (severity(status_for(e.code)) > severity(r.status)) r.status = status_for(e.code);
+        if (rank(status_for(e.code)) > rank(r.status)) r.status = status_for(e.code);
+    r.policies = answer_policies(r, opt);
     return r;
 }
 

@@ -1,7 +1,7 @@
 // The verification pipeline (verification.md): a found card -> decode -> trust lookup by
-// (iss, kid) -> ES256 -> time window -> revocation -> Report. Every failed rule is an
-// Error with its stable code in Report::errors; the Report's status names the most
-// fundamental failure. Nothing here prints, exits or writes to disk.
+// (iss, kid) -> ES256 -> time window -> revocation -> venue policies -> Report. Every
+// failed rule is an Error with its stable code in Report::errors; the Report's status
+// names the most fundamental failure. Nothing here prints, exits or writes to disk.
 #pragma once
 
 #include <optional>
@@ -12,6 +12,7 @@
 #include "shcx/error.h"
 #include "shcx/read/input.h"
 #include "shcx/trust/trust.h"
+#include "shcx/verify/policy.h"
 
 namespace shcx::verify {
 
@@ -25,6 +26,7 @@ struct Options {
     double at = 0;               // the one clock for nbf, exp, CRL timestamps, certificates
     bool allow_expired = false;  // EXPIRED becomes a warning
     std::vector<std::string> x5c_anchors;  // PEM; with anchors, x5c problems are errors
+    std::vector<policy::Policy> policies;   // answered per person for every card
 };
 
 struct Report {
@@ -37,11 +39,17 @@ struct Report {
     Revocation revocation = Revocation::Unknown;
     std::optional<decode::DecodedCard> card;  // absent when the JWS could not be decoded
     std::vector<Error> errors, warnings;
+    // One answer per Options::policies entry. A card that is not valid fails every policy
+    // for every person on it: a policy is only as good as the card it reads.
+    std::vector<policy::Answer> policies;
+
+    // Valid, and every person passes every policy.
+    bool accepted() const;
 };
 
 Report verify_card(const input::FoundCard& found, const trust::TrustStore& trust, const Options& options);
 
-// A Report for an input that held no readable card (status malformed).
-Report input_failure(const input::InputError& error);
+// A Report for an input that held no readable card (status malformed; every policy fails).
+Report input_failure(const input::InputError& error, const Options& options = {});
 
 }  // namespace shcx::verify
