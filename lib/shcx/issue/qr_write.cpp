@@ -24,6 +24,10 @@ Symbol symbol_of(const QRcode& code) {
     return s;
 }
 
+bool dark(const Symbol& s, int x, int y) {
+    return s.modules[static_cast<size_t>(y) * static_cast<size_t>(s.width) + static_cast<size_t>(x)] != 0;
+}
+
 int total_height(const std::vector<Symbol>& symbols) {
     int h = 0;
     for (const auto& s : symbols) h = std::max(h, s.width);
@@ -73,11 +77,12 @@ std::string render_png(const std::vector<Symbol>& symbols, int ppm) {
     for (const auto& s : symbols) {
         for (int y = 0; y < s.width; ++y)
             for (int x = 0; x < s.width; ++x) {
-                if (!s.modules[static_cast<size_t>(y * s.width + x)]) continue;
-                for (int dy = 0; dy < ppm; ++dy)
-                    for (int dx = 0; dx < ppm; ++dx)
-                        img.pixels[static_cast<size_t>(((kQuiet + y) * ppm + dy) * img.width + (x0 + x) * ppm + dx)] =
-                            0;
+                if (!dark(s, x, y)) continue;
+                auto px = static_cast<size_t>(ppm);
+                size_t top = static_cast<size_t>(kQuiet + y) * px, left = static_cast<size_t>(x0 + x) * px;
+                for (size_t dy = 0; dy < px; ++dy)
+                    for (size_t dx = 0; dx < px; ++dx)
+                        img.pixels[(top + dy) * static_cast<size_t>(img.width) + left + dx] = 0;
             }
         x0 += s.width + kQuiet;
     }
@@ -92,12 +97,12 @@ std::string render_svg(const std::vector<Symbol>& symbols) {
         for (int y = 0; y < s.width; ++y) {
             // Horizontal runs keep the file small.
             for (int x = 0; x < s.width;) {
-                if (!s.modules[static_cast<size_t>(y * s.width + x)]) {
+                if (!dark(s, x, y)) {
                     ++x;
                     continue;
                 }
                 int run = 1;
-                while (x + run < s.width && s.modules[static_cast<size_t>(y * s.width + x + run)]) ++run;
+                while (x + run < s.width && dark(s, x + run, y)) ++run;
                 path += "M" + std::to_string(x0 + x) + " " + std::to_string(kQuiet + y) + "h" + std::to_string(run) +
                         "v1h-" + std::to_string(run) + "z";
                 x += run;
