@@ -8,7 +8,7 @@ packages=(
   nlohmann-json3-dev doctest-dev libqrencode-dev libstb-dev libsqlite3-dev
   libcpp-httplib-dev libargon2-dev
   zbar-tools python3 bc
-  chromium clang libclang-rt-14-dev
+  chromium clang libclang-rt-14-dev clang-format clang-tidy
 )
 # Node.js runs the browser test (playwright-core from npm). A machine may already have its
 # own (e.g. NodeSource's nodejs, which bundles npm): only add Debian's when missing.
