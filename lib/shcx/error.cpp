@@ -57,6 +57,16 @@ std::string_view code_name(ErrorCode code) {
         SHCX_CODE(NETWORK_ERROR)
         SHCX_CODE(USAGE)
         SHCX_CODE(INTERNAL)
+        // SMART Health Links
+        SHCX_CODE(SHL_INVALID)
+        SHCX_CODE(SHL_EXPIRED)
+        SHCX_CODE(SHL_PASSCODE_REQUIRED)
+        SHCX_CODE(SHL_PASSCODE_WRONG)
+        SHCX_CODE(SHL_NOT_FOUND)
+        SHCX_CODE(SHL_DECRYPT_FAILED)
+        SHCX_CODE(SHL_TOO_LARGE)
+        SHCX_CODE(SHL_FETCH_FAILED)
+        SHCX_CODE(SHL_CONTENT_SKIPPED)
 #undef SHCX_CODE
     }
     return "INTERNAL";

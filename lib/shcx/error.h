@@ -72,6 +72,17 @@ enum class ErrorCode {
     NETWORK_ERROR,
     USAGE,
     INTERNAL,
+    // SMART Health Links (docs/shl.md). One block, kept last so the codes above keep
+    // their values; the integrator may move it into the code table.
+    SHL_INVALID,            // the shlink payload, manifest or a file entry breaks the spec
+    SHL_EXPIRED,            // the link's exp is past
+    SHL_PASSCODE_REQUIRED,  // P flag and no passcode given (or the server asks for one)
+    SHL_PASSCODE_WRONG,     // 401: the message says how many attempts remain
+    SHL_NOT_FOUND,          // 404: the link is unknown, used up or revoked
+    SHL_DECRYPT_FAILED,     // a file is not a well-formed JWE dir/A256GCM under the link's key
+    SHL_TOO_LARGE,          // manifest, file, file count or inflated content over its cap
+    SHL_FETCH_FAILED,       // transport failure, refused URL or redirect, unexpected HTTP status
+    SHL_CONTENT_SKIPPED,    // warning: a file whose content type shcx does not read
 };
 
 // Stable SCREAMING_SNAKE name of a code, e.g. "QR_CHUNK_MISSING".
