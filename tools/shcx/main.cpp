@@ -3,9 +3,11 @@
 #include <CLI/CLI.hpp>
 
 #include <exception>
+#include <filesystem>
 #include <new>
 
 #include "cli_common.h"
+#include "shcx/shl/link.h"
 
 namespace shcx::cli {
 
@@ -22,7 +24,15 @@ void print_warning(std::string_view message) { std::cerr << "shcx: warning: " <<
 LoadedInputs load_inputs(const std::vector<std::string>& paths) {
     LoadedInputs out;
     bool stdin_used = false;
+    int link_arguments = 0;
     for (const auto& p : paths) {
+        // A SMART Health Link given as the argument itself, not a file name. Named by its
+        // position: the link text holds its key and is never printed.
+        std::error_code ec;  // a long link is ENAMETOOLONG as a path: not a file either
+        if (shl::looks_like_link(p) && !std::filesystem::exists(p, ec)) {
+            out.sources.push_back({"link-argument-" + std::to_string(++link_arguments), p});
+            continue;
+        }
         if (p == "-") {
             if (stdin_used) {
                 out.errors.push_back({p, make_error(ErrorCode::USAGE, "stdin ('-') given more than once")});
