@@ -32,7 +32,7 @@ std::string link_file(const TempDir& tmp, const std::string& text, const std::st
 
 }  // namespace
 
-TEST_CASE("verify: a link's card is verified with the normal rules, the link is described") {
+TEST_CASE("shl: verify: a link's card is verified with the normal rules, the link is described") {
     ShlServer server;
     server.add_file("application/smart-health-card", demo_card(), true);
     TempDir tmp;
@@ -53,7 +53,7 @@ TEST_CASE("verify: a link's card is verified with the normal rules, the link is 
     CHECK(json::parse(server.last_manifest_body())["recipient"] == "shcx");
 }
 
-TEST_CASE("verify: the link as an argument, as a viewer URL, on stdin and in a QR image") {
+TEST_CASE("shl: verify: the link as an argument, as a viewer URL, on stdin and in a QR image") {
     ShlServer server;
     server.add_file("application/smart-health-card", demo_card(), false, true);
     std::string link = server.link();
@@ -96,7 +96,7 @@ TEST_CASE("verify: the link as an argument, as a viewer URL, on stdin and in a Q
                                   {"files_read", 1}});
 }
 
-TEST_CASE("verify: a wrong passcode reports the remaining attempts, the right one from a file opens") {
+TEST_CASE("shl: verify: a wrong passcode reports the remaining attempts, the right one from a file opens") {
     ShlServer server;
     server.add_file("application/smart-health-card", demo_card(), true);
     server.set_passcode("4711", 3);
@@ -142,7 +142,7 @@ TEST_CASE("verify: a wrong passcode reports the remaining attempts, the right on
                            ": the first line is empty\n");
 }
 
-TEST_CASE("FHIR content: decode summarises it (exit 0), verify shows it as UNSIGNED (exit 1)") {
+TEST_CASE("shl: FHIR content: decode summarises it (exit 0), verify shows it as UNSIGNED (exit 1)") {
     ShlServer server;
     server.add_file("application/smart-health-card", demo_card(), true);
     server.add_file("application/fhir+json;fhirVersion=4.0.1", kIps, false, true);
@@ -180,7 +180,7 @@ TEST_CASE("FHIR content: decode summarises it (exit 0), verify shows it as UNSIG
     CHECK(ver_json["results"][1]["people"][0]["name"] == "Ada Lovelace");
 }
 
-TEST_CASE("a card in a link that is not valid makes verify exit 1, as any card would") {
+TEST_CASE("shl: a card in a link that is not valid makes verify exit 1, as any card would") {
     ShlServer server;
     server.add_file("application/smart-health-card", demo_card(), true);
     TempDir tmp;
@@ -192,7 +192,7 @@ TEST_CASE("a card in a link that is not valid makes verify exit 1, as any card w
     CHECK(contains(untrusted.out, "NOT VALID (untrusted_issuer)  " + file + "#file1\n"));
 }
 
-TEST_CASE("each failure has its code, one error line and exit 2") {
+TEST_CASE("shl: each failure has its code, one error line and exit 2") {
     TempDir tmp;
     auto run = [&](const std::string& text, std::vector<std::string> extra = {}) {
         auto file = link_file(tmp, text);
@@ -233,7 +233,7 @@ TEST_CASE("each failure has its code, one error line and exit 2") {
     CHECK(run(big.link()) == "SHL_TOO_LARGE: file 1: larger than 16777216 bytes\n");
 }
 
-TEST_CASE("a link next to ordinary cards: every result is reported, worst exit code wins") {
+TEST_CASE("shl: a link next to ordinary cards: every result is reported, worst exit code wins") {
     ShlServer server;
     server.add_file("application/smart-health-card", demo_card(), true);
     server.set_mode(ShlServer::Mode::Gone);

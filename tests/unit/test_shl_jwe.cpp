@@ -57,7 +57,7 @@ const std::string kWrongKey = "the file does not decrypt with the link's key (an
 
 }  // namespace
 
-TEST_CASE("encrypt/decrypt round trip, with and without zip DEF") {
+TEST_CASE("shl: encrypt/decrypt round trip, with and without zip DEF") {
     for (bool deflate : {false, true}) {
         CAPTURE(deflate);
         std::string jwe = shl::encrypt(kCard, kKey, "application/smart-health-card", deflate);
@@ -83,7 +83,7 @@ TEST_CASE("encrypt/decrypt round trip, with and without zip DEF") {
     CHECK(empty.value().plaintext.str().empty());
 }
 
-TEST_CASE("seal is deterministic for a given IV and uses the encoded header as AAD") {
+TEST_CASE("shl: seal is deterministic for a given IV and uses the encoded header as AAD") {
     std::string header = R"({"alg":"dir","enc":"A256GCM","cty":"text/plain"})";
     std::string a = shl::seal(header, "hello", kKey, kIv), b = shl::seal(header, "hello", kKey, kIv);
     CHECK(a == b);
@@ -95,7 +95,7 @@ TEST_CASE("seal is deterministic for a given IV and uses the encoded header as A
     CHECK_THROWS_AS(shl::encrypt("x", "short", "text/plain"), std::invalid_argument);
 }
 
-TEST_CASE("every part of the JWE is authenticated: one flipped bit anywhere fails") {
+TEST_CASE("shl: every part of the JWE is authenticated: one flipped bit anywhere fails") {
     std::string jwe = shl::encrypt(kCard, kKey, "application/smart-health-card");
     CHECK(refusal(jwe, kOtherKey) == kWrongKey);
     CHECK(refusal(flip(jwe, 2)) == kWrongKey);                 // IV
@@ -117,7 +117,7 @@ TEST_CASE("every part of the JWE is authenticated: one flipped bit anywhere fail
     CHECK(refusal(jwe, kKey.substr(0, 16)) == "the link's key is not 32 bytes");
 }
 
-TEST_CASE("the compact form: five parts, base64url, 96-bit IV, 128-bit tag") {
+TEST_CASE("shl: the compact form: five parts, base64url, 96-bit IV, 128-bit tag") {
     std::string jwe = shl::encrypt(kCard, kKey, "application/smart-health-card");
     auto parts = split(jwe);
     CHECK(refusal(parts[0] + ".." + parts[2] + "." + parts[3]) ==
@@ -138,7 +138,7 @@ TEST_CASE("the compact form: five parts, base64url, 96-bit IV, 128-bit tag") {
     CHECK(refusal(with_part(3, "a+b")) == "the JWE ciphertext is not base64url");
 }
 
-TEST_CASE("header rules: alg dir, enc A256GCM, a cty, zip DEF or nothing, no crit") {
+TEST_CASE("shl: header rules: alg dir, enc A256GCM, a cty, zip DEF or nothing, no crit") {
     auto sealed = [](const std::string& header) { return shl::seal(header, "{}", kKey, kIv); };
     CHECK(refusal(sealed(R"({"alg":"A256KW","enc":"A256GCM","cty":"application/fhir+json"})")) ==
           "JWE alg must be \"dir\" (the link's key), not \"A256KW\"");
@@ -163,7 +163,7 @@ TEST_CASE("header rules: alg dir, enc A256GCM, a cty, zip DEF or nothing, no cri
     CHECK(extra.value().plaintext.str() == "{}");
 }
 
-TEST_CASE("zip DEF: the content must be one complete raw DEFLATE stream") {
+TEST_CASE("shl: zip DEF: the content must be one complete raw DEFLATE stream") {
     const std::string header = R"({"alg":"dir","enc":"A256GCM","cty":"application/fhir+json","zip":"DEF"})";
     const std::string expected = "zip is DEF but the content is not one complete raw DEFLATE stream";
     CHECK(refusal(shl::seal(header, "{\"not\":\"deflated\"}", kKey, kIv)) == expected);
@@ -176,7 +176,7 @@ TEST_CASE("zip DEF: the content must be one complete raw DEFLATE stream") {
     CHECK(good.value().plaintext.str() == kCard);
 }
 
-TEST_CASE("size caps: exactly the cap passes, one byte more is SHL_TOO_LARGE, also after inflating") {
+TEST_CASE("shl: size caps: exactly the cap passes, one byte more is SHL_TOO_LARGE, also after inflating") {
     std::string content(1000, 'x');
     auto at_cap = shl::decrypt(shl::encrypt(content, kKey, "application/fhir+json"), kKey, 1000);
     REQUIRE(at_cap.ok());
@@ -218,7 +218,7 @@ TEST_CASE("size caps: exactly the cap passes, one byte more is SHL_TOO_LARGE, al
     CHECK(longer.error().code == ErrorCode::SHL_TOO_LARGE);
 }
 
-TEST_CASE("inflate_raw_secret gives what inflate_raw gives, with the same codes") {
+TEST_CASE("shl: inflate_raw_secret gives what inflate_raw gives, with the same codes") {
     std::string text;
     for (int i = 0; text.size() < 300000; ++i) text += "entry " + std::to_string(i) + "\n";
     std::string z = inflate::deflate_raw(text);

@@ -39,7 +39,7 @@ json with(const char* key, json value) {
 
 }  // namespace
 
-TEST_CASE("a link with every field parses, and encode_link is its inverse") {
+TEST_CASE("shl: a link with every field parses, and encode_link is its inverse") {
     std::string text = shl::encode_link({kUrl, kKeyBytes, 1893456000, "LP", "Back-to-school immunizations"});
     CHECK(text.rfind("shlink:/", 0) == 0);
     auto r = shl::parse_link(text);
@@ -64,7 +64,7 @@ TEST_CASE("a link with every field parses, and encode_link is its inverse") {
     CHECK(shl::describe_flags(minimal.value()) == "none");
 }
 
-TEST_CASE("viewer URLs before #shlink:/ are accepted and kept, surrounding whitespace is not an error") {
+TEST_CASE("shl: viewer URLs before #shlink:/ are accepted and kept, surrounding whitespace is not an error") {
     std::string bare = link_of(base_payload());
     for (std::string viewer : {"https://viewer.example/", "https://viewer.example.org", "http://localhost:8080/view"}) {
         auto r = shl::parse_link(viewer + "#" + bare + "\n");
@@ -81,7 +81,7 @@ TEST_CASE("viewer URLs before #shlink:/ are accepted and kept, surrounding white
     CHECK_FALSE(shl::looks_like_link("SHLINK:/" + bare.substr(8)));
 }
 
-TEST_CASE("the link text itself: prefix, base64url, size, JSON object") {
+TEST_CASE("shl: the link text itself: prefix, base64url, size, JSON object") {
     auto code_and_message = [](const std::string& text) {
         auto r = shl::parse_link(text);
         REQUIRE_FALSE(r.ok());
@@ -99,7 +99,7 @@ TEST_CASE("the link text itself: prefix, base64url, size, JSON object") {
     CHECK(code_and_message("shlink:/" + base64url::encode("{\"url\":\"\xff\"}")) == "the payload is not a JSON object");
 }
 
-TEST_CASE("url: required, at most 128 characters, https (http only to loopback), no user:password@") {
+TEST_CASE("shl: url: required, at most 128 characters, https (http only to loopback), no user:password@") {
     json p = base_payload();
     p.erase("url");
     CHECK(refusal(p) == "url: missing, or not a string");
@@ -118,7 +118,7 @@ TEST_CASE("url: required, at most 128 characters, https (http only to loopback),
         CHECK_MESSAGE(shl::parse_link(link_of(with("url", loopback))).ok(), loopback);
 }
 
-TEST_CASE("key: 43 base64url characters of 32 bytes") {
+TEST_CASE("shl: key: 43 base64url characters of 32 bytes") {
     json p = base_payload();
     p.erase("key");
     CHECK(refusal(p) == "key: missing, or not a string");
@@ -133,7 +133,7 @@ TEST_CASE("key: 43 base64url characters of 32 bytes") {
     CHECK(refusal(with("key", noncanonical)) == "key: not the base64url of 32 bytes");
 }
 
-TEST_CASE("exp: a positive number of seconds, expiry is checked against the clock given") {
+TEST_CASE("shl: exp: a positive number of seconds, expiry is checked against the clock given") {
     CHECK(refusal(with("exp", "1893456000")) == "exp: not a number");
     CHECK(refusal(with("exp", 0)) == "exp: must be a positive number of seconds since the epoch");
     CHECK(refusal(with("exp", -5)) == "exp: must be a positive number of seconds since the epoch");
@@ -153,7 +153,7 @@ TEST_CASE("exp: a positive number of seconds, expiry is checked against the cloc
     CHECK_FALSE(shl::check_not_expired(no_exp.value(), 4e9));
 }
 
-TEST_CASE("flag: distinct letters, U never with P, unknown letters are ignored") {
+TEST_CASE("shl: flag: distinct letters, U never with P, unknown letters are ignored") {
     CHECK(refusal(with("flag", 1)) == "flag: not a string");
     CHECK(refusal(with("flag", "PU")) == "flag: U (a single file, fetched with GET) cannot go with P");
     CHECK(refusal(with("flag", "LPU")) == "flag: U (a single file, fetched with GET) cannot go with P");
@@ -171,7 +171,7 @@ TEST_CASE("flag: distinct letters, U never with P, unknown letters are ignored")
     CHECK(shl::parse_link(link_of(with("flag", ""))).ok());
 }
 
-TEST_CASE("label: at most 80 characters (not bytes), no control characters") {
+TEST_CASE("shl: label: at most 80 characters (not bytes), no control characters") {
     CHECK(refusal(with("label", 5)) == "label: not a string");
     CHECK(shl::parse_link(link_of(with("label", std::string(80, 'x')))).ok());
     CHECK(refusal(with("label", std::string(81, 'x'))) == "label: longer than 80 characters");
@@ -186,21 +186,21 @@ TEST_CASE("label: at most 80 characters (not bytes), no control characters") {
     CHECK(refusal(with("label", "c1 \xC2\x9b control")) == "label: holds control characters");
 }
 
-TEST_CASE("v: absent or 1, other versions are not opened") {
+TEST_CASE("shl: v: absent or 1, other versions are not opened") {
     CHECK(shl::parse_link(link_of(with("v", 1))).ok());
     CHECK(refusal(with("v", 2)) == "v: version 2 is not supported (shcx reads version 1)");
     CHECK(refusal(with("v", "1")) == "v: not an integer");
     CHECK(refusal(with("v", 1.5)) == "v: not an integer");
 }
 
-TEST_CASE("unknown members, extension and _underscored ones, are ignored") {
+TEST_CASE("shl: unknown members, extension and _underscored ones, are ignored") {
     json p = base_payload();
     p["extension"] = {{"x", 1}};
     p["_vendor"] = "anything";
     CHECK(shl::parse_link(link_of(p)).ok());
 }
 
-TEST_CASE("url policy: what may be fetched, origins, query parameters") {
+TEST_CASE("shl: url policy: what may be fetched, origins, query parameters") {
     CHECK_FALSE(url::fetch_problem("https://example.org/x"));
     CHECK_FALSE(url::fetch_problem("http://127.0.0.1:5/x"));
     CHECK_FALSE(url::fetch_problem("http://[::1]/x"));
@@ -228,7 +228,7 @@ TEST_CASE("url policy: what may be fetched, origins, query parameters") {
     CHECK_FALSE(url::with_query_param("not a url", "a", "b"));
 }
 
-TEST_CASE("input sniffing hands links over, from text and from QR images, without opening them") {
+TEST_CASE("shl: input sniffing hands links over, from text and from QR images, without opening them") {
     std::string link = link_of(base_payload());
     auto text = input::extract_cards({{"link.txt", link + "\n"}});
     CHECK(text.cards.empty());

@@ -42,7 +42,7 @@ Error failure(const Result<shl::Contents>& r) {
 
 }  // namespace
 
-TEST_CASE("a manifest with an embedded and a location file: both read, request as the spec says") {
+TEST_CASE("shl: a manifest with an embedded and a location file: both read, request as the spec says") {
     ShlServer server;
     server.add_file("application/smart-health-card", kCard, true);
     server.add_file("application/fhir+json;fhirVersion=4.0.1", kPatient, false, true);
@@ -68,7 +68,7 @@ TEST_CASE("a manifest with an embedded and a location file: both read, request a
     CHECK(body == json{{"recipient", "Example Clinic"}, {"embeddedLengthMax", 65536}});
 }
 
-TEST_CASE("P: no passcode means no request, the right one opens, wrong ones say how many attempts remain") {
+TEST_CASE("shl: P: no passcode means no request, the right one opens, wrong ones say how many attempts remain") {
     ShlServer server;
     server.add_file("application/smart-health-card", kCard, true);
     server.set_passcode("open sesame", 3);
@@ -102,7 +102,7 @@ TEST_CASE("P: no passcode means no request, the right one opens, wrong ones say 
     CHECK(server.manifest_requests() == 5);
 }
 
-TEST_CASE("a passcode is sent only for P links, escaped as JSON, a 401 without P asks for one") {
+TEST_CASE("shl: a passcode is sent only for P links, escaped as JSON, a 401 without P asks for one") {
     ShlServer server;
     server.add_file("application/smart-health-card", kCard, true);
     SecretString odd("quote\" back\\ tab\t");
@@ -118,7 +118,7 @@ TEST_CASE("a passcode is sent only for P links, escaped as JSON, a 401 without P
     CHECK(e.message == "the server asks for a passcode (HTTP 401) although the link has no P flag");
 }
 
-TEST_CASE("U: one GET with ?recipient=, no manifest, 404 is SHL_NOT_FOUND") {
+TEST_CASE("shl: U: one GET with ?recipient=, no manifest, 404 is SHL_NOT_FOUND") {
     ShlServer server;
     server.add_file("application/smart-health-card", kCard, false, true);
     auto r = shl::fetch(parse(server.link("U")), options());
@@ -138,7 +138,7 @@ TEST_CASE("U: one GET with ?recipient=, no manifest, 404 is SHL_NOT_FOUND") {
     CHECK(e.message == "the link is no longer active (HTTP 404 from " + server.base_url() + ")");
 }
 
-TEST_CASE("404, expiry and server errors end the whole link") {
+TEST_CASE("shl: 404, expiry and server errors end the whole link") {
     ShlServer server;
     server.add_file("application/smart-health-card", kCard, true);
 
@@ -158,7 +158,7 @@ TEST_CASE("404, expiry and server errors end the whole link") {
     CHECK(e500.message == "the manifest: HTTP 500 from " + server.base_url());
 }
 
-TEST_CASE("caps: manifest 1 MiB, file 16 MiB, file count, all files together") {
+TEST_CASE("shl: caps: manifest 1 MiB, file 16 MiB, file count, all files together") {
     ShlServer server;
     server.add_file("application/smart-health-card", kCard, false);
 
@@ -196,7 +196,7 @@ TEST_CASE("caps: manifest 1 MiB, file 16 MiB, file count, all files together") {
           "file 3: the link's files together exceed " + std::to_string(kCard.size() * 2) + " bytes");
 }
 
-TEST_CASE("time caps: a slow server hits the request timeout, and the link has a budget of its own") {
+TEST_CASE("shl: time caps: a slow server hits the request timeout, and the link has a budget of its own") {
     ShlServer server;
     server.add_file("application/smart-health-card", kCard, true);
     server.set_mode(ShlServer::Mode::Slow);
@@ -213,7 +213,7 @@ TEST_CASE("time caps: a slow server hits the request timeout, and the link has a
     CHECK(budget.message == "the manifest: the link's time limit of 0 s is used up");
 }
 
-TEST_CASE("nothing listening: SHL_FETCH_FAILED naming only the origin") {
+TEST_CASE("shl: nothing listening: SHL_FETCH_FAILED naming only the origin") {
     std::string url;
     {
         ShlServer gone;
@@ -226,7 +226,7 @@ TEST_CASE("nothing listening: SHL_FETCH_FAILED naming only the origin") {
     CHECK_FALSE(test::contains(e.message, "/m/"));  // the manifest path is a capability
 }
 
-TEST_CASE("redirects: the manifest is never redirected, files only within their origin") {
+TEST_CASE("shl: redirects: the manifest is never redirected, files only within their origin") {
     ShlServer server;
     server.add_file("application/smart-health-card", kCard, false);
 
@@ -252,7 +252,7 @@ TEST_CASE("redirects: the manifest is never redirected, files only within their 
                                                        " to another origin (http://localhost:" + port + ") refused");
 }
 
-TEST_CASE("manifests that break the spec") {
+TEST_CASE("shl: manifests that break the spec") {
     ShlServer server;
     auto with_manifest = [&](const std::string& manifest) {
         server.set_manifest(manifest);
@@ -320,7 +320,7 @@ TEST_CASE("manifests that break the spec") {
     CHECK(server.file_requests() == 1);  // file 9 only: a skipped file is not even fetched
 }
 
-TEST_CASE("a U file whose cty shcx does not read is skipped with a warning") {
+TEST_CASE("shl: a U file whose cty shcx does not read is skipped with a warning") {
     ShlServer server;
     server.add_file("application/smart-api-access", R"({"access_token":"secret"})", false);
     auto r = shl::fetch(parse(server.link("U")), options());
@@ -330,12 +330,12 @@ TEST_CASE("a U file whose cty shcx does not read is skipped with a warning") {
     CHECK(r.value().warnings[0].error.message == "file 1: application/smart-api-access is not read by shcx");
 }
 
-TEST_CASE("media types compare without parameters and case") {
+TEST_CASE("shl: media types compare without parameters and case") {
     CHECK(shl::media_type("application/fhir+json;fhirVersion=4.0.1") == "application/fhir+json");
     CHECK(shl::media_type(" Application/Smart-Health-Card ") == "application/smart-health-card");
 }
 
-TEST_CASE("FHIR content is summarised: an IPS document, a single resource, and what is not FHIR") {
+TEST_CASE("shl: FHIR content is summarised: an IPS document, a single resource, and what is not FHIR") {
     json ips = {
         {"resourceType", "Bundle"},
         {"type", "document"},

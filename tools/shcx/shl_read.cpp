@@ -30,13 +30,16 @@ std::string printable(std::string s) {
 Result<SecretString> passcode_from_file(const std::string& path) {
     auto text = input::read_input_file(path, kMaxPasscodeBytes);
     if (!text) return Error{text.error().code, "--passcode-file " + path + ": " + text.error().message};
-    SecretString all(std::move(text.value()));
-    const std::string& s = all.str();
+    // Copied, then the original wiped: moving a short string would leave its bytes behind.
+    const std::string& s = text.value();
     size_t end = s.find('\n');
     if (end == std::string::npos) end = s.size();
     if (end > 0 && s[end - 1] == '\r') --end;
+    SecretString passcode;
+    passcode.str().assign(s, 0, end);
+    secure_wipe(text.value());
     if (end == 0) return make_error(ErrorCode::USAGE, "--passcode-file " + path + ": the first line is empty");
-    return SecretString(s.substr(0, end));
+    return passcode;
 }
 
 // Asks on the terminal without echo; nullopt when stdin is not a terminal.
@@ -82,7 +85,8 @@ Opened open_links(input::Extraction& extraction, std::vector<input::InputError>&
     Opened out;
     std::vector<input::FoundLink> links = std::move(extraction.links);
     extraction.links.clear();
-    SecretString given(std::move(o.passcode));
+    SecretString given;
+    given.str() = o.passcode;  // copied, then the option's own copy wiped
     secure_wipe(o.passcode);
     if (links.empty()) return out;
     if (!o.passcode_file.empty()) {
