@@ -2,7 +2,11 @@
 // SHL server on 127.0.0.1: every input form (text file, argument, viewer URL, stdin, QR
 // image), passcodes, FHIR content, and the exact exit code and error line of each failure.
 #include <doctest/doctest.h>
+#include <poll.h>
+#include <pty.h>
+#include <unistd.h>
 
+#include <chrono>
 #include <nlohmann/json.hpp>
 
 #include "shcx/qr_write.h"
@@ -245,4 +249,49 @@ TEST_CASE("shl: a link next to ordinary cards: every result is reported, worst e
     CHECK(contains(r.out, "VALID  " + card + "\n"));
     CHECK(contains(r.out, "NOT VALID (malformed)  " + file + "\n"));
     CHECK(contains(r.out, "2 cards: 1 valid, 1 not valid\n"));
+}
+
+TEST_CASE("shl: on a terminal, a P link asks for the passcode without echoing it") {
+    ShlServer server;
+    server.add_file("application/smart-health-card", demo_card(), true);
+    server.set_passcode("4711-secret", 3);
+    TempDir tmp;
+    auto file = link_file(tmp, server.link("P", std::nullopt, "Ada"));
+    std::vector<std::string> args{SHCX_BIN_PATH, "verify", file, "--jwks", demo_jwks()};
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+
+    int master = -1;
+    pid_t pid = forkpty(&master, nullptr, nullptr, nullptr);
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        execv(argv[0], argv.data());
+        _exit(127);
+    }
+    // Reads what the terminal shows until `until` appears or the child closes it (60 s at most).
+    std::string screen;
+    auto read_until = [&](const std::string& until) {
+        auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+        while (std::chrono::steady_clock::now() < deadline && (until.empty() || !contains(screen, until))) {
+            pollfd p{master, POLLIN, 0};
+            if (poll(&p, 1, 200) <= 0) continue;
+            char buf[4096];
+            ssize_t n = read(master, buf, sizeof buf);
+            if (n <= 0) return;  // EIO: the child has gone
+            screen.append(buf, static_cast<size_t>(n));
+        }
+    };
+    read_until("Passcode for Ada: ");
+    REQUIRE(contains(screen, "Passcode for Ada: "));
+    const char answer[] = "4711-secret\n";
+    REQUIRE(write(master, answer, sizeof answer - 1) == static_cast<ssize_t>(sizeof answer - 1));
+    read_until("");
+    int code = wait_child(pid, std::chrono::seconds(60));
+    close(master);
+    CAPTURE(screen);
+    CHECK(code == 0);
+    CHECK(contains(screen, "VALID  " + file + "#file1"));
+    CHECK_FALSE(contains(screen, "4711"));  // not echoed
+    CHECK(json::parse(server.last_manifest_body())["passcode"] == "4711-secret");
 }
