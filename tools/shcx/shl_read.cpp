@@ -52,8 +52,10 @@ std::optional<SecretString> prompt_passcode(const std::string& what) {
     bool have_termios = tcgetattr(tty, &old) == 0;
     quiet = old;
     quiet.c_lflag &= static_cast<tcflag_t>(~ECHO);
-    (void)!write(tty, prompt.data(), prompt.size());
+    // Echo off first, then the prompt: TCSAFLUSH drops typed-ahead input, so it must not
+    // run after the user (or a program driving the terminal) has seen the prompt.
     if (have_termios) tcsetattr(tty, TCSAFLUSH, &quiet);
+    (void)!write(tty, prompt.data(), prompt.size());
     SecretString line;
     char c;
     while (read(tty, &c, 1) == 1 && c != '\n' && line.str().size() < kMaxPasscodeBytes) line.str() += c;
