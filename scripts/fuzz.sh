@@ -9,7 +9,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 seconds=${1:-30}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(numeric jws inflate card trust image share_api)
+[ ${#targets[@]} -gt 0 ] || targets=(numeric jws inflate card trust image share_api shl)
 build=${SHCX_FUZZ_BUILD_DIR:-$root/build-fuzz}
 vectors=$("$root/scripts/fetch-vectors.sh" --where) || { echo "needs the conformance vectors: run scripts/fetch-vectors.sh" >&2; exit 2; }
 ex=$vectors/spec-examples
@@ -42,6 +42,7 @@ json.dump(d, open(sys.argv[2], 'w'))
 PY
 seed image "$ex"/*.png "$root"/testdata/cards/*.png
 seed share_api "$root"/fuzz/regressions/share_api/*
+seed shl "$root"/fuzz/regressions/shl/*
 # Raw DEFLATE payloads, cut out of the example JWS.
 mkdir -p "$build/seeds/inflate"
 for f in "$ex"/*-d-jws.txt; do
