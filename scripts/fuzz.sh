@@ -44,6 +44,7 @@ json.dump(d, open(sys.argv[2], 'w'))
 PY
 seed image "$ex"/*.png "$root"/testdata/cards/*.png
 seed share_api "$root"/fuzz/regressions/share_api/*
+seed shl "$root"/fuzz/regressions/shl/*
 # Raw DEFLATE payloads, cut out of the example JWS.
 mkdir -p "$build/seeds/inflate"
 for f in "$ex"/*-d-jws.txt; do

@@ -11,8 +11,10 @@ packages=(
   zbar-tools python3 bc curl jq zsh
   chromium clang libclang-rt-14-dev clang-format clang-tidy
 )
-# Node.js runs the browser test (playwright-core from npm). A machine may already have its
-# own (e.g. NodeSource's nodejs, which bundles npm): only add Debian's when missing.
+# Node.js runs the browser test (playwright-core from npm) and the interop test
+# (kill-the-clipboard from npm, which needs Node 20: Debian 12's is 18, so that test is
+# skipped there). A machine may already have its own (e.g. NodeSource's nodejs, which
+# bundles npm): only add Debian's when missing.
 command -v node >/dev/null 2>&1 || packages+=(nodejs)
 command -v npm >/dev/null 2>&1 || packages+=(npm)
 missing=()

@@ -7,6 +7,8 @@
 #include <memory>
 #include <mutex>
 
+#include "shcx/url.h"
+
 namespace shcx::http {
 namespace {
 
@@ -61,13 +63,7 @@ void global_init() {
 
 }  // namespace
 
-bool url_allowed(const std::string& url) {
-    if (url.rfind("https://", 0) == 0) return url.size() > 8;
-    for (const char* local : {"http://127.0.0.1:", "http://127.0.0.1/", "http://localhost:", "http://localhost/",
-                              "http://[::1]:", "http://[::1]/"})
-        if (url.rfind(local, 0) == 0) return true;
-    return false;
-}
+bool url_allowed(const std::string& url) { return !url::fetch_problem(url); }
 
 Result<Response> send(const Request& request) {
     if (!url_allowed(request.url))
@@ -84,7 +80,7 @@ Result<Response> send(const Request& request) {
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
     // Redirects stay on https (a mirror may redirect; a downgrade is never followed).
     curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "https");
-    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, request.follow_redirects ? 1L : 0L);
     curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, request.connect_timeout_s);
@@ -116,6 +112,11 @@ Result<Response> send(const Request& request) {
     if (rc != CURLE_OK)
         return make_error(ErrorCode::NETWORK_ERROR, request.url + ": " + curl_easy_strerror(rc));
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &t.response.status);
+    if (!request.follow_redirects) {
+        char* location = nullptr;
+        if (curl_easy_getinfo(c, CURLINFO_REDIRECT_URL, &location) == CURLE_OK && location)
+            t.response.redirect_url = location;
+    }
     return std::move(t.response);
 }
 

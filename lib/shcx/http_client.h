@@ -21,6 +21,9 @@ struct Request {
     size_t max_bytes = 8u << 20;
     long connect_timeout_s = 15;
     long total_timeout_s = 120;
+    // false: a 3xx is returned as it is, with Response::redirect_url, for callers with a
+    // stricter redirect rule than "https only" (SMART Health Links: same origin only).
+    bool follow_redirects = true;
     // Called with bytes received so far and the expected total (0 when unknown).
     std::function<void(uint64_t now, uint64_t total)> on_progress;
 };
@@ -29,9 +32,10 @@ struct Response {
     long status = 0;
     std::string body;
     std::string etag, last_modified, retry_after;
+    std::string redirect_url;  // absolute; set for a 3xx when follow_redirects is false
 };
 
-// True for https:// URLs, and http:// URLs whose host is 127.0.0.1, [::1] or localhost.
+// url::fetch_problem (shcx/url.h) says no: https://, or http:// to a loopback host.
 bool url_allowed(const std::string& url);
 
 // Sends request.method to request.url. NETWORK_ERROR for transport failures (DNS, TLS,

@@ -1,8 +1,10 @@
 #include "cli_common.h"
 
 #include <cstdlib>
+#include <filesystem>
 
 #include "shcx/fsutil.h"
+#include "shcx/shl/link.h"
 #include "shcx/trust/store.h"
 
 namespace shcx::cli {
@@ -39,7 +41,15 @@ std::string trust_store_dir(const std::string& store_option) {
 LoadedInputs load_inputs(const std::vector<std::string>& paths) {
     LoadedInputs out;
     bool stdin_used = false;
+    int link_arguments = 0;
     for (const auto& p : paths) {
+        // A SMART Health Link given as the argument itself, not a file name. Named by its
+        // position: the link text holds its key and is never printed.
+        std::error_code ec;  // a long link is ENAMETOOLONG as a path: not a file either
+        if (shl::looks_like_link(p) && !std::filesystem::exists(p, ec)) {
+            out.sources.push_back({"link-argument-" + std::to_string(++link_arguments), p});
+            continue;
+        }
         if (p == "-") {
             if (stdin_used) {
                 out.errors.push_back({p, make_error(ErrorCode::USAGE, "stdin ('-') given more than once")});

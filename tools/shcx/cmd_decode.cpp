@@ -8,6 +8,8 @@
 #include "cli_common.h"
 #include "render.h"
 #include "shcx/card/decode.h"
+#include "shcx/detail/json.h"
+#include "shl_read.h"
 #include "shcx/fsutil.h"
 
 namespace shcx::cli {
@@ -17,13 +19,16 @@ struct DecodeOptions {
     std::vector<std::string> inputs;
     bool json = false;
     std::string fhir_out;
+    shl_read::Options shl;
 };
 
-int run_decode(const DecodeOptions& opt) {
+int run_decode(DecodeOptions& opt) {
     auto loaded = load_inputs(opt.inputs);
     auto extraction = input::extract_cards(loaded.sources);
     std::vector<input::InputError> errors = std::move(loaded.errors);
     for (auto& e : extraction.errors) errors.push_back(std::move(e));
+    // SMART Health Links are opened here; their cards join the others (docs/shl.md).
+    auto linked = shl_read::open_links(extraction, errors, opt.shl);
 
     struct Decoded {
         const input::FoundCard* found;
@@ -82,6 +87,11 @@ int run_decode(const DecodeOptions& opt) {
             c["warnings"] = render::errors_json(all_warnings(d));
             doc["cards"].push_back(std::move(c));
         }
+        if (!linked.links.empty()) doc["links"] = shl_read::links_json(linked);
+        if (!linked.resources.empty()) {
+            doc["resources"] = render::Json::array();
+            for (const auto& r : linked.resources) doc["resources"].push_back(shl_read::resource_json(r));
+        }
         doc["errors"] = render::Json::array();
         for (const auto& e : errors) {
             auto ej = render::error_json(e.error);
@@ -92,6 +102,7 @@ int run_decode(const DecodeOptions& opt) {
         return rc;
     }
 
+    shl_read::print_links_text(linked);
     for (size_t i = 0; i < cards.size(); ++i) {
         const auto& d = cards[i];
         if (i) std::cout << "\n";
@@ -101,6 +112,11 @@ int run_decode(const DecodeOptions& opt) {
         for (const auto& w : all_warnings(d))
             std::cout << "  Warning: " << code_name(w.code) << ": " << w.message << "\n";
     }
+    for (size_t i = 0; i < linked.resources.size(); ++i) {
+        if (i || !cards.empty()) std::cout << "\n";
+        shl_read::print_resource_text(linked.resources[i], "Resource " + std::to_string(i + 1) + " of " +
+                                                               std::to_string(linked.resources.size()));
+    }
     return rc;
 }
 
@@ -109,9 +125,10 @@ int run_decode(const DecodeOptions& opt) {
 void setup_decode(CLI::App& app, int& exit_code) {
     auto opt = std::make_shared<DecodeOptions>();
     auto* cmd = app.add_subcommand("decode", "Read cards from QR images, shc:/ text, JWS or files (no signature check)");
-    cmd->add_option("INPUT", opt->inputs, "Image, text or JSON file; - for stdin")->required();
+    cmd->add_option("INPUT", opt->inputs, "Image, text or JSON file, or a SMART Health Link; - for stdin")->required();
     cmd->add_flag("--json", opt->json, "Print one JSON document");
     cmd->add_option("--fhir-out", opt->fhir_out, "Write the FHIR bundle to FILE (FILE-N for several cards)");
+    shl_read::add_options(cmd, opt->shl);
     cmd->callback([opt, &exit_code] { exit_code = run_decode(*opt); });
 }
 

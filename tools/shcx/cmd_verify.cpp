@@ -7,6 +7,7 @@
 
 #include "cli_common.h"
 #include "render.h"
+#include "shl_read.h"
 #include "shcx/parallel.h"
 #include "shcx/verify/policy.h"
 #include "shcx/timeutil.h"
@@ -23,6 +24,7 @@ struct VerifyOptions {
     std::vector<std::string> jwks, crls, x5c_anchors, policies;
     int jobs = 1;
     bool allow_expired = false;
+    shl_read::Options shl;
 };
 
 // The trust a run uses, as the options state it. --jwks ISS=FILE binds the keys to ISS;
@@ -121,7 +123,7 @@ void print_report_text(const verify::Report& r) {
     for (const auto& w : r.warnings) std::cout << "  Warning:    " << code_name(w.code) << ": " << w.message << "\n";
 }
 
-int run_verify(const VerifyOptions& opt) {
+int run_verify(VerifyOptions& opt) {
     double now = timeutil::now();
     double at = now;
     if (!opt.at.empty()) {
@@ -172,6 +174,8 @@ int run_verify(const VerifyOptions& opt) {
     auto extraction = input::extract_cards(inputs.sources, opt.jobs);
     std::vector<input::InputError> input_errors = std::move(inputs.errors);
     for (auto& e : extraction.errors) input_errors.push_back(std::move(e));
+    // SMART Health Links are opened here; their cards join the others (docs/shl.md).
+    auto linked = shl_read::open_links(extraction, input_errors, opt.shl, opt.jobs);
 
     std::vector<verify::Report> reports(extraction.cards.size());
     parallel_for(extraction.cards.size(), opt.jobs,
@@ -181,6 +185,7 @@ int run_verify(const VerifyOptions& opt) {
     int rc = kOk;
     for (const auto& r : reports)
         if (!r.accepted()) rc = kNegative;
+    if (!linked.resources.empty() && rc == kOk) rc = kNegative;  // unsigned content is never "valid"
     if (!input_errors.empty()) rc = kFailure;
     for (const auto& e : input_errors) print_error(e.error, e.input);
 
@@ -192,15 +197,26 @@ int run_verify(const VerifyOptions& opt) {
             if (!vopt.policies.empty()) j["policies"] = policies_json(r.policies);
             doc["results"].push_back(std::move(j));
         }
+        for (const auto& r : linked.resources) {
+            render::Json j = {{"input", r.input}, {"status", "unsigned"}};
+            j.update(shl_read::resource_json(r));
+            doc["results"].push_back(std::move(j));
+        }
+        if (!linked.links.empty()) doc["links"] = shl_read::links_json(linked);
         std::cout << doc.dump(2) << "\n";
         return rc;
     }
+    shl_read::print_links_text(linked);
     size_t valid = 0;
     for (size_t i = 0; i < reports.size(); ++i) {
         if (i) std::cout << "\n";
         print_report_text(reports[i]);
         print_policies_text(reports[i].policies);
         valid += reports[i].status == verify::Status::Valid;
+    }
+    for (size_t i = 0; i < linked.resources.size(); ++i) {
+        if (i || !reports.empty()) std::cout << "\n";
+        shl_read::print_resource_text(linked.resources[i], "UNSIGNED");
     }
     if (reports.size() > 1)
         std::cout << "\n" << reports.size() << " cards: " << valid << " valid, " << reports.size() - valid << " not valid\n";
@@ -212,7 +228,7 @@ int run_verify(const VerifyOptions& opt) {
 void setup_verify(CLI::App& app, int& exit_code) {
     auto opt = std::make_shared<VerifyOptions>();
     auto* cmd = app.add_subcommand("verify", "Verify cards: signature, issuer trust, revocation, validity window");
-    cmd->add_option("INPUT", opt->inputs, "Image, text or JSON file; - for stdin")->required();
+    cmd->add_option("INPUT", opt->inputs, "Image, text or JSON file, or a SMART Health Link; - for stdin")->required();
     cmd->add_flag("--json", opt->json, "Print one JSON document {\"results\":[...]}");
     cmd->add_option("--trust", opt->trust_file, "Trust only this file (VCI snapshot format) instead of the store");
     cmd->add_option("--store", opt->store, "Trust store directory (default $SHCX_TRUST or ~/.local/share/shcx/trust)");
@@ -226,6 +242,7 @@ void setup_verify(CLI::App& app, int& exit_code) {
                     "or a JSON file (repeatable); exit 0 only if every person passes every policy")
         ->allow_extra_args(false);
     cmd->add_flag("--allow-expired", opt->allow_expired, "Accept cards past their exp (reported as a warning)");
+    shl_read::add_options(cmd, opt->shl);
     cmd->callback([opt, &exit_code] { exit_code = run_verify(*opt); });
 }
 

@@ -2,6 +2,7 @@
 // Inflation stops at an output cap so a small "decompression bomb" cannot exhaust memory.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -19,5 +20,11 @@ Result<std::string> inflate_raw(std::string_view compressed, size_t max_output =
 // Raw DEFLATE at the best compression level (issuers should minimise QR size). INTERNAL
 // only if zlib itself fails.
 Result<std::string> deflate_raw(std::string_view data);
+
+// inflate_raw for secret content (decrypted SMART Health Link files): the output grows by
+// copying into a larger buffer and wiping the old one, is wiped on failure, and zlib's own
+// buffers (its window holds recent plaintext) are wiped when zlib frees them. Same codes.
+std::optional<Error> inflate_raw_secret(std::string_view compressed, std::string& out,
+                                        size_t max_output = kDefaultMaxOutput);
 
 }  // namespace shcx::inflate

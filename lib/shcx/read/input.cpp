@@ -9,6 +9,7 @@
 #include "shcx/read/numeric.h"
 #include "shcx/parallel.h"
 #include "shcx/read/qr_read.h"
+#include "shcx/shl/link.h"
 
 namespace shcx::input {
 namespace {
@@ -60,6 +61,7 @@ struct Collector {
     std::vector<std::pair<size_t, FoundCard>> cards;  // with the source index, for ordering
     std::vector<Pending> chunks;
     std::vector<InputError> errors;
+    std::vector<FoundLink> links;
 
     void fail(const std::string& input, Error e) { errors.push_back({input, std::move(e)}); }
 
@@ -127,7 +129,8 @@ struct Collector {
                                                  " QR codes in one image; a card needs far fewer"));
         for (size_t i = 0; i < texts.size(); ++i) {
             std::string origin = texts.size() > 1 ? src.name + "#qr" + std::to_string(i + 1) : src.name;
-            add_qr_text(index, origin, texts[i], Kind::Image);
+            if (shl::looks_like_link(texts[i])) links.push_back({texts[i], origin, Kind::Image});
+            else add_qr_text(index, origin, texts[i], Kind::Image);
         }
     }
 
@@ -140,6 +143,7 @@ struct Collector {
         else if (t.had_extra)
             warnings.push_back(make_error(ErrorCode::TRAILING_CHARACTERS, "whitespace around the content"));
         if (t.text.front() == '{') return add_json(index, src, t.text);
+        if (shl::looks_like_link(t.text)) return links.push_back({std::string(t.text), src.name, Kind::QrText});
         if (t.text.substr(0, 5) == "shc:/" || t.text.substr(0, 5) == "SHC:/") {
             size_t line_no = 0, pos = 0;
             bool several = t.text.find("\nshc:/") != std::string_view::npos ||
@@ -200,6 +204,7 @@ Extraction extract_cards(const std::vector<NamedBytes>& sources, int jobs) {
         for (auto& card : part.cards) c.cards.push_back(std::move(card));
         for (auto& chunk : part.chunks) c.chunks.push_back(std::move(chunk));
         for (auto& e : part.errors) c.errors.push_back(std::move(e));
+        for (auto& l : part.links) c.links.push_back(std::move(l));
     }
     // Reassemble chunks; a card's position is that of the first input it came from.
     std::vector<numeric::SourcedChunk> chunks;
@@ -229,6 +234,7 @@ Extraction extract_cards(const std::vector<NamedBytes>& sources, int jobs) {
     Extraction out;
     for (auto& [index, card] : c.cards) out.cards.push_back(std::move(card));
     out.errors = std::move(c.errors);
+    out.links = std::move(c.links);
     return out;
 }
 

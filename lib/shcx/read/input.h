@@ -5,6 +5,8 @@
 //   base64url '.'-separated text -> compact JWS
 //   JSON {"verifiableCredential":[...]}     (.smart-health-card file)
 //   JSON {"resourceType":"Parameters",...}  (FHIR $health-cards-issue response)
+//   shlink:/... or https://viewer#shlink:/... (text or QR): a SMART Health Link, returned
+//     as found; opening it needs the network, so that is shl::fetch's job, not input's
 // Chunks are reassembled across all inputs, in any order.
 #pragma once
 
@@ -40,9 +42,17 @@ struct InputError {
     Error error;
 };
 
+// A SMART Health Link found in an input (docs/shl.md). `text` holds the link's key.
+struct FoundLink {
+    std::string text;
+    std::string origin;
+    Kind kind = Kind::QrText;  // Image when read from a QR code
+};
+
 struct Extraction {
     std::vector<FoundCard> cards;      // in input order
     std::vector<InputError> errors;
+    std::vector<FoundLink> links;      // in input order
 };
 
 // `jobs` > 1 reads the sources on that many threads; the result is the same.
