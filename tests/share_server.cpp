@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <stdexcept>
 #include <thread>
@@ -41,6 +42,8 @@ ShareServer::ShareServer(const fs::path& db, std::vector<std::string> extra, boo
         if (r.code != 0) throw std::runtime_error("openssl req failed: " + r.err);
         extra.insert(extra.end(), {"--tls-cert", cert, "--tls-key", key});
     }
+    bool cap_given = std::find(extra.begin(), extra.end(), "--max-connections-per-address") != extra.end();
+    if (!cap_given) extra.insert(extra.end(), {"--max-connections-per-address", "512"});
     fs::path ready = m_dir / "ready";
     m_log = m_dir / "server.log";
     std::vector<std::string> argv{SHCX_BIN_PATH, "share", "serve", "--db", db.string(), "--listen",
@@ -58,25 +61,51 @@ ShareServer::ShareServer(const fs::path& db, std::vector<std::string> extra, boo
     int rc = posix_spawn(&m_pid, args[0], &fa, nullptr, args.data(), environ);
     posix_spawn_file_actions_destroy(&fa);
     if (rc != 0) throw std::runtime_error("cannot start shcx share serve");
-    for (int i = 0; i < 500 && !fs::exists(ready); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    // Ready means listening; a loaded machine may take a while to get there.
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (!fs::exists(ready) && std::chrono::steady_clock::now() < deadline) {
+        int status = 0;
+        if (waitpid(m_pid, &status, WNOHANG) == m_pid) {
+            m_pid = -1;
+            throw std::runtime_error("shcx share serve exited at start: " + log());
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
     if (!fs::exists(ready)) {
         stop(9);
-        throw std::runtime_error("shcx share serve did not start: " + log());
+        throw std::runtime_error("shcx share serve was not ready within 60 s: " + log());
     }
     m_url = base;
 }
+
+int wait_child(pid_t pid, double timeout_s) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
+    for (;;) {
+        int status = 0;
+        pid_t r = waitpid(pid, &status, WNOHANG);
+        if (r == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        if (r < 0) return -1;
+        if (std::chrono::steady_clock::now() >= deadline) return kStopTimedOut;
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+}
+
+int ShareServer::port() const { return std::stoi(m_url.substr(m_url.rfind(':') + 1)); }
 
 ShareServer::~ShareServer() {
     if (m_pid > 0) stop(9);
 }
 
-int ShareServer::stop(int signal) {
+int ShareServer::stop(int signal, double timeout_s) {
     if (m_pid <= 0) return -1;
     kill(m_pid, signal);
-    int status = 0;
-    waitpid(m_pid, &status, 0);
+    int status = wait_child(m_pid, timeout_s);
+    if (status == kStopTimedOut) {
+        kill(m_pid, SIGKILL);
+        wait_child(m_pid, 60);
+    }
     m_pid = -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return status;
 }
 
 std::string ShareServer::log() const { return fs::exists(m_log) ? read_file(m_log) : ""; }
