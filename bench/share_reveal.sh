@@ -15,7 +15,7 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
   --ready-file "$work/ready" --reveal-limit 1000000 --create-limit 1000000 2>"$work/server.log" &
 server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$work"' EXIT
-for _ in $(seq 100); do [ -f "$work/ready" ] && break; sleep 0.05; done
+for _ in $(seq 600); do [ -f "$work/ready" ] && break; sleep 0.05; done
 token=$("$build/shcx" share user add bench --db "$work/bench.db" 2>/dev/null)
 echo "share server: Argon2id t=2 m=19456 KiB, $(nproc) cores"
 "$build/shcx_share_bench" "http://127.0.0.1:$port" "$token" "$n" "$clients"

@@ -20,6 +20,10 @@ struct RunResult {
     std::string out, err;
 };
 
+// A child still running after kRunTimeoutSeconds is killed; its code is then kRunTimedOut.
+inline constexpr int kRunTimeoutSeconds = 300;
+inline constexpr int kRunTimedOut = -2;
+
 // Runs the shcx binary with `args` (no shell interpretation of the arguments),
 // feeding `stdin_data` on standard input.
 RunResult run_shcx(const std::vector<std::string>& args, const std::string& stdin_data = "");

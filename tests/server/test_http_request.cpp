@@ -36,6 +36,15 @@ TEST_CASE("parse_ip: both families, IPv4-mapped IPv6 is the IPv4 client, nothing
         CHECK_FALSE(parse_ip(bad));
 }
 
+TEST_CASE("connection caps count an IPv4 address, or an IPv6 /64") {
+    CHECK(connection_group(ip("192.0.2.7")) == "192.0.2.7");
+    CHECK(connection_group(ip("::ffff:192.0.2.7")) == "192.0.2.7");
+    CHECK(connection_group(ip("2001:db8:1:2:aaaa::1")) == "2001:db8:1:2::/64");
+    CHECK(connection_group(ip("2001:db8:1:2:ffff:ffff:ffff:ffff")) == "2001:db8:1:2::/64");
+    CHECK(connection_group(ip("2001:db8:1:3::1")) == "2001:db8:1:3::/64");
+    CHECK(connection_group(ip("::1")) == "::/64");
+}
+
 TEST_CASE("parse_cidr: prefixes in range, host bits refused, usage errors name the option") {
     auto c = parse_cidr("10.0.0.0/8");
     REQUIRE(c);

@@ -64,6 +64,13 @@ std::string format_ip(const IpAddress& a) {
     return buf;
 }
 
+std::string connection_group(const IpAddress& a) {
+    if (!a.v6) return format_ip(a);
+    IpAddress network = a;
+    std::fill(network.bytes.begin() + 8, network.bytes.end(), 0);
+    return format_ip(network) + "/64";
+}
+
 bool Cidr::contains(const IpAddress& a) const {
     if (a.v6 != network.v6) return false;
     int full = prefix / 8, rest = prefix % 8;

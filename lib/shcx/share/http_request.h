@@ -28,6 +28,10 @@ struct IpAddress {
 std::optional<IpAddress> parse_ip(std::string_view text);
 std::string format_ip(const IpAddress& address);  // inet_ntop: one canonical spelling
 
+// What the per-address connection cap counts: the IPv4 address, or the IPv6 /64 (a
+// client usually holds a whole /64; counting single addresses would give it 2^64 caps).
+std::string connection_group(const IpAddress& address);
+
 struct Cidr {
     IpAddress network;
     int prefix = 0;

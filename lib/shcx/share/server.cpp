@@ -220,7 +220,7 @@ struct ServerImpl {
         }
     };
     std::optional<Admission> admit(const IpAddress& peer, bool trusted) {
-        std::string key = format_ip(peer);
+        std::string key = connection_group(peer);
         std::lock_guard<std::mutex> lock(admit_mutex);
         if (open_connections >= cfg.max_connections) {
             ++refused_total_cap;
@@ -425,6 +425,9 @@ private:
             r = m_server.api.handle(m_request);
         } catch (const std::exception& e) {
             m_server.log(std::string("handler failed: ") + e.what());
+            r = HttpResponse{500, "application/json", "{\"error\":\"internal\"}\n", {}};
+        } catch (...) {
+            m_server.log("handler failed");
             r = HttpResponse{500, "application/json", "{\"error\":\"internal\"}\n", {}};
         }
         wipe_request();
