@@ -124,6 +124,11 @@ public:
         }
         m_cv.notify_all();
     }
+    // Handlers running now (not queued ones).
+    int running() {
+        std::lock_guard<std::mutex> lock(m_mutex);
+        return m_running;
+    }
     // Running handlers finish; queued ones are dropped (their connections close).
     void stop_and_join() {
         request_stop();
@@ -146,14 +151,19 @@ private:
                 if (m_stopping) return;
                 task = std::move(m_queue.front());
                 m_queue.pop_front();
+                ++m_running;
             }
             task();
+            task = nullptr;  // what it held (the connection) goes before the count drops
+            std::lock_guard<std::mutex> lock(m_mutex);
+            --m_running;
         }
     }
     std::mutex m_mutex;
     std::condition_variable m_cv;
     std::deque<std::function<void()>> m_queue;
     size_t m_capacity = 0;
+    int m_running = 0;
     bool m_stopping = false;
     std::vector<std::thread> m_threads;
 };
@@ -184,25 +194,44 @@ std::string openssl_error() {
 }
 
 const char* kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+constexpr auto kStopGrace = std::chrono::milliseconds(500);
 
 }  // namespace
 
 struct ServerImpl {
     ServerImpl(Service& s, const ServerConfig& c, LogFn l, TrustedProxies p)
         : service(s), cfg(c), log_fn(std::move(l)), proxies(std::move(p)), api(s, clock, c.public_url, c.reveal_limit_per_minute),
-          ioc(c.io_threads), acceptor(ioc), accept_retry(ioc), sweep_timer(ioc) {}
+          ioc(c.io_threads), acceptor(ioc), accept_retry(ioc), sweep_timer(ioc), stop_timer(ioc) {}
     ~ServerImpl() {
         request_stop();
+        ioc.stop();  // run() has returned, or never ran
         // Queued handlers hold connections whose sockets belong to the io_context.
         pool.stop_and_join();
     }
 
     void log(std::string_view line) { log_fn(escape_log_line(line)); }
 
+    // No new connections or handlers; handlers already running finish and their replies
+    // are handed to the kernel (a reveal that was granted is delivered), for at most
+    // kStopGrace; then the I/O threads stop and every other connection is dropped.
     void request_stop() {
         if (stopping.exchange(true)) return;
-        ioc.stop();
         pool.request_stop();
+        asio::post(ioc, [this] {
+            error_code ignored;
+            acceptor.close(ignored);
+            accept_retry.cancel();
+            sweep_timer.cancel();
+            finish_stop(std::chrono::steady_clock::now() + kStopGrace);
+        });
+    }
+    void finish_stop(std::chrono::steady_clock::time_point deadline) {
+        if ((pool.running() == 0 && replies_pending == 0) || std::chrono::steady_clock::now() >= deadline) {
+            ioc.stop();
+            return;
+        }
+        stop_timer.expires_after(std::chrono::milliseconds(5));
+        stop_timer.async_wait([this, deadline](error_code) { finish_stop(deadline); });
     }
 
     // Connection admission: a slot in the total, and one of the peer's own.
@@ -266,11 +295,12 @@ struct ServerImpl {
     std::atomic<uint64_t> refused_total_cap{0}, refused_address_cap{0}, timed_out{0}, busy{0}, accept_errors{0};
 
     std::atomic<bool> stopping{false}, ran{false};
+    std::atomic<int> replies_pending{0};  // from a handler's end until its reply is written
     WorkerPool pool;
     // Destroyed before everything above: pending handlers own the connections.
     asio::io_context ioc;
     tcp::acceptor acceptor;
-    asio::steady_timer accept_retry, sweep_timer;
+    asio::steady_timer accept_retry, sweep_timer, stop_timer;
 };
 
 namespace {
@@ -433,6 +463,7 @@ private:
         wipe_request();
         m_reply = std::move(r);
         wipe_string(r.body);
+        ++m_server.replies_pending;
         asio::post(m_stream.get_executor(), [self = this->shared_from_this()] { self->write_reply(); });
     }
 
@@ -441,6 +472,7 @@ private:
                                                            {431, "header_too_large"}, {503, "busy"}};
         m_reply = HttpResponse{status, "application/json", "{\"error\":\"" + bodies.at(status) + "\"}\n", {}};
         if (status == 503) m_reply.headers.push_back({"Retry-After", "1"});
+        ++m_server.replies_pending;
         write_reply();
     }
 
@@ -456,8 +488,9 @@ private:
         if (!m_head) m_response.body() = std::move(m_reply.body);
         wipe_string(m_reply.body);
         m_response.content_length(size);
-        m_status = m_reply.status;
-        m_sent = m_head ? 0 : size;
+        // Logged as the reply is committed: a stop right after it must not lose the line.
+        m_server.log(timeutil::format_utc(timeutil::now()) + " " + m_server.service.client_tag(m_client) + " " + m_log_method +
+                     " " + m_log_path + " " + std::to_string(m_reply.status) + " " + std::to_string(m_head ? 0 : size));
         tcp().expires_after(seconds(m_server.cfg.write_timeout_s));
         http::async_write(m_stream, m_response,
                           [self = this->shared_from_this()](error_code ec, std::size_t) { self->on_write(ec); });
@@ -465,8 +498,7 @@ private:
 
     void on_write(error_code ec) {
         wipe_string(m_response.body());
-        m_server.log(timeutil::format_utc(timeutil::now()) + " " + m_server.service.client_tag(m_client) + " " + m_log_method +
-                     " " + m_log_path + " " + std::to_string(m_status) + " " + std::to_string(m_sent));
+        --m_server.replies_pending;
         if (ec) return close_now(ec);
         if (!m_response.keep_alive()) return close_gracefully();
         next_request();
@@ -536,8 +568,7 @@ private:
     http::response<http::string_body> m_response;
     int m_version = 11;
     bool m_keep_alive = false, m_head = false, m_got_bytes = false, m_continue_sent = false;
-    int m_status = 0;
-    size_t m_sent = 0, m_drained = 0, m_header_bytes = 0;
+    size_t m_drained = 0, m_header_bytes = 0;
     std::string m_client, m_log_method, m_log_path;
 };
 
@@ -558,13 +589,13 @@ void ServerImpl::on_accept(error_code ec, tcp::socket socket) {
         });
         return;
     }
-    do_accept();
+    // Admit before accepting the next one, so admission follows the order of arrival.
     error_code e;
     auto endpoint = socket.remote_endpoint(e);
-    if (e) return;  // already gone
-    IpAddress peer = peer_address(endpoint.address());
-    auto admission = admit(peer, proxies.trusts(peer));
-    if (!admission) return;  // over a cap: the socket closes here, before any byte is read
+    IpAddress peer = e ? IpAddress{} : peer_address(endpoint.address());
+    std::optional<Admission> admission = e ? std::nullopt : admit(peer, proxies.trusts(peer));
+    do_accept();
+    if (!admission) return;  // gone already, or over a cap: closed here, before any byte is read
     socket.set_option(tcp::no_delay(true), e);
     if (tls)
         std::make_shared<Connection<TlsStream>>(*this, std::move(*admission), peer, std::move(socket), *tls)->start();
