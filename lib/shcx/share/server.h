@@ -67,7 +67,8 @@ public:
     // Serves until stop(); returns at once if stop() came first. Call once.
     void run();
     // From any thread (a signal-waiting thread, a handler, a test), at any moment,
-    // any number of times: run() returns soon after (handlers in flight finish first).
+    // any number of times: run() returns within about half a second (handlers already
+    // running finish and their replies are sent first; queued requests are dropped).
     void stop();
 
 private:
