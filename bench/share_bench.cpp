@@ -1,6 +1,8 @@
 // Share server load: creates per second, single-client reveal latency (median, p99) and
 // reveals per second under C concurrent clients, over real HTTP against a running
-// `shcx share serve`. Usage: shcx_share_bench URL TOKEN [N] [CLIENTS]
+// `shcx share serve`. Usage: shcx_share_bench URL[,URL...] TOKEN [N] [CLIENTS]
+// With several URLs (instances on one database) shares are created on the first and
+// the concurrent reveals are spread round-robin over all of them.
 #include <httplib.h>
 
 #include <algorithm>
@@ -25,10 +27,17 @@ static double ms_since(Clock::time_point t) {
 
 int main(int argc, char** argv) {
     if (argc < 3) {
-        std::fprintf(stderr, "usage: %s URL TOKEN [N] [CLIENTS]\n", argv[0]);
+        std::fprintf(stderr, "usage: %s URL[,URL...] TOKEN [N] [CLIENTS]\n", argv[0]);
         return 2;
     }
-    std::string url = argv[1], token = argv[2];
+    std::vector<std::string> urls;
+    for (std::string rest = argv[1];;) {
+        auto comma = rest.find(',');
+        urls.push_back(rest.substr(0, comma));
+        if (comma == std::string::npos) break;
+        rest = rest.substr(comma + 1);
+    }
+    std::string url = urls.front(), token = argv[2];
     int n = argc > 3 ? std::atoi(argv[3]) : 200;
     int clients = argc > 4 ? std::atoi(argv[4]) : 32;
     std::string body(1200, 'x');  // about one encrypted card
@@ -81,8 +90,8 @@ int main(int argc, char** argv) {
     auto t1 = Clock::now();
     std::vector<std::thread> pool;
     for (int t = 0; t < clients; ++t)
-        pool.emplace_back([&] {
-            httplib::Client cc(url);
+        pool.emplace_back([&, t] {
+            httplib::Client cc(urls[static_cast<size_t>(t) % urls.size()]);
             cc.set_read_timeout(60);
             for (int i; (i = next++) < static_cast<int>(concurrent.size());) {
                 const auto& s = concurrent[static_cast<size_t>(i)];
@@ -100,8 +109,8 @@ int main(int argc, char** argv) {
     std::sort(clat.begin(), clat.end());
     auto cpct = [&](double p) { return clat.empty() ? 0.0 : clat[std::min(clat.size() - 1, static_cast<size_t>(p * clat.size()))]; };
     std::printf("reveal latency, %d clients: median %6.1f ms, p99 %6.1f ms\n", clients, cpct(0.5), cpct(0.99));
-    std::printf("reveals/s, %d concurrent clients:             %8.1f (%d of %zu revealed)\n", clients, ok / secs,
-                ok.load(), concurrent.size());
+    std::printf("reveals/s, %d concurrent clients, %zu instance%s: %8.1f (%d of %zu revealed)\n", clients, urls.size(),
+                urls.size() == 1 ? " " : "s", ok / secs, ok.load(), concurrent.size());
     // The KDF alone, at the server's default cost: the floor under every reveal.
     std::vector<double> kdf;
     for (int i = 0; i < 25; ++i) {

@@ -16,8 +16,16 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
   --ready-file "$work/ready" --reveal-limit 1000000 --create-limit 1000000 \
   --max-connections-per-address 1024 2>"$work/server.log" &
 server=$!
-trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$work"' EXIT
+# On exit: SIGTERM, at most 10 s for the server to stop, then SIGKILL.
+stop_server() {
+  kill "$server" 2>/dev/null || return 0
+  for _ in $(seq 100); do kill -0 "$server" 2>/dev/null || break; sleep 0.1; done
+  kill -9 "$server" 2>/dev/null || true
+  wait "$server" 2>/dev/null || true
+}
+trap 'stop_server; rm -rf "$work"' EXIT
 for _ in $(seq 600); do [ -f "$work/ready" ] && break; sleep 0.05; done
+[ -f "$work/ready" ] || { echo "share server did not start within 30 s: $(cat "$work/server.log")" >&2; exit 1; }
 token=$("$build/shcx" share user add bench --db "$work/bench.db" 2>/dev/null)
 echo "share server: Argon2id t=2 m=19456 KiB, $(nproc) cores"
 "$build/shcx_share_bench" "http://127.0.0.1:$port" "$token" "$n" "$clients"

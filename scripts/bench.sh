@@ -8,12 +8,19 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cards=${1:-10000}
 build=$root/build-release
-vectors=${SHCX_VECTORS:-$root/../shared/vectors}
+vectors=$("$root/scripts/fetch-vectors.sh" --where) || { echo "needs the conformance vectors: run scripts/fetch-vectors.sh" >&2; exit 2; }
 ex=$vectors/spec-examples
 out=$root/bench/results/latest.md
 work=$(mktemp -d)
 server=
-cleanup() { [ -n "$server" ] && kill "$server" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
+# Stops a background child: SIGTERM, at most 10 s to exit, then SIGKILL (no unbounded wait).
+stop_child() {
+  kill "$1" 2>/dev/null || return 0
+  for _ in $(seq 100); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+  kill -9 "$1" 2>/dev/null || true
+  wait "$1" 2>/dev/null || true
+}
+cleanup() { [ -z "$server" ] || stop_child "$server"; rm -rf "$work"; }
 trap cleanup EXIT
 log() { echo "bench: $*" >&2; }
 
@@ -137,7 +144,7 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 server=$!
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/vci_snapshot.sig" >/dev/null && break; sleep 0.1; done
 "$shcx" trust sync --source "http://127.0.0.1:$port" --no-crls >/dev/null
-kill "$server"; wait "$server" 2>/dev/null || true; server=
+stop_child "$server"; server=
 startup=$(python3 - "$shcx" "$work/cards/card-00001.smart-health-card" <<'PY'
 import subprocess, sys, time, resource, statistics
 times = []

@@ -11,7 +11,7 @@ shift || true
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(numeric jws inflate card trust image share_api)
 build=${SHCX_FUZZ_BUILD_DIR:-$root/build-fuzz}
-vectors=${SHCX_VECTORS:-$root/../shared/vectors}
+vectors=$("$root/scripts/fetch-vectors.sh" --where) || { echo "needs the conformance vectors: run scripts/fetch-vectors.sh" >&2; exit 2; }
 ex=$vectors/spec-examples
 
 if [ -z "${SHCX_FUZZ_NO_BUILD:-}" ]; then

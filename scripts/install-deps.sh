@@ -7,7 +7,8 @@ packages=(
   libcli11-dev libssl-dev openssl zlib1g-dev libzxing-dev libcurl4-openssl-dev
   nlohmann-json3-dev doctest-dev libqrencode-dev libstb-dev libsqlite3-dev
   libcpp-httplib-dev libargon2-dev libboost-dev
-  zbar-tools python3 bc
+  libpq-dev postgresql
+  zbar-tools python3 bc curl jq zsh
   chromium clang libclang-rt-14-dev
 )
 # Node.js runs the browser test (playwright-core from npm). A machine may already have its

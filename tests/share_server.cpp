@@ -61,13 +61,14 @@ ShareServer::ShareServer(const fs::path& db, std::vector<std::string> extra, boo
     int rc = posix_spawn(&m_pid, args[0], &fa, nullptr, args.data(), environ);
     posix_spawn_file_actions_destroy(&fa);
     if (rc != 0) throw std::runtime_error("cannot start shcx share serve");
-    // Ready means listening; a loaded machine may take a while to get there.
+    // The server writes the ready file once it listens. Give a loaded machine a minute, and
+    // stop looking as soon as the server has exited.
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    int status = 0;
     while (!fs::exists(ready) && std::chrono::steady_clock::now() < deadline) {
-        int status = 0;
         if (waitpid(m_pid, &status, WNOHANG) == m_pid) {
             m_pid = -1;
-            throw std::runtime_error("shcx share serve exited at start: " + log());
+            throw std::runtime_error("shcx share serve exited before it was ready: " + log());
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
@@ -76,18 +77,6 @@ ShareServer::ShareServer(const fs::path& db, std::vector<std::string> extra, boo
         throw std::runtime_error("shcx share serve was not ready within 60 s: " + log());
     }
     m_url = base;
-}
-
-int wait_child(pid_t pid, double timeout_s) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
-    for (;;) {
-        int status = 0;
-        pid_t r = waitpid(pid, &status, WNOHANG);
-        if (r == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-        if (r < 0) return -1;
-        if (std::chrono::steady_clock::now() >= deadline) return kStopTimedOut;
-        std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    }
 }
 
 int ShareServer::port() const { return std::stoi(m_url.substr(m_url.rfind(':') + 1)); }
@@ -99,13 +88,10 @@ ShareServer::~ShareServer() {
 int ShareServer::stop(int signal, double timeout_s) {
     if (m_pid <= 0) return -1;
     kill(m_pid, signal);
-    int status = wait_child(m_pid, timeout_s);
-    if (status == kStopTimedOut) {
-        kill(m_pid, SIGKILL);
-        wait_child(m_pid, 60);
-    }
+    bool timed_out = false;
+    int status = wait_child(m_pid, std::chrono::milliseconds(static_cast<long>(timeout_s * 1000)), &timed_out);
     m_pid = -1;
-    return status;
+    return timed_out ? kStopTimedOut : status;
 }
 
 std::string ShareServer::log() const { return fs::exists(m_log) ? read_file(m_log) : ""; }

@@ -18,10 +18,6 @@ int free_port();
 // killed with SIGKILL, so no test hangs on it).
 inline constexpr int kStopTimedOut = -2;
 
-// Waits up to timeout_s for a child to end: its exit status (128+N when killed by
-// signal N), or kStopTimedOut.
-int wait_child(pid_t pid, double timeout_s);
-
 class ShareServer {
 public:
     // db: the SQLite file (shared between instances to test several processes).
@@ -34,8 +30,8 @@ public:
     int port() const;
     pid_t pid() const { return m_pid; }
     // Exit status (128+N when killed by signal N); kStopTimedOut when it had not ended
-    // within timeout_s of the signal.
-    int stop(int signal = 15, double timeout_s = 20);
+    // within timeout_s of the signal (it is then killed with SIGKILL).
+    int stop(int signal = 15, double timeout_s = 60);
     std::string log() const;  // what the server wrote on stderr
     fs::path dir() const { return m_dir.path(); }
 

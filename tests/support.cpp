@@ -1,14 +1,15 @@
 #include "support.h"
 
 #include <fcntl.h>
-#include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <chrono>
+#include <cerrno>
+#include <csignal>
 #include <cstdlib>
 #include <fstream>
+#include <future>
 #include <random>
 #include <sstream>
 #include <stdexcept>
@@ -20,7 +21,15 @@ namespace shcx::test {
 
 fs::path vectors_dir() {
     if (const char* v = std::getenv("SHCX_VECTORS"); v && *v) return v;
-    return SHCX_VECTORS_DEFAULT;
+    fs::path beside = fs::path(SHCX_SOURCE_DIR).parent_path() / "shared" / "vectors";
+    if (fs::is_directory(beside)) return beside;
+    const char* xdg = std::getenv("XDG_CACHE_HOME");
+    const char* home = std::getenv("HOME");
+    fs::path cache = xdg && *xdg ? fs::path(xdg) : fs::path(home ? home : "/nonexistent") / ".cache";
+    cache /= "shcx/vectors";
+    if (fs::is_directory(cache)) return cache;
+    throw std::runtime_error("third-party conformance vectors not found (SHCX_VECTORS, " + beside.string() + ", " +
+                             cache.string() + "): run scripts/fetch-vectors.sh, or exclude them with ctest -LE conformance");
 }
 fs::path spec_examples() { return vectors_dir() / "spec-examples"; }
 fs::path testdata_dir() { return fs::path(SHCX_SOURCE_DIR) / "testdata"; }
@@ -45,7 +54,27 @@ std::string unhex(const std::string& hex) {
     return out;
 }
 
-RunResult run_program(const std::vector<std::string>& argv, const std::string& stdin_data) {
+int wait_child(pid_t pid, std::chrono::milliseconds timeout, bool* timed_out) {
+    // waitpid has no timeout: a helper thread blocks in it while this one waits on the
+    // result with a deadline, and kills the child if the deadline passes.
+    std::promise<int> exited;
+    auto status = exited.get_future();
+    std::thread waiter([pid, &exited] {
+        int st = 0;
+        while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+        }
+        exited.set_value(st);
+    });
+    bool late = status.wait_for(timeout) == std::future_status::timeout;
+    if (late) kill(pid, SIGKILL);
+    int st = status.get();
+    waiter.join();
+    if (timed_out) *timed_out = late;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+RunResult run_program(const std::vector<std::string>& argv, const std::string& stdin_data,
+                      std::chrono::seconds timeout) {
     TempDir tmp;
     fs::path in = tmp / "stdin", out = tmp / "stdout", err = tmp / "stderr";
     write_file(in, stdin_data);
@@ -61,31 +90,21 @@ RunResult run_program(const std::vector<std::string>& argv, const std::string& s
     int rc = posix_spawnp(&pid, args[0], &fa, nullptr, args.data(), environ);
     posix_spawn_file_actions_destroy(&fa);
     if (rc != 0) throw std::runtime_error("cannot start " + argv[0]);
-    // Never wait without a deadline: a child that hangs is killed and reported, so the
-    // test fails with a message instead of stalling the suite.
-    int status = 0;
     bool timed_out = false;
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(kRunTimeoutSeconds);
-    while (waitpid(pid, &status, WNOHANG) != pid) {
-        if (std::chrono::steady_clock::now() >= deadline) {
-            kill(pid, SIGKILL);
-            waitpid(pid, &status, 0);
-            timed_out = true;
-            break;
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    }
     RunResult r;
-    r.code = timed_out ? kRunTimedOut : WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    r.code = wait_child(pid, timeout, &timed_out);
+    if (timed_out)
+        throw std::runtime_error(argv[0] + " did not finish within " + std::to_string(timeout.count()) +
+                                 " s and was killed; stderr: " + read_file(err));
     r.out = read_file(out);
     r.err = read_file(err);
     return r;
 }
 
-RunResult run_shcx(const std::vector<std::string>& args, const std::string& stdin_data) {
+RunResult run_shcx(const std::vector<std::string>& args, const std::string& stdin_data, std::chrono::seconds timeout) {
     std::vector<std::string> argv{SHCX_BIN};
     argv.insert(argv.end(), args.begin(), args.end());
-    return run_program(argv, stdin_data);
+    return run_program(argv, stdin_data, timeout);
 }
 
 TempDir::TempDir() {

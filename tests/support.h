@@ -1,6 +1,9 @@
 // Shared test helpers: where test data lives, running the shcx binary, temp dirs.
 #pragma once
 
+#include <sys/types.h>
+
+#include <chrono>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -9,7 +12,11 @@ namespace shcx::test {
 
 namespace fs = std::filesystem;
 
-fs::path vectors_dir();      // $SHCX_VECTORS or ../shared/vectors
+// The third-party conformance vectors: $SHCX_VECTORS, else ../shared/vectors beside the
+// checkout, else the cache scripts/fetch-vectors.sh fills (the order of its --where).
+// Throws, saying how to get them, when there are none: only tests in the doctest suite
+// "conformance" may call it.
+fs::path vectors_dir();
 fs::path spec_examples();    // vectors_dir()/spec-examples
 fs::path testdata_dir();     // <repo>/testdata
 std::string read_file(const fs::path& p);
@@ -20,15 +27,21 @@ struct RunResult {
     std::string out, err;
 };
 
-// A child still running after kRunTimeoutSeconds is killed; its code is then kRunTimedOut.
-inline constexpr int kRunTimeoutSeconds = 300;
-inline constexpr int kRunTimedOut = -2;
+// How long a test waits for a child process before killing it: generous, because the
+// machine may be loaded, but a hung child fails its test instead of hanging the suite.
+inline constexpr std::chrono::seconds kChildTimeout{300};
 
 // Runs the shcx binary with `args` (no shell interpretation of the arguments),
-// feeding `stdin_data` on standard input.
-RunResult run_shcx(const std::vector<std::string>& args, const std::string& stdin_data = "");
+// feeding `stdin_data` on standard input. Throws if it runs longer than `timeout`.
+RunResult run_shcx(const std::vector<std::string>& args, const std::string& stdin_data = "",
+                   std::chrono::seconds timeout = kChildTimeout);
 // Runs any program the same way.
-RunResult run_program(const std::vector<std::string>& argv, const std::string& stdin_data = "");
+RunResult run_program(const std::vector<std::string>& argv, const std::string& stdin_data = "",
+                      std::chrono::seconds timeout = kChildTimeout);
+
+// Waits for child `pid` to exit, at most `timeout`; past it, kills it (SIGKILL) and reaps
+// it. Returns the exit code (128+N when killed by signal N); sets *timed_out if given.
+int wait_child(pid_t pid, std::chrono::milliseconds timeout, bool* timed_out = nullptr);
 
 // A fresh directory removed when the object goes away.
 class TempDir {

@@ -3,6 +3,8 @@
 #include <httplib.h>
 
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <stdexcept>
 #include <thread>
 
@@ -13,8 +15,10 @@ namespace shcx::test {
 struct VciServer::Impl {
     httplib::Server server;
     std::thread thread;
+    std::atomic<bool> finished{false};
     int port = 0;
     std::string snapshot, signature, certificate, other_certificate;
+    void shut_down();
 };
 
 VciServer::VciServer() : m_impl(std::make_unique<Impl>()) {
@@ -74,14 +78,37 @@ VciServer::VciServer() : m_impl(std::make_unique<Impl>()) {
     });
     m_impl->port = srv.bind_to_any_port("127.0.0.1");
     if (m_impl->port <= 0) throw std::runtime_error("test HTTP server cannot bind 127.0.0.1");
-    m_impl->thread = std::thread([this] { m_impl->server.listen_after_bind(); });
-    while (!m_impl->server.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    m_impl->thread = std::thread([this] {
+        m_impl->server.listen_after_bind();
+        m_impl->finished = true;
+    });
+    // The socket already listens (connections queue); wait until the accept loop runs so
+    // that stop() has something to stop.
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (!m_impl->server.is_running() && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    if (!m_impl->server.is_running()) {
+        m_impl->shut_down();
+        throw std::runtime_error("test HTTP server did not start within 60 s");
+    }
 }
 
-VciServer::~VciServer() {
-    m_impl->server.stop();
-    if (m_impl->thread.joinable()) m_impl->thread.join();
+void VciServer::Impl::shut_down() {
+    // httplib's stop() does nothing until the accept loop has started: repeat it until the
+    // server thread returns, for at most a minute.
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (!finished) {
+        server.stop();
+        if (std::chrono::steady_clock::now() > deadline) {
+            std::fputs("test HTTP server did not stop within 60 s\n", stderr);
+            std::abort();
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    thread.join();
 }
+
+VciServer::~VciServer() { m_impl->shut_down(); }
 
 std::string VciServer::url() const { return "http://127.0.0.1:" + std::to_string(m_impl->port); }
 

@@ -56,7 +56,7 @@ struct Card {
     std::string fhir_version;
     std::string payload_json;  // exactly as inflated (fhir_bundle_json() extracts the bundle)
     std::vector<Person> people;
-    std::vector<Error> problems;  // schema rule violations (verification.md C)
+    std::vector<Error> problems;  // schema rule violations (docs/verification.md C)
     std::vector<Error> warnings;  // e.g. DEPRECATED_TYPE
 };
 

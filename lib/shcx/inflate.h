@@ -9,7 +9,7 @@
 
 namespace shcx::inflate {
 
-// "a card is a few KB; cap at e.g. 1 MiB" (verification.md B).
+// A card inflates to a few KB; 1 MiB stops decompression bombs (docs/verification.md B).
 inline constexpr size_t kDefaultMaxOutput = 1 << 20;
 
 // PAYLOAD_NOT_DEFLATED for data that is not a complete raw DEFLATE stream (including

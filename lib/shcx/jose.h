@@ -52,7 +52,7 @@ Result<std::vector<Jwk>> parse_jwks(std::string_view json);
 // RFC 7638 thumbprint of an EC key: base64url(SHA-256('{"crv":..,"kty":"EC","x":..,"y":..}')).
 std::string ec_thumbprint(std::string_view crv, std::string_view x, std::string_view y);
 
-// verification.md D: EC P-256, use sig, alg ES256, on-curve x/y, no d (KEY_INVALID);
+// docs/verification.md D: EC P-256, use sig, alg ES256, on-curve x/y, no d (KEY_INVALID);
 // kid equals the RFC 7638 thumbprint (KEY_KID_MISMATCH). Empty when the key is fine.
 std::vector<Error> check_issuer_key(const Jwk& jwk);
 

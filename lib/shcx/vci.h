@@ -1,4 +1,4 @@
-// The VCI directory snapshot's signature (verification.md F): vci_snapshot.sig is a DER
+// The VCI directory snapshot's signature (docs/verification.md F): vci_snapshot.sig is a DER
 // ECDSA signature over SHA-512 of the exact bytes of vci_snapshot.json, made with the key
 // of vci_snapshot.crt (P-521), which is pinned by its SHA-256 fingerprint.
 #pragma once

@@ -1,4 +1,4 @@
-// The verification pipeline (verification.md): a found card -> decode -> trust lookup by
+// The verification pipeline (docs/verification.md): a found card -> decode -> trust lookup by
 // (iss, kid) -> ES256 -> time window -> revocation -> Report. Every failed rule is an
 // Error with its stable code in Report::errors; the Report's status names the most
 // fundamental failure. Nothing here prints, exits or writes to disk.

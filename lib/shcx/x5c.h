@@ -1,4 +1,4 @@
-// verification.md D, x5c (optional on issuer keys): the leaf certificate's key equals the
+// docs/verification.md D, x5c (optional on issuer keys): the leaf certificate's key equals the
 // JWK's x/y, its SAN URI equals iss, and the chain leads to a configured anchor, with
 // validity judged at the card's nbf.
 #pragma once

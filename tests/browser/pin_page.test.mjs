@@ -46,7 +46,7 @@ before(async () => {
   const ready = join(work, 'ready');
   server = spawn(shcx, ['share', 'serve', '--db', db, '--listen', `127.0.0.1:${port}`, '--public-url', base,
     '--ready-file', ready, '--kdf-memory', '1024', '--kdf-passes', '1'], { stdio: ['ignore', 'ignore', 'pipe'] });
-  for (let i = 0; i < 200 && !existsSync(ready); i++) await new Promise((r) => setTimeout(r, 25));
+  for (let i = 0; i < 2400 && !existsSync(ready); i++) await new Promise((r) => setTimeout(r, 25));  // up to 60 s
   assert.ok(existsSync(ready), 'share server did not start');
   token = execFileSync(shcx, ['share', 'user', 'add', 'browser', '--db', db], { stdio: ['ignore', 'pipe', 'ignore'] })
     .toString().trim();

@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 export SHCX_BIN=${1:?usage: run.sh path/to/shcx}
+# Every step is bounded: a stuck npm or browser fails the test instead of hanging it.
 if [ ! -d node_modules/playwright-core ]; then
-  npm ci --no-audit --no-fund --loglevel=error
+  timeout 240 npm ci --no-audit --no-fund --loglevel=error
 fi
-exec node --test pin_page.test.mjs
+exec timeout -k 10 240 node --test pin_page.test.mjs

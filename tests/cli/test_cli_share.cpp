@@ -1,5 +1,5 @@
 // Shares end to end: real `shcx share serve` processes on 127.0.0.1, real HTTP, the CLI
-// as a user runs it, and the concurrency rules of share-protocol.md.
+// as a user runs it, and the concurrency rules of docs/share-protocol.md.
 #include <doctest/doctest.h>
 #include <httplib.h>
 #include <sqlite3.h>

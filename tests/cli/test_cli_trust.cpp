@@ -40,7 +40,7 @@ json store_status(const fs::path& store) {
 
 }  // namespace
 
-TEST_CASE("trust sync installs a verified snapshot, status reports it, unchanged is not downloaded again") {
+TEST_CASE("trust sync installs a verified snapshot, status reports it, unchanged is not downloaded again" * doctest::test_suite("conformance")) {
     VciServer srv;
     TempDir tmp;
     auto store = tmp / "store";
@@ -78,7 +78,7 @@ TEST_CASE("trust sync installs a verified snapshot, status reports it, unchanged
     CHECK(json::parse(list.out)["issuers"].size() == 651);
 }
 
-TEST_CASE("every failed sync exits non-zero, says what happened and leaves the store untouched") {
+TEST_CASE("every failed sync exits non-zero, says what happened and leaves the store untouched" * doctest::test_suite("conformance")) {
     VciServer srv;
     TempDir tmp;
     auto store = tmp / "store";
@@ -114,7 +114,7 @@ TEST_CASE("every failed sync exits non-zero, says what happened and leaves the s
     CHECK(run_shcx({"trust", "status", "--store", fresh.string()}).code == 1);
 }
 
-TEST_CASE("a changed snapshot (new ETag) is downloaded and installed") {
+TEST_CASE("a changed snapshot (new ETag) is downloaded and installed" * doctest::test_suite("conformance")) {
     VciServer srv;
     TempDir tmp;
     auto store = tmp / "store";
@@ -127,7 +127,7 @@ TEST_CASE("a changed snapshot (new ETag) is downloaded and installed") {
     CHECK(store_status(store)["snapshot"]["etag"] == "\"snapshot-v2\"");
 }
 
-TEST_CASE("two syncs started at once: one installs, the other is refused by the lock, the store is whole") {
+TEST_CASE("two syncs started at once: one installs, the other is refused by the lock, the store is whole" * doctest::test_suite("conformance")) {
     VciServer srv;
     srv.set_delay_ms(1500);
     TempDir tmp;
@@ -145,7 +145,7 @@ TEST_CASE("two syncs started at once: one installs, the other is refused by the 
     CHECK(read_file(store / "current/vci_snapshot.json") == read_file(vectors_dir() / "vci/vci_snapshot.json"));
 }
 
-TEST_CASE("an installed snapshot edited on disk is refused by verify and status") {
+TEST_CASE("an installed snapshot edited on disk is refused by verify and status" * doctest::test_suite("conformance")) {
     VciServer srv;
     TempDir tmp;
     auto store = tmp / "store";
@@ -199,7 +199,7 @@ TEST_CASE("trust sync refuses unknown sources and non-https mirrors") {
     CHECK(contains(closed.err, "NETWORK_ERROR"));
 }
 
-TEST_CASE("trust sync download size: a 64 MiB snapshot is checked, 64 MiB + 1 byte is INPUT_TOO_LARGE") {
+TEST_CASE("trust sync download size: a 64 MiB snapshot is checked, 64 MiB + 1 byte is INPUT_TOO_LARGE" * doctest::test_suite("conformance")) {
     VciServer srv;
     TempDir tmp;
     auto store = tmp / "store";

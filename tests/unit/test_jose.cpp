@@ -51,7 +51,7 @@ TEST_CASE("SMART Health Card JWS header rules") {
     }
 }
 
-TEST_CASE("spec example keys: kid equals the RFC 7638 thumbprint, keys pass the issuer rules") {
+TEST_CASE("spec example keys: kid equals the RFC 7638 thumbprint, keys pass the issuer rules" * doctest::test_suite("conformance")) {
     auto jwks = jose::parse_jwks(test::read_file(test::spec_examples() / "issuer/.well-known/jwks.json"));
     REQUIRE(jwks.ok());
     REQUIRE(jwks.value().size() == 2);
@@ -63,7 +63,7 @@ TEST_CASE("spec example keys: kid equals the RFC 7638 thumbprint, keys pass the 
     CHECK(jwks.value()[1].x5c.size() == 3);
 }
 
-TEST_CASE("every spec example JWS verifies with its issuer key, a flipped byte does not") {
+TEST_CASE("every spec example JWS verifies with its issuer key, a flipped byte does not" * doctest::test_suite("conformance")) {
     auto jwks = jose::parse_jwks(test::read_file(test::spec_examples() / "issuer/.well-known/jwks.json")).value();
     for (const char* n : {"00", "01", "02", "03"}) {
         CAPTURE(n);
@@ -135,7 +135,7 @@ TEST_CASE("private JWK round trip and key checks") {
 // Wycheproof ecdsa_secp256r1_sha256_p1363: signatures are raw r||s exactly as in JWS.
 // The file has only "valid" and "invalid" cases (no "acceptable"); were one added, we
 // would require it to be rejected: a strict verifier accepts only what is plainly valid.
-TEST_CASE("Wycheproof ECDSA P-256 SHA-256 P1363: all 262 cases") {
+TEST_CASE("Wycheproof ECDSA P-256 SHA-256 P1363: all 262 cases" * doctest::test_suite("conformance")) {
     auto doc = json::parse(test::read_file(test::vectors_dir() / "wycheproof/ecdsa_secp256r1_sha256_p1363_test.json"));
     int count = 0, valid = 0;
     for (const auto& group : doc["testGroups"]) {

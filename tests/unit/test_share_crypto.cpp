@@ -1,5 +1,5 @@
 // Share crypto helpers against Wycheproof (AES-GCM, HKDF-SHA256, HMAC-SHA256), and the
-// PIN and JWE rules of share-protocol.md.
+// PIN and JWE rules of docs/share-protocol.md.
 #include <doctest/doctest.h>
 
 #include <map>
@@ -19,7 +19,7 @@ json wycheproof(const std::string& name) {
 }
 }  // namespace
 
-TEST_CASE("Wycheproof AES-GCM: every case with a 128-bit tag and a non-empty IV") {
+TEST_CASE("Wycheproof AES-GCM: every case with a 128-bit tag and a non-empty IV" * doctest::test_suite("conformance")) {
     auto doc = wycheproof("aes_gcm_test.json");
     int checked = 0, valid = 0, long_iv = 0;
     for (const auto& g : doc["testGroups"]) {
@@ -58,7 +58,7 @@ TEST_CASE("Wycheproof AES-GCM: every case with a 128-bit tag and a non-empty IV"
     CHECK(valid > 200);
 }
 
-TEST_CASE("Wycheproof HKDF-SHA256") {
+TEST_CASE("Wycheproof HKDF-SHA256" * doctest::test_suite("conformance")) {
     auto doc = wycheproof("hkdf_sha256_test.json");
     int checked = 0;
     for (const auto& g : doc["testGroups"])
@@ -76,7 +76,7 @@ TEST_CASE("Wycheproof HKDF-SHA256") {
     CHECK(checked == doc["numberOfTests"].get<int>());
 }
 
-TEST_CASE("Wycheproof HMAC-SHA256 (tags truncated to tagSize)") {
+TEST_CASE("Wycheproof HMAC-SHA256 (tags truncated to tagSize)" * doctest::test_suite("conformance")) {
     auto doc = wycheproof("hmac_sha256_test.json");
     int checked = 0;
     for (const auto& g : doc["testGroups"]) {

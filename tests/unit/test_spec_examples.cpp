@@ -31,7 +31,7 @@ json decoded_payload(const std::vector<input::Source>& sources) {
 }
 }  // namespace
 
-TEST_CASE("spec examples decode from JWS, file, numeric text and PNG") {
+TEST_CASE("spec examples decode from JWS, file, numeric text and PNG" * doctest::test_suite("conformance")) {
     for (std::string n : {"00", "01", "03"}) {
         CAPTURE(n);
         auto want = expected_payload(n);
@@ -42,7 +42,7 @@ TEST_CASE("spec examples decode from JWS, file, numeric text and PNG") {
     }
 }
 
-TEST_CASE("example-02 (3 chunks) reassembles from PNGs and texts in every order") {
+TEST_CASE("example-02 (3 chunks) reassembles from PNGs and texts in every order" * doctest::test_suite("conformance")) {
     auto want = expected_payload("02");
     CHECK(decoded_payload({source("example-02-d-jws.txt")}) == want);
     CHECK(decoded_payload({source("example-02-e-file.smart-health-card")}) == want);

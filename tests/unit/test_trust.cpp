@@ -45,7 +45,7 @@ TEST_CASE("bad CRLs are CRL_INVALID") {
     }
 }
 
-TEST_CASE("the real VCI snapshot loads with its quirks") {
+TEST_CASE("the real VCI snapshot loads with its quirks" * doctest::test_suite("conformance")) {
     auto snap = trust::parse_vci_snapshot(vci_file("vci_snapshot.json"), "vci");
     REQUIRE(snap.ok());
     CHECK(snap.value().time == "2026-08-22T04:43:50Z");
@@ -65,7 +65,7 @@ TEST_CASE("the real VCI snapshot loads with its quirks") {
     CHECK(qc->entries.size() == 771);
 }
 
-TEST_CASE("trust binds (iss, kid): a kid shared by many issuers is not trusted under another iss") {
+TEST_CASE("trust binds (iss, kid): a kid shared by many issuers is not trusted under another iss" * doctest::test_suite("conformance")) {
     auto snap = trust::parse_vci_snapshot(vci_file("vci_snapshot.json"), "vci").value();
     trust::TrustStore store;
     store.add_snapshot(std::move(snap));
@@ -93,7 +93,7 @@ TEST_CASE("repeated kids are kept") {
     CHECK(store.find("https://i.example", "a").keys.size() == 2);
 }
 
-TEST_CASE("the VCI snapshot signature verifies against the pinned certificate") {
+TEST_CASE("the VCI snapshot signature verifies against the pinned certificate" * doctest::test_suite("conformance")) {
     auto json = vci_file("vci_snapshot.json"), sig = vci_file("vci_snapshot.sig"), crt = vci_file("vci_snapshot.crt");
     CHECK_FALSE(vci::verify_snapshot(json, sig, crt, kPin, kNov2026).has_value());
     CHECK(vci::sources().front().certificate_sha256 == kPin);  // trust/sources.json carries the same pin

@@ -288,7 +288,7 @@ TEST_CASE("a flipped character anywhere in header, payload or signature makes th
     CHECK(not_valid == jws.size());
 }
 
-TEST_CASE("spec examples with the spec issuer keys") {
+TEST_CASE("spec examples with the spec issuer keys" * doctest::test_suite("conformance")) {
     auto ex = test::spec_examples();
     auto jwks = test::read_file(ex / "issuer/.well-known/jwks.json");
     trust::TrustStore trust;

@@ -15,7 +15,7 @@ class App;
 
 namespace shcx::cli {
 
-// cli.md "Exit codes": 0 success, 1 a negative answer, 2 could not process.
+// docs/cli.md "Exit codes": 0 success, 1 a negative answer, 2 could not process.
 enum Exit : int { kOk = 0, kNegative = 1, kFailure = 2 };
 
 // One line on stderr: "shcx: error: <message>".
@@ -37,5 +37,6 @@ void setup_issue(CLI::App& app, int& exit_code);
 void setup_verify(CLI::App& app, int& exit_code);
 void setup_trust(CLI::App& app, int& exit_code);
 void setup_share(CLI::App& app, int& exit_code);
+void setup_share_migrate(CLI::App& share, int& exit_code);  // cmd_share_migrate.cpp
 
 }  // namespace shcx::cli

@@ -1,6 +1,6 @@
 // shcx share serve|user add|create|reveal|revoke|status: PIN-locked shares ("MedVault").
 // The record is encrypted here, under a key that only travels in the URL fragment; the
-// server adds a PIN-bound outer layer and counts reveals (share-protocol.md).
+// server adds a PIN-bound outer layer and counts reveals (docs/share-protocol.md).
 #include <CLI/CLI.hpp>
 #include <fcntl.h>
 #include <pthread.h>
@@ -26,6 +26,7 @@
 #include "shcx/qr_write.h"
 #include "shcx/share/api.h"
 #include "shcx/share/crypto.h"
+#include "shcx/share/open_store.h"
 #include "shcx/share/server.h"
 #include "shcx/share/service.h"
 #include "shcx/share/store.h"
@@ -116,9 +117,18 @@ struct LocalService {
 
 Result<std::unique_ptr<LocalService>> open_local(const ShareOptions& o, bool create_pepper,
                                                  int create_limit = share::kCreatesPerMinute) {
-    auto pepper = load_pepper(o.pepper.empty() ? o.db + ".pepper" : o.pepper, create_pepper);
+    // With PostgreSQL several hosts share the store, so each must be given the one pepper:
+    // making a new one on a host that lacks it would fail every PIN checked there.
+    if (share::is_postgres_uri(o.db)) {
+        if (o.pepper.empty())
+            return make_error(ErrorCode::USAGE, "--pepper FILE is required with a PostgreSQL --db (the same file on every instance)");
+        if (!std::filesystem::exists(o.pepper))
+            return make_error(ErrorCode::IO_ERROR, "the pepper file " + o.pepper + " does not exist; with PostgreSQL, create it once"
+                              " (head -c 32 /dev/urandom > FILE; chmod 600 FILE) and copy it to every instance");
+    }
+    auto pepper = load_pepper(o.pepper.empty() ? share::sqlite_path(o.db) + ".pepper" : o.pepper, create_pepper);
     if (!pepper) return pepper.error();
-    auto store = share::open_sqlite_store(o.db);
+    auto store = share::open_store(o.db);
     if (!store) return store.error();
     auto local = std::make_unique<LocalService>();
     local->store = std::move(store.value());
@@ -480,7 +490,7 @@ void setup_share(CLI::App& app, int& exit_code) {
     auto* share = app.add_subcommand("share", "PIN-locked one-time links to a record (server and client)");
     share->require_subcommand(1);
     auto local_opts = [&](CLI::App* c, bool required) {
-        auto* db = c->add_option("--db", o->db, "SQLite database of the share server");
+        auto* db = c->add_option("--db", o->db, "Share store: a SQLite file, or a postgresql:// URI");
         if (required) db->required();
         c->add_option("--pepper", o->pepper, "Pepper file (default: DB.pepper; created by serve, mode 0600)");
     };
@@ -550,6 +560,8 @@ void setup_share(CLI::App& app, int& exit_code) {
     local_opts(status, false);
     remote_opts(status);
     status->callback([o, &exit_code] { exit_code = run_owner_op(*o, false); });
+
+    setup_share_migrate(*share, exit_code);
 }
 
 }  // namespace shcx::cli

@@ -1,4 +1,4 @@
-// shcx verify: decide whether each card is valid (verification.md), say why not, and
+// shcx verify: decide whether each card is valid (docs/verification.md), say why not, and
 // exit 0 / 1 / 2. Reads the trust store but never writes anything.
 #include <CLI/CLI.hpp>
 

@@ -30,7 +30,7 @@ std::string people_text(const std::vector<card::Person>& people, int indent = 2)
 Json people_json(const std::vector<card::Person>& people);
 Json error_json(const Error& e);
 Json errors_json(const std::vector<Error>& errors);
-// The card fields of cli.md's per-card result: iss, kid, nbf, exp, rid, types, people.
+// The card fields of docs/cli.md's per-card result: iss, kid, nbf, exp, rid, types, people.
 Json card_fields_json(const decode::DecodedCard& decoded);
 Json origins_json(const input::FoundCard& found);
 

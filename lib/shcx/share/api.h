@@ -1,4 +1,4 @@
-// The share HTTP API (cli.md "Share server HTTP API") as a function from a request to a
+// The share HTTP API (docs/cli.md "Share server HTTP API") as a function from a request to a
 // response, independent of the HTTP library: the server adapts cpp-httplib to it, and
 // tests and the fuzzer call it directly.
 #pragma once

@@ -1,4 +1,4 @@
-// Cryptographic building blocks of PIN-locked shares (docs: share-protocol.md):
+// Cryptographic building blocks of PIN-locked shares (docs/share-protocol.md):
 // CSPRNG values, the PIN alphabet, Argon2id (libargon2), HMAC-SHA256, HKDF-SHA256,
 // AES-256-GCM, and the compact JWE {"alg":"dir","enc":"A256GCM"} of SMART Health Links.
 #pragma once

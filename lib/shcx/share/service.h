@@ -1,4 +1,4 @@
-// The share protocol (share-protocol.md) over a Store, independent of HTTP: create,
+// The share protocol (docs/share-protocol.md) over a Store, independent of HTTP: create,
 // reveal (pre-charge, KDF outside any transaction, constant-time check, atomic take),
 // revoke, status, sweep. The clock is injected so tests can stand exactly on an expiry.
 #pragma once

@@ -1,7 +1,7 @@
 // Share storage behind an interface: SQLite is the embedded default; the same
 // conditional-write rules map onto PostgreSQL (UPDATE ... RETURNING, row locks), so a
 // PgStore can follow without touching the service. Every method is one atomic step of
-// share-protocol.md's reveal rule.
+// docs/share-protocol.md's reveal rule.
 #pragma once
 
 #include <cstdint>

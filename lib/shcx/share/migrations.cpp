@@ -1,0 +1,112 @@
+#include "shcx/share/migrations.h"
+
+#include <sqlite3.h>
+
+#include <chrono>
+
+namespace shcx::share {
+namespace {
+
+#include "migrations_postgresql.inc"  // kPostgresMigrations
+#include "migrations_sqlite.inc"      // kSqliteMigrations
+
+double now_seconds() {
+    using namespace std::chrono;
+    return duration<double>(system_clock::now().time_since_epoch()).count();
+}
+
+// One SQLite connection for the migration step, closed on every path.
+class SqliteHandle {
+public:
+    explicit SqliteHandle(const std::string& path, int flags) {
+        if (sqlite3_open_v2(path.c_str(), &m_db, flags, nullptr) != SQLITE_OK)
+            m_error = "cannot open " + path + ": " + (m_db ? sqlite3_errmsg(m_db) : "out of memory");
+        else
+            sqlite3_busy_timeout(m_db, 10000);
+    }
+    ~SqliteHandle() { sqlite3_close(m_db); }
+    const std::string& open_error() const { return m_error; }
+    // Runs sql (several statements allowed); the error text, or "" on success.
+    std::string exec(const std::string& sql) {
+        char* err = nullptr;
+        if (sqlite3_exec(m_db, sql.c_str(), nullptr, nullptr, &err) == SQLITE_OK) return "";
+        std::string msg = err ? err : sqlite3_errmsg(m_db);
+        sqlite3_free(err);
+        return msg.empty() ? "unknown error" : msg;
+    }
+    // SELECT max(version): -1 if the table is missing.
+    int version() {
+        sqlite3_stmt* s = nullptr;
+        if (sqlite3_prepare_v2(m_db, "SELECT coalesce(max(version), 0) FROM schema_migrations", -1, &s, nullptr) !=
+            SQLITE_OK)
+            return -1;
+        int v = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int(s, 0) : -1;
+        sqlite3_finalize(s);
+        return v;
+    }
+    sqlite3* db() { return m_db; }
+
+private:
+    sqlite3* m_db = nullptr;
+    std::string m_error;
+};
+
+}  // namespace
+
+std::span<const Migration> migrations(Dialect dialect) {
+    if (dialect == Dialect::Postgres) return kPostgresMigrations;
+    return kSqliteMigrations;
+}
+
+int latest_schema_version(Dialect dialect) { return migrations(dialect).back().version; }
+
+Error schema_too_new(int found, int known) {
+    return make_error(ErrorCode::IO_ERROR, "the share database has schema version " + std::to_string(found) +
+                                               ", newer than this shcx knows (" + std::to_string(known) +
+                                               "): upgrade shcx before using it");
+}
+
+std::optional<Error> migrate_sqlite(const std::string& path) {
+    SqliteHandle h(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    if (!h.open_error().empty()) return make_error(ErrorCode::IO_ERROR, h.open_error());
+    auto failed = [&](const std::string& what, const std::string& msg) {
+        h.exec("ROLLBACK");
+        return make_error(ErrorCode::IO_ERROR, "cannot " + what + " " + path + ": " + msg);
+    };
+    // WAL before the first write, so a database created here is in WAL mode from the start.
+    if (auto e = h.exec("PRAGMA journal_mode=WAL"); !e.empty()) return failed("open", e);
+    // IMMEDIATE: two processes starting together take turns; the second sees the work done.
+    if (auto e = h.exec("BEGIN IMMEDIATE"); !e.empty()) return failed("lock", e);
+    if (auto e = h.exec(std::string(kMigrationsTable)); !e.empty()) return failed("migrate", e);
+    int have = h.version(), known = latest_schema_version(Dialect::Sqlite);
+    if (have < 0) return failed("read the schema version of", sqlite3_errmsg(h.db()));
+    if (have > known) {
+        h.exec("ROLLBACK");
+        return schema_too_new(have, known);
+    }
+    for (const auto& m : migrations(Dialect::Sqlite)) {
+        if (m.version <= have) continue;
+        if (auto e = h.exec(std::string(m.sql)); !e.empty())
+            return failed("apply migration " + std::to_string(m.version) + " to", e);
+        sqlite3_stmt* s = nullptr;
+        sqlite3_prepare_v2(h.db(), "INSERT INTO schema_migrations(version, name, applied_at) VALUES(?, ?, ?)", -1, &s,
+                           nullptr);
+        sqlite3_bind_int(s, 1, m.version);
+        sqlite3_bind_text(s, 2, m.name.data(), static_cast<int>(m.name.size()), SQLITE_TRANSIENT);
+        sqlite3_bind_double(s, 3, now_seconds());
+        int rc = sqlite3_step(s);
+        sqlite3_finalize(s);
+        if (rc != SQLITE_DONE) return failed("record migration " + std::to_string(m.version) + " in", sqlite3_errmsg(h.db()));
+    }
+    if (auto e = h.exec("COMMIT"); !e.empty()) return failed("commit the migrations of", e);
+    return std::nullopt;
+}
+
+Result<int> sqlite_schema_version(const std::string& path) {
+    SqliteHandle h(path, SQLITE_OPEN_READONLY);
+    if (!h.open_error().empty()) return make_error(ErrorCode::IO_ERROR, h.open_error());
+    int v = h.version();
+    return v < 0 ? 0 : v;
+}
+
+}  // namespace shcx::share

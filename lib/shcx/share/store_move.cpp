@@ -1,0 +1,193 @@
+#include "shcx/share/store_move.h"
+
+#include <sqlite3.h>
+
+#include <filesystem>
+#include <map>
+#include <vector>
+
+#include "shcx/share/migrations.h"
+#include "shcx/share/pg_conn.h"
+#include "shcx/share/pg_store.h"
+#include "shcx/share/store.h"
+
+namespace shcx::share {
+namespace {
+
+using pg::Params;
+
+struct SourceUser {
+    int64_t id;
+    std::string name, token_hash;
+    double created_at;
+};
+
+// A prepared SQLite statement for this one job; throws on failure like the SQLite store.
+class Query {
+public:
+    Query(sqlite3* db, const char* sql) : m_db(db) {
+        if (sqlite3_prepare_v2(db, sql, -1, &m_s, nullptr) != SQLITE_OK)
+            throw std::runtime_error(std::string("SQLite: ") + sqlite3_errmsg(db));
+    }
+    ~Query() { sqlite3_finalize(m_s); }
+    Query& bind(int i, const std::string& blob) {
+        sqlite3_bind_blob(m_s, i, blob.data(), static_cast<int>(blob.size()), SQLITE_TRANSIENT);
+        return *this;
+    }
+    Query& text(int i, const std::string& s) {
+        sqlite3_bind_text(m_s, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
+        return *this;
+    }
+    Query& real(int i, double v) {
+        sqlite3_bind_double(m_s, i, v);
+        return *this;
+    }
+    bool step() {
+        int rc = sqlite3_step(m_s);
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE) throw std::runtime_error(std::string("SQLite: ") + sqlite3_errmsg(m_db));
+        return rc == SQLITE_ROW;
+    }
+    std::string blob(int col) {
+        auto* p = static_cast<const char*>(sqlite3_column_blob(m_s, col));
+        return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(m_s, col))) : std::string();
+    }
+    double real(int col) { return sqlite3_column_double(m_s, col); }
+    int64_t integer(int col) { return sqlite3_column_int64(m_s, col); }
+
+private:
+    sqlite3* m_db;
+    sqlite3_stmt* m_s = nullptr;
+};
+
+void exec(sqlite3* db, const char* sql) {
+    char* err = nullptr;
+    if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+        std::string msg = err ? err : "unknown";
+        sqlite3_free(err);
+        throw std::runtime_error("SQLite: " + msg);
+    }
+}
+
+namespace sql {
+constexpr pg::Statement insert_user{"move_insert_user",
+    "INSERT INTO users(name, token_hash, created_at) VALUES($1::text, $2::bytea, $3::float8)"
+    " ON CONFLICT (name) DO NOTHING RETURNING id"};
+constexpr pg::Statement user_by_name{"move_user_by_name", "SELECT id, token_hash FROM users WHERE name = $1::text"};
+constexpr pg::Statement insert_share{"move_insert_share",
+    "INSERT INTO shares(h, id, owner, state, created_at, expires_at, max_reveals, reveals_left, fails_left, salt,"
+    " kdf_params, verifier, nonce, sealed, content_bytes) VALUES($1::bytea, $2::text, $3::bigint, 'live',"
+    " $4::float8, $5::float8, $6::int, $7::int, $8::int, $9::bytea, $10::text, $11::bytea, $12::bytea, $13::bytea,"
+    " $14::bigint) ON CONFLICT DO NOTHING RETURNING id"};
+constexpr pg::Statement share_by_h{"move_share_by_h", "SELECT id FROM shares WHERE h = $1::bytea"};
+constexpr pg::Statement insert_event{"move_insert_event",
+    "INSERT INTO audit(share_id, at, event, client) VALUES($1::text, $2::float8, $3::text, $4::text)"};
+}  // namespace sql
+
+}  // namespace
+
+Result<MoveReport> move_sqlite_to_postgres(const std::string& sqlite_file, const std::string& postgres_uri, double now) {
+    if (!std::filesystem::is_regular_file(sqlite_file))
+        return make_error(ErrorCode::IO_ERROR, "no SQLite share database at " + sqlite_file);
+    // Both schemas up to date (and neither newer than this binary) before anything moves.
+    if (auto e = migrate_sqlite(sqlite_file)) return *e;
+    if (auto target = open_pg_store(postgres_uri); !target) return target.error();
+
+    sqlite3* db = nullptr;
+    if (sqlite3_open_v2(sqlite_file.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
+        std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
+        sqlite3_close(db);
+        return make_error(ErrorCode::IO_ERROR, "cannot open " + sqlite_file + ": " + msg);
+    }
+    sqlite3_busy_timeout(db, 10000);
+    MoveReport report;
+    bool on_target = false;
+    try {
+        // The write lock for the whole move: a server still running on the file cannot
+        // reveal a share between its copy and its tombstone.
+        exec(db, "PRAGMA secure_delete=ON; BEGIN IMMEDIATE");
+        std::vector<SourceUser> users;
+        for (Query q(db, "SELECT id, name, token_hash, created_at FROM users ORDER BY id"); q.step();)
+            users.push_back({q.integer(0), q.blob(1), q.blob(2), q.real(3)});
+
+        auto conn = pg::connect(postgres_uri);
+        conn->exec_simple("BEGIN");
+        std::map<int64_t, int64_t> owner_of;  // source user id -> target user id
+        for (const auto& u : users) {
+            auto ins = conn->exec(sql::insert_user, Params().text(u.name).bytes(u.token_hash).real(u.created_at));
+            if (!ins.empty()) {
+                owner_of[u.id] = ins.integer(0, 0);
+                ++report.users;
+                continue;
+            }
+            auto have = conn->exec(sql::user_by_name, Params().text(u.name));
+            // "(local)" has a random hash that matches no token: any two are the same user.
+            if (u.name != "(local)" && have.bytes(0, 1) != u.token_hash)
+                throw std::runtime_error("the target already has a user \"" + u.name + "\" with another token");
+            owner_of[u.id] = have.integer(0, 0);
+            ++report.users_existing;
+        }
+
+        std::vector<std::string> moved;  // hashes of the shares now on the target
+        Query shares(db,
+                     "SELECT h, id, owner, created_at, expires_at, max_reveals, reveals_left, fails_left, salt,"
+                     " kdf_params, verifier, nonce, sealed, content_bytes FROM shares"
+                     " WHERE state = 'live' AND expires_at > ? AND reveals_left > 0");
+        shares.real(1, now);
+        while (shares.step()) {
+            std::string h = shares.blob(0), id = shares.blob(1);
+            Params p;
+            p.bytes(h).text(id).integer(owner_of.at(shares.integer(2))).real(shares.real(3)).real(shares.real(4));
+            p.integer(shares.integer(5)).integer(shares.integer(6)).integer(shares.integer(7)).bytes(shares.blob(8));
+            p.text(shares.blob(9)).bytes(shares.blob(10)).bytes(shares.blob(11)).bytes(shares.blob(12));
+            p.integer(shares.integer(13));
+            bool inserted = !conn->exec(sql::insert_share, p).empty();
+            if (!inserted) {
+                // Already there from an interrupted earlier run: the same share, or a clash.
+                auto there = conn->exec(sql::share_by_h, Params().bytes(h));
+                if (there.empty() || there.bytes(0, 0) != id)
+                    throw std::runtime_error("the target already has a different share with the id or hash of " + id);
+            } else {
+                Query ev(db, "SELECT at, event, client FROM audit WHERE share_id = ? ORDER BY seq");
+                for (ev.text(1, id); ev.step(); ++report.events)
+                    conn->exec(sql::insert_event, Params().text(id).real(ev.real(0)).text(ev.blob(1)).text(ev.blob(2)));
+            }
+            moved.push_back(h);
+            ++report.shares;
+        }
+        conn->exec_simple("COMMIT");
+        on_target = true;
+
+        for (const auto& h : moved) {
+            Query id(db, "UPDATE shares SET state = 'moved', sealed = NULL, nonce = NULL WHERE h = ? RETURNING id");
+            if (!id.bind(1, h).step()) continue;
+            Query(db, "INSERT INTO audit(share_id, at, event, client) VALUES(?, ?, 'moved', '')")
+                .text(1, id.blob(0))
+                .real(2, now)
+                .step();
+        }
+        // What is left live has expired: wipe it as the sweeper would.
+        Query expired(db,
+                      "UPDATE shares SET state = 'expired', sealed = NULL, nonce = NULL WHERE state = 'live'"
+                      " AND expires_at <= ? RETURNING id");
+        expired.real(1, now);
+        std::vector<std::string> expired_ids;
+        while (expired.step()) expired_ids.push_back(expired.blob(0));
+        for (const auto& id : expired_ids)
+            Query(db, "INSERT INTO audit(share_id, at, event, client) VALUES(?, ?, 'expired', '')").text(1, id).real(2, now).step();
+        report.expired = static_cast<int>(expired_ids.size());
+        exec(db, "COMMIT");
+        // The wiped pages must not linger in the -wal file.
+        sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
+    } catch (const std::exception& e) {
+        sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+        sqlite3_close(db);
+        return make_error(ErrorCode::IO_ERROR,
+                          std::string(e.what()) + (on_target ? " (the shares are on PostgreSQL but still live in the source:"
+                                                               " run share migrate again to finish)"
+                                                             : " (nothing was moved)"));
+    }
+    sqlite3_close(db);
+    return report;
+}
+
+}  // namespace shcx::share
