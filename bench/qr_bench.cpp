@@ -17,8 +17,8 @@
 #include <string>
 #include <vector>
 
-#include "shcx/image.h"
-#include "shcx/qr_read.h"
+#include "shcx/read/image.h"
+#include "shcx/read/qr_read.h"
 
 using shcx::image::Gray;
 

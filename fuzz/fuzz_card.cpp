@@ -4,8 +4,8 @@
 #include <cstdint>
 #include <string_view>
 
-#include "shcx/card.h"
-#include "shcx/policy.h"
+#include "shcx/card/card.h"
+#include "shcx/verify/policy.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::string_view json(reinterpret_cast<const char*>(data), size);

@@ -4,8 +4,8 @@
 #include <cstdint>
 #include <string_view>
 
-#include "shcx/image.h"
-#include "shcx/qr_read.h"
+#include "shcx/read/image.h"
+#include "shcx/read/qr_read.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::string_view bytes(reinterpret_cast<const char*>(data), size);

@@ -3,7 +3,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "shcx/inflate.h"
+#include "shcx/card/inflate.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     constexpr size_t kCap = 64 * 1024;  // a small cap keeps iterations fast; same code path

@@ -3,7 +3,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "shcx/decode.h"
+#include "shcx/card/decode.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::string_view jws(reinterpret_cast<const char*>(data), size);

@@ -3,13 +3,15 @@
 # SECONDS (default 30) on a corpus seeded from the spec examples and testdata/. Exits
 # non-zero on any crash, leak, timeout (10 s per input) or out-of-memory (2 GiB), leaving
 # the input in build-fuzz/artifacts/TARGET/; add it to fuzz/regressions/TARGET/.
-# Usage: scripts/fuzz.sh [SECONDS] [TARGET...]     (targets: see fuzz/CMakeLists.txt)
+# Usage: scripts/fuzz.sh [SECONDS] [TARGET...]     (default: every fuzz/fuzz_TARGET.cpp)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 seconds=${1:-30}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(numeric jws inflate card trust image share_api)
+if [ ${#targets[@]} -eq 0 ]; then
+  for f in "$root"/fuzz/fuzz_*.cpp; do t=${f##*/fuzz_}; targets+=("${t%.cpp}"); done
+fi
 build=${SHCX_FUZZ_BUILD_DIR:-$root/build-fuzz}
 vectors=$("$root/scripts/fetch-vectors.sh" --where) || { echo "needs the conformance vectors: run scripts/fetch-vectors.sh" >&2; exit 2; }
 ex=$vectors/spec-examples

@@ -9,7 +9,7 @@ packages=(
   libcpp-httplib-dev libargon2-dev libboost-dev
   libpq-dev postgresql
   zbar-tools python3 bc curl jq zsh
-  chromium clang libclang-rt-14-dev
+  chromium clang libclang-rt-14-dev clang-format clang-tidy
 )
 # Node.js runs the browser test (playwright-core from npm). A machine may already have its
 # own (e.g. NodeSource's nodejs, which bundles npm): only add Debian's when missing.

@@ -76,6 +76,13 @@ VciServer::VciServer() : m_impl(std::make_unique<Impl>()) {
         res.set_content(m_mode == Mode::WrongCertificate ? m_impl->other_certificate : m_impl->certificate,
                         "application/x-pem-file");
     });
+    // The method, request headers of interest and body, echoed for the HTTP client's tests.
+    auto echo = [](const httplib::Request& req, httplib::Response& res) {
+        res.set_content(req.method + " " + req.get_header_value("X-Test") + " " + req.body, "text/plain");
+    };
+    srv.Get("/echo", echo);
+    srv.Post("/echo", echo);
+    srv.Delete("/echo", echo);
     m_impl->port = srv.bind_to_any_port("127.0.0.1");
     if (m_impl->port <= 0) throw std::runtime_error("test HTTP server cannot bind 127.0.0.1");
     m_impl->thread = std::thread([this] {

@@ -1,5 +1,6 @@
 // A real HTTP server on 127.0.0.1 (random port) serving the VCI vectors for trust sync
-// tests, with switchable failure modes. Stops when the object is destroyed.
+// tests, with switchable failure modes, and /echo (GET, POST, DELETE) for the HTTP client
+// tests. Stops when the object is destroyed.
 #pragma once
 
 #include <atomic>

@@ -1,65 +1,31 @@
 #include "shcx/error.h"
 
-namespace shcx {
+#include <array>
 
-std::string_view code_name(ErrorCode code) {
-    switch (code) {
-#define SHCX_CODE(name) \
-    case ErrorCode::name: return #name;
-        SHCX_CODE(INPUT_UNREADABLE)
-        SHCX_CODE(INPUT_EMPTY)
-        SHCX_CODE(INPUT_TOO_LARGE)
-        SHCX_CODE(INPUT_UNRECOGNIZED)
-        SHCX_CODE(IMAGE_INVALID)
-        SHCX_CODE(IMAGE_TOO_LARGE)
-        SHCX_CODE(QR_NOT_FOUND)
-        SHCX_CODE(QR_TOO_MANY_SYMBOLS)
-        SHCX_CODE(QR_HEADER_INVALID)
-        SHCX_CODE(QR_NUMERIC_INVALID)
-        SHCX_CODE(QR_CHUNK_MISSING)
-        SHCX_CODE(QR_CHUNK_DUPLICATE)
-        SHCX_CODE(QR_CHUNK_INDEX_INVALID)
-        SHCX_CODE(JWS_TOO_LONG_FOR_QR)
-        SHCX_CODE(TRAILING_CHARACTERS)
-        SHCX_CODE(JWS_MALFORMED)
-        SHCX_CODE(JWS_TOO_LARGE)
-        SHCX_CODE(JWS_HEADER_INVALID)
-        SHCX_CODE(PAYLOAD_NOT_DEFLATED)
-        SHCX_CODE(PAYLOAD_TOO_LARGE)
-        SHCX_CODE(PAYLOAD_JSON_INVALID)
-        SHCX_CODE(SIGNATURE_FORMAT_INVALID)
-        SHCX_CODE(JWS_SIGNATURE_INVALID)
-        SHCX_CODE(ISSUER_URL_INVALID)
-        SHCX_CODE(DATE_IN_MILLISECONDS)
-        SHCX_CODE(NOT_YET_VALID)
-        SHCX_CODE(EXPIRED)
-        SHCX_CODE(CARD_SCHEMA_INVALID)
-        SHCX_CODE(DEPRECATED_TYPE)
-        SHCX_CODE(RID_INVALID)
-        SHCX_CODE(KEY_INVALID)
-        SHCX_CODE(KEY_KID_MISMATCH)
-        SHCX_CODE(ISSUER_NOT_TRUSTED)
-        SHCX_CODE(KEY_UNKNOWN)
-        SHCX_CODE(X5C_INVALID)
-        SHCX_CODE(REVOKED)
-        SHCX_CODE(CRL_UNAVAILABLE)
-        SHCX_CODE(CRL_STALE)
-        SHCX_CODE(CRL_INVALID)
-        SHCX_CODE(SNAPSHOT_SIGNATURE_INVALID)
-        SHCX_CODE(SNAPSHOT_INVALID)
-        SHCX_CODE(POLICY_INVALID)
-        SHCX_CODE(SHARE_DECRYPT_FAILED)
-        SHCX_CODE(SHARE_WRONG_PIN)
-        SHCX_CODE(SHARE_NOT_FOUND)
-        SHCX_CODE(SHARE_RATE_LIMITED)
-        SHCX_CODE(SHARE_INVALID)
-        SHCX_CODE(IO_ERROR)
-        SHCX_CODE(NETWORK_ERROR)
-        SHCX_CODE(USAGE)
-        SHCX_CODE(INTERNAL)
-#undef SHCX_CODE
-    }
-    return "INTERNAL";
+namespace shcx {
+namespace {
+
+constexpr CodeInfo kCodes[] = {
+#define SHCX_ERROR(name, sev, ex, meaning) {ErrorCode::name, #name, Severity::sev, ExitClass::ex, meaning},
+#include "shcx/error_codes.def"
+#undef SHCX_ERROR
+};
+
+// info() indexes kCodes by the enum value: both come from error_codes.def in one order.
+constexpr bool in_enum_order() {
+    for (size_t i = 0; i < std::size(kCodes); ++i)
+        if (static_cast<size_t>(kCodes[i].code) != i) return false;
+    return true;
+}
+static_assert(in_enum_order());
+
+}  // namespace
+
+std::span<const CodeInfo> all_codes() { return kCodes; }
+
+const CodeInfo& info(ErrorCode code) {
+    auto i = static_cast<size_t>(code);
+    return kCodes[i < std::size(kCodes) ? i : static_cast<size_t>(ErrorCode::INTERNAL)];
 }
 
 }  // namespace shcx

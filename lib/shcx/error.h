@@ -1,8 +1,9 @@
 // Error values and Result<T>: every library stage returns one of these instead of
-// printing or throwing. Codes are stable names that scripts match on (see
-// man/shcx-verify.1); never rename one, only add.
+// printing or throwing. The codes, their severity and exit class are declared once, in
+// error_codes.def.
 #pragma once
 
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -11,71 +12,30 @@
 namespace shcx {
 
 enum class ErrorCode {
-    // Input handling
-    INPUT_UNREADABLE,     // file could not be opened / read
-    INPUT_EMPTY,          // zero bytes, or only whitespace
-    INPUT_TOO_LARGE,      // over the input size cap
-    INPUT_UNRECOGNIZED,   // not an image, shc:/ text, JWS or known JSON
-    IMAGE_INVALID,        // looks like an image but cannot be decoded
-    IMAGE_TOO_LARGE,      // dimensions over the cap
-    QR_NOT_FOUND,         // an image with no QR code in it
-    QR_TOO_MANY_SYMBOLS,  // more QR codes in one image than a card could need
-    // A. QR / numeric
-    QR_HEADER_INVALID,
-    QR_NUMERIC_INVALID,
-    QR_CHUNK_MISSING,
-    QR_CHUNK_DUPLICATE,
-    QR_CHUNK_INDEX_INVALID,
-    JWS_TOO_LONG_FOR_QR,  // warning
-    TRAILING_CHARACTERS,  // warning
-    // B. JWS
-    JWS_MALFORMED,
-    JWS_TOO_LARGE,
-    JWS_HEADER_INVALID,
-    PAYLOAD_NOT_DEFLATED,
-    PAYLOAD_TOO_LARGE,
-    PAYLOAD_JSON_INVALID,
-    SIGNATURE_FORMAT_INVALID,
-    JWS_SIGNATURE_INVALID,
-    // C. Payload
-    ISSUER_URL_INVALID,
-    DATE_IN_MILLISECONDS,
-    NOT_YET_VALID,
-    EXPIRED,
-    CARD_SCHEMA_INVALID,
-    DEPRECATED_TYPE,      // warning
-    RID_INVALID,
-    // D. Keys and trust
-    KEY_INVALID,
-    KEY_KID_MISMATCH,
-    ISSUER_NOT_TRUSTED,
-    KEY_UNKNOWN,
-    X5C_INVALID,
-    // E. Revocation
-    REVOKED,
-    CRL_UNAVAILABLE,      // warning
-    CRL_STALE,            // warning
-    CRL_INVALID,
-    // F. Trust snapshot
-    SNAPSHOT_SIGNATURE_INVALID,
-    SNAPSHOT_INVALID,
-    // Venue policies
-    POLICY_INVALID,
-    // Shares
-    SHARE_DECRYPT_FAILED,
-    SHARE_WRONG_PIN,
-    SHARE_NOT_FOUND,
-    SHARE_RATE_LIMITED,
-    SHARE_INVALID,
-    // Environment
-    IO_ERROR,
-    NETWORK_ERROR,
-    USAGE,
-    INTERNAL,
+#define SHCX_ERROR(name, severity, exit, meaning) name,
+#include "shcx/error_codes.def"
+#undef SHCX_ERROR
 };
 
-// Stable SCREAMING_SNAKE name of a code, e.g. "QR_CHUNK_MISSING".
-std::string_view code_name(ErrorCode code);
+enum class Severity { Error, Warning };
+
+// The exit status a code gives when it decides a command's outcome (see shcx(1)).
+enum class ExitClass : int { None = 0, Negative = 1, Failure = 2 };
+
+struct CodeInfo {
+    ErrorCode code;
+    std::string_view name;  // stable SCREAMING_SNAKE name, e.g. "QR_CHUNK_MISSING"
+    Severity severity;
+    ExitClass exit;
+    std::string_view meaning;  // one line
+};
+
+// Every code, in declaration order.
+std::span<const CodeInfo> all_codes();
+const CodeInfo& info(ErrorCode code);
+inline std::string_view code_name(ErrorCode code) { return info(code).name; }
+inline Severity severity(ErrorCode code) { return info(code).severity; }
+inline ExitClass exit_class(ErrorCode code) { return info(code).exit; }
 
 struct Error {
     ErrorCode code;

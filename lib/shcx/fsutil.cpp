@@ -7,8 +7,30 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 
 namespace shcx::fsutil {
+
+Result<std::string> read_stream(std::istream& in, size_t max_bytes) {
+    std::string data;
+    char buf[65536];
+    while (in) {
+        in.read(buf, sizeof buf);
+        data.append(buf, static_cast<size_t>(in.gcount()));
+        if (data.size() > max_bytes)
+            return make_error(ErrorCode::INPUT_TOO_LARGE, "larger than " + std::to_string(max_bytes) + " bytes");
+    }
+    if (in.bad()) return make_error(ErrorCode::INPUT_UNREADABLE, "read error");
+    return data;
+}
+
+Result<std::string> read_file(const std::string& path, size_t max_bytes) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) return make_error(ErrorCode::INPUT_UNREADABLE, "is a directory");
+    std::ifstream f(path, std::ios::binary);
+    if (!f) return make_error(ErrorCode::INPUT_UNREADABLE, "cannot be opened");
+    return read_stream(f, max_bytes);
+}
 
 std::optional<Error> write_file_atomic(const std::string& path, std::string_view data, mode_t mode) {
     namespace fs = std::filesystem;

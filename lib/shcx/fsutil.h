@@ -1,9 +1,11 @@
-// Filesystem writes that never leave a half-written file: write a temporary file in the
-// same directory, fsync it, rename it over the target, fsync the directory.
+// Files in and out. Reads are bounded (a cap on every file read from untrusted places);
+// writes never leave a half-written file: write a temporary file in the same directory,
+// fsync it, rename it over the target, fsync the directory.
 #pragma once
 
 #include <sys/types.h>
 
+#include <iosfwd>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -11,6 +13,14 @@
 #include "shcx/error.h"
 
 namespace shcx::fsutil {
+
+// The whole file. INPUT_TOO_LARGE past max_bytes; INPUT_UNREADABLE when it cannot be
+// opened, is a directory, or a read fails. Messages do not repeat the path: the caller
+// puts it in front ("card.png: cannot be opened").
+Result<std::string> read_file(const std::string& path, size_t max_bytes);
+// The rest of a stream the caller opened (the CLI passes standard input); same cap and
+// codes.
+Result<std::string> read_stream(std::istream& in, size_t max_bytes);
 
 // IO_ERROR naming the path on failure. `mode` applies from creation (0600 keeps a
 // private key private even for the instant before rename).

@@ -69,7 +69,7 @@ bool url_allowed(const std::string& url) {
     return false;
 }
 
-Result<Response> get(const Request& request) {
+Result<Response> send(const Request& request) {
     if (!url_allowed(request.url))
         return make_error(ErrorCode::NETWORK_ERROR, "refusing " + request.url + ": only https:// URLs (http:// to loopback)");
     global_init();

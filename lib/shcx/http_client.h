@@ -34,8 +34,13 @@ struct Response {
 // True for https:// URLs, and http:// URLs whose host is 127.0.0.1, [::1] or localhost.
 bool url_allowed(const std::string& url);
 
-// NETWORK_ERROR for transport failures (DNS, TLS, timeouts, a body cut short),
-// INPUT_TOO_LARGE past max_bytes. Any HTTP status is returned as a Response.
-Result<Response> get(const Request& request);  // any method: see Request::method
+// Sends request.method to request.url. NETWORK_ERROR for transport failures (DNS, TLS,
+// timeouts, a body cut short) and refused URLs, INPUT_TOO_LARGE past max_bytes. Any HTTP
+// status is returned as a Response.
+Result<Response> send(const Request& request);
+
+// The former name of send(), which the share tool (tools/shcx/cmd_share.cpp) still calls
+// for every method; remove once it calls send().
+inline Result<Response> get(const Request& request) { return send(request); }
 
 }  // namespace shcx::http

@@ -6,9 +6,9 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
-#include "shcx/image.h"
-#include "shcx/inflate.h"
-#include "shcx/jose.h"
+#include "shcx/read/image.h"
+#include "shcx/card/inflate.h"
+#include "shcx/jose/jws.h"
 #include "support.h"
 
 using namespace shcx;
@@ -222,19 +222,19 @@ TEST_CASE("bad inputs: exit 2 with exactly one error line naming the code") {
         compress2(reinterpret_cast<Bytef*>(z.data()), &len, reinterpret_cast<const Bytef*>(payload.data()),
                   static_cast<uLong>(payload.size()), 9);
         z.resize(len);
-        expect_failure({file("zlib.jws", jose::sign_compact(test_key(), kHeader, z))}, "PAYLOAD_NOT_DEFLATED");
+        expect_failure({file("zlib.jws", jose::sign_compact(test_key(), kHeader, z).value())}, "PAYLOAD_NOT_DEFLATED");
     }
     SUBCASE("payload not compressed at all") {
-        expect_failure({file("plain.jws", jose::sign_compact(test_key(), kHeader, "{\"iss\":\"https://x\"}"))},
+        expect_failure({file("plain.jws", jose::sign_compact(test_key(), kHeader, "{\"iss\":\"https://x\"}").value())},
                        "PAYLOAD_NOT_DEFLATED");
     }
     SUBCASE("inflation bomb is capped at 1 MiB") {
         std::string bomb = "{\"iss\":\"" + std::string(2u << 20, 'A') + "\"}";
-        expect_failure({file("bomb.jws", jose::sign_compact(test_key(), kHeader, inflate::deflate_raw(bomb)))},
+        expect_failure({file("bomb.jws", jose::sign_compact(test_key(), kHeader, inflate::deflate_raw(bomb).value()).value())},
                        "PAYLOAD_TOO_LARGE");
     }
     SUBCASE("payload is not JSON") {
-        expect_failure({file("nojson.jws", jose::sign_compact(test_key(), kHeader, inflate::deflate_raw("hello")))},
+        expect_failure({file("nojson.jws", jose::sign_compact(test_key(), kHeader, inflate::deflate_raw("hello").value()).value())},
                        "PAYLOAD_JSON_INVALID");
     }
     SUBCASE("empty file") { expect_failure({file("empty.txt", "")}, "INPUT_EMPTY"); }

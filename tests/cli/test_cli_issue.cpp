@@ -7,9 +7,9 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "shcx/jose.h"
-#include "shcx/numeric.h"
-#include "shcx/qr_write.h"
+#include "shcx/jose/jws.h"
+#include "shcx/read/numeric.h"
+#include "shcx/issue/qr_write.h"
 #include "support.h"
 
 using namespace shcx;
@@ -191,20 +191,20 @@ TEST_CASE("issue refuses bad arguments with exit 2 and writes nothing") {
         std::string message;
     } cases[] = {
         {{"issue", bundle_path("lab-result"), "--key", key_path(), "--iss", "https://issuer.example/", "--out", out},
-         "--iss must be an https:// URL"},
+         "--iss: ISSUER_URL_INVALID: iss must be an https:// URL"},
         {{"issue", bundle_path("lab-result"), "--key", key_path(), "--iss", "http://issuer.example", "--out", out},
-         "--iss must be an https:// URL"},
+         "--iss: ISSUER_URL_INVALID: iss must be an https:// URL"},
         {{"issue", bundle_path("lab-result"), "--key", key_path(), "--iss", "https://i.example", "--rid",
           std::string(25, 'a'), "--out", out},
-         "--rid must be"},
+         "--rid: RID_INVALID: rid must be"},
         {{"issue", (tmp / "notbundle.json").string(), "--key", key_path(), "--iss", "https://i.example", "--out", out},
-         "not a FHIR Bundle"},
+         "notbundle.json: CARD_SCHEMA_INVALID: not a FHIR Bundle"},
         {{"issue", bundle_path("lab-result"), "--key", (tmp / "badkey.jwk").string(), "--iss", "https://i.example",
           "--out", out},
          "badkey.jwk"},
         {{"issue", bundle_path("lab-result"), "--key", key_path(), "--iss", "https://i.example", "--nbf", "soon",
           "--out", out},
-         "--nbf"},
+         "--nbf: USAGE: not an RFC 3339 time"},
         {{"issue", bundle_path("lab-result"), "--iss", "https://i.example"}, "--key is required"},
     };
     for (const auto& c : cases) {

@@ -2,7 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "shcx/card.h"
+#include "shcx/card/card.h"
 #include "support.h"
 
 using namespace shcx;
@@ -96,24 +96,4 @@ TEST_CASE("non-object payloads are PAYLOAD_JSON_INVALID") {
     CHECK(card::parse_payload("{\"iss\":").error().code == ErrorCode::PAYLOAD_JSON_INVALID);
     CHECK(card::parse_payload(std::string(100, '[') + std::string(100, ']')).error().code ==
           ErrorCode::PAYLOAD_JSON_INVALID);  // nested too deeply
-}
-
-TEST_CASE("entries go to the person they reference") {
-    auto bundle = test::read_file(test::testdata_dir() / "bundles/two-people.json");
-    auto people = card::summarize_bundle(bundle).value();
-    REQUIRE(people.size() == 2);
-    CHECK(people[0].name == "Camille Moreau");
-    CHECK(people[0].immunizations.size() == 2);
-    CHECK(people[1].name == "Lucas Moreau");
-    REQUIRE(people[1].immunizations.size() == 1);
-    CHECK(people[1].immunizations[0].vaccine.code == "212");
-}
-
-TEST_CASE("lab results are summarised with a readable value") {
-    auto people = card::summarize_bundle(test::read_file(test::testdata_dir() / "bundles/lab-result.json")).value();
-    REQUIRE(people.size() == 1);
-    REQUIRE(people[0].results.size() == 1);
-    CHECK(people[0].results[0].test.code == "94558-4");
-    CHECK(people[0].results[0].value == "Negative");
-    CHECK(people[0].results[0].date == "2026-01-14T08:30:00Z");
 }

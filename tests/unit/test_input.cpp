@@ -1,7 +1,7 @@
 #include <doctest/doctest.h>
 
-#include "shcx/image.h"
-#include "shcx/input.h"
+#include "shcx/read/image.h"
+#include "shcx/read/input.h"
 #include "support.h"
 
 using namespace shcx;

@@ -6,13 +6,13 @@
 #include <zlib.h>
 
 #include "shcx/detail/json.h"
-#include "shcx/card.h"
-#include "shcx/image.h"
-#include "shcx/input.h"
-#include "shcx/jose.h"
-#include "shcx/numeric.h"
-#include "shcx/qr_read.h"
-#include "shcx/qr_write.h"
+#include "shcx/card/card.h"
+#include "shcx/read/image.h"
+#include "shcx/read/input.h"
+#include "shcx/jose/jws.h"
+#include "shcx/read/numeric.h"
+#include "shcx/read/qr_read.h"
+#include "shcx/issue/qr_write.h"
 #include "shcx/share/api.h"
 #include "support.h"
 

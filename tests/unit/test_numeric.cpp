@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "shcx/numeric.h"
+#include "shcx/read/numeric.h"
 
 using namespace shcx;
 

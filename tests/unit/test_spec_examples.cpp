@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
-#include "shcx/decode.h"
-#include "shcx/input.h"
+#include "shcx/card/decode.h"
+#include "shcx/read/input.h"
 #include "support.h"
 
 using namespace shcx;
@@ -16,10 +16,10 @@ namespace {
 json expected_payload(const std::string& n) {
     return json::parse(test::read_file(test::spec_examples() / ("example-" + n + "-c-jws-payload-minified.json")));
 }
-input::Source source(const std::string& file) {
+input::NamedBytes source(const std::string& file) {
     return {file, test::read_file(test::spec_examples() / file)};
 }
-json decoded_payload(const std::vector<input::Source>& sources) {
+json decoded_payload(const std::vector<input::NamedBytes>& sources) {
     auto r = input::extract_cards(sources);
     REQUIRE(r.errors.empty());
     REQUIRE(r.cards.size() == 1);
@@ -48,7 +48,7 @@ TEST_CASE("example-02 (3 chunks) reassembles from PNGs and texts in every order"
     CHECK(decoded_payload({source("example-02-e-file.smart-health-card")}) == want);
     std::vector<int> order{0, 1, 2};
     do {
-        std::vector<input::Source> pngs, texts;
+        std::vector<input::NamedBytes> pngs, texts;
         for (int i : order) {
             pngs.push_back(source("example-02-g-qr-code-" + std::to_string(i) + ".png"));
             texts.push_back(source("example-02-f-qr-code-numeric-value-" + std::to_string(i) + ".txt"));

@@ -2,8 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "shcx/trust.h"
-#include "shcx/vci.h"
+#include "shcx/trust/trust.h"
 #include "support.h"
 
 using namespace shcx;
@@ -11,8 +10,6 @@ using nlohmann::json;
 
 namespace {
 std::string vci_file(const std::string& f) { return test::read_file(test::vectors_dir() / "vci" / f); }
-const std::string kPin = "C3:E4:4E:40:A2:0E:6D:54:A5:AD:24:7E:9D:DD:07:76:37:08:CE:C1:AA:9A:CD:47:A4:08:A3:CC:28:F3:20:FB";
-const double kNov2026 = 1795300000;
 }  // namespace
 
 TEST_CASE("CRL parsing: X and X.T entries, ctr as number or string") {
@@ -91,36 +88,4 @@ TEST_CASE("repeated kids are kept") {
     trust::TrustStore store;
     store.add_issuer(issuer);
     CHECK(store.find("https://i.example", "a").keys.size() == 2);
-}
-
-TEST_CASE("the VCI snapshot signature verifies against the pinned certificate" * doctest::test_suite("conformance")) {
-    auto json = vci_file("vci_snapshot.json"), sig = vci_file("vci_snapshot.sig"), crt = vci_file("vci_snapshot.crt");
-    CHECK_FALSE(vci::verify_snapshot(json, sig, crt, kPin, kNov2026).has_value());
-    CHECK(vci::sources().front().certificate_sha256 == kPin);  // trust/sources.json carries the same pin
-
-    std::string tampered = json;
-    tampered[tampered.size() / 2] ^= 1;
-    CHECK(vci::verify_snapshot(tampered, sig, crt, kPin, kNov2026)->code == ErrorCode::SNAPSHOT_SIGNATURE_INVALID);
-    CHECK(vci::verify_snapshot(json + "\n", sig, crt, kPin, kNov2026)->code == ErrorCode::SNAPSHOT_SIGNATURE_INVALID);
-    std::string bad_sig = sig;
-    bad_sig[bad_sig.size() - 3] ^= 1;
-    CHECK(vci::verify_snapshot(json, bad_sig, crt, kPin, kNov2026)->code == ErrorCode::SNAPSHOT_SIGNATURE_INVALID);
-    auto wrong_pin = vci::verify_snapshot(json, sig, crt, "00:" + kPin.substr(3), kNov2026);
-    REQUIRE(wrong_pin.has_value());
-    CHECK(test::contains(wrong_pin->message, "fingerprint"));
-    // The certificate is valid to 2032-03-14.
-    CHECK(vci::verify_snapshot(json, sig, crt, kPin, 2000000000.0 + 86400 * 365)->code ==
-          ErrorCode::SNAPSHOT_SIGNATURE_INVALID);
-    CHECK(vci::verify_snapshot(json, sig, "garbage", kPin, kNov2026)->code == ErrorCode::SNAPSHOT_SIGNATURE_INVALID);
-}
-
-TEST_CASE("mirror sources keep the pin, unknown names and plain http are refused") {
-    auto m = vci::resolve_source("https://mirror.example/vci/");
-    REQUIRE(m.ok());
-    CHECK(m.value().snapshot_url == "https://mirror.example/vci/vci_snapshot.json");
-    CHECK(m.value().certificate_sha256 == kPin);
-    CHECK(vci::resolve_source("http://127.0.0.1:8080").ok());
-    CHECK(vci::resolve_source("http://mirror.example").error().code == ErrorCode::USAGE);
-    CHECK(vci::resolve_source("nosuch").error().code == ErrorCode::USAGE);
-    CHECK(vci::resolve_source("vci").value().snapshot_url.find("vci_snapshot.json") != std::string::npos);
 }

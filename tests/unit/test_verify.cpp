@@ -6,11 +6,11 @@
 #include <nlohmann/json.hpp>
 
 #include "shcx/base64url.h"
-#include "shcx/inflate.h"
-#include "shcx/input.h"
-#include "shcx/jose.h"
-#include "shcx/numeric.h"
-#include "shcx/verify.h"
+#include "shcx/card/inflate.h"
+#include "shcx/read/input.h"
+#include "shcx/jose/jws.h"
+#include "shcx/read/numeric.h"
+#include "shcx/verify/verify.h"
 #include "support.h"
 
 using namespace shcx;
@@ -39,7 +39,7 @@ json payload(double nbf = kNbf) {
 json header(const jose::PrivateKey& key) { return {{"zip", "DEF"}, {"alg", "ES256"}, {"kid", key.kid()}}; }
 
 std::string sign(const json& p, const json& h, const jose::PrivateKey& key) {
-    return jose::sign_compact(key, h.dump(), inflate::deflate_raw(p.dump()));
+    return jose::sign_compact(key, h.dump(), inflate::deflate_raw(p.dump()).value()).value();
 }
 std::string sign(const json& p) {
     auto key = issuer_key();
@@ -53,7 +53,7 @@ trust::TrustStore trust_with(std::vector<json> keys, const std::string& iss = kI
     store.add_issuer(std::move(issuer));
     return store;
 }
-json public_jwk() { return json::parse(issuer_key().to_jwk_json(false).str()); }
+json public_jwk() { return json::parse(issuer_key().to_jwk_json(false).value().str()); }
 trust::TrustStore default_trust() { return trust_with({public_jwk()}); }
 
 verify::Report run(const std::string& jws, const trust::TrustStore& trust, verify::Options opt = {}) {
@@ -123,11 +123,11 @@ TEST_CASE("one negative per rule: status and error code") {
         compress2(reinterpret_cast<Bytef*>(z.data()), &len, reinterpret_cast<const Bytef*>(p.data()),
                   static_cast<uLong>(p.size()), 9);
         z.resize(len);
-        add("zlib wrapper", jose::sign_compact(key, header(key).dump(), z), S::Malformed, ErrorCode::PAYLOAD_NOT_DEFLATED);
+        add("zlib wrapper", jose::sign_compact(key, header(key).dump(), z).value(), S::Malformed, ErrorCode::PAYLOAD_NOT_DEFLATED);
         add("inflation bomb",
-            jose::sign_compact(key, header(key).dump(), inflate::deflate_raw(std::string(2u << 20, ' '))), S::Malformed,
+            jose::sign_compact(key, header(key).dump(), inflate::deflate_raw(std::string(2u << 20, ' ')).value()).value(), S::Malformed,
             ErrorCode::PAYLOAD_TOO_LARGE);
-        add("payload not JSON", jose::sign_compact(key, header(key).dump(), inflate::deflate_raw("nope")), S::Malformed,
+        add("payload not JSON", jose::sign_compact(key, header(key).dump(), inflate::deflate_raw("nope").value()).value(), S::Malformed,
             ErrorCode::PAYLOAD_JSON_INVALID);
     }
     {
@@ -166,7 +166,7 @@ TEST_CASE("one negative per rule: status and error code") {
         auto bad_use = public_jwk();
         bad_use["use"] = "enc";
         cases.push_back({"key use not sig", sign(payload()), S::UnknownKey, ErrorCode::KEY_INVALID, trust_with({bad_use})});
-        auto with_d = json::parse(key.to_jwk_json(true).str());
+        auto with_d = json::parse(key.to_jwk_json(true).value().str());
         cases.push_back({"private key in trust", sign(payload()), S::UnknownKey, ErrorCode::KEY_INVALID, trust_with({with_d})});
         auto wrong_kid = public_jwk();
         wrong_kid["kid"] = "not-the-thumbprint";
@@ -177,7 +177,7 @@ TEST_CASE("one negative per rule: status and error code") {
         cases.push_back({"issuer not trusted", sign(payload()), S::UntrustedIssuer, ErrorCode::ISSUER_NOT_TRUSTED,
                          trust_with({public_jwk()}, "https://someone-else.example")});
         cases.push_back({"kid unknown", sign(payload()), S::UnknownKey, ErrorCode::KEY_UNKNOWN,
-                         trust_with({json::parse(other.to_jwk_json(false).str())})});
+                         trust_with({json::parse(other.to_jwk_json(false).value().str())})});
     }
     {
         auto t = default_trust();

@@ -1,4 +1,5 @@
-// What every subcommand shares: exit codes, error printing, reading inputs.
+// What every subcommand shares: exit codes, error printing, reading inputs (standard input
+// included), and the environment (the library reads none of it).
 #pragma once
 
 #include <iostream>
@@ -7,7 +8,7 @@
 #include <vector>
 
 #include "shcx/error.h"
-#include "shcx/input.h"
+#include "shcx/read/input.h"
 
 namespace CLI {
 class App;
@@ -23,12 +24,21 @@ void print_error(std::string_view message);
 void print_error(const Error& e, std::string_view context = {});
 void print_warning(std::string_view message);
 
+// The exit status for a command ended by `e` (its exit class in the error table).
+int exit_for(const Error& e);
+
+// One INPUT argument's bytes: "-" is standard input, anything else a file.
+Result<std::string> read_input(const std::string& path, size_t max_bytes = input::kMaxInputBytes);
+
 // Reads every INPUT ("-" is stdin, read once); unreadable ones become InputErrors.
 struct LoadedInputs {
-    std::vector<input::Source> sources;
+    std::vector<input::NamedBytes> sources;
     std::vector<input::InputError> errors;
 };
 LoadedInputs load_inputs(const std::vector<std::string>& paths);
+
+// The trust store directory: --store if given, else from $SHCX_TRUST, $XDG_DATA_HOME, $HOME.
+std::string trust_store_dir(const std::string& store_option);
 
 // Registration of subcommands (main.cpp lists them in order).
 void setup_decode(CLI::App& app, int& exit_code);

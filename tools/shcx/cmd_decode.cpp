@@ -7,8 +7,7 @@
 
 #include "cli_common.h"
 #include "render.h"
-#include "shcx/decode.h"
-#include "shcx/detail/json.h"
+#include "shcx/card/decode.h"
 #include "shcx/fsutil.h"
 
 namespace shcx::cli {
@@ -78,7 +77,8 @@ int run_decode(const DecodeOptions& opt) {
             c["chunks"] = d.found->chunks;
             c["header"] = {{"alg", d.card.header.alg}, {"zip", d.card.header.zip}, {"kid", d.card.header.kid}};
             c.update(render::card_fields_json(d.card));
-            c["payload"] = *detail::parse_json(d.card.card.payload_json);
+            // Already parsed once as the card (so valid and not too deep); no exceptions.
+            c["payload"] = render::Json::parse(d.card.card.payload_json, nullptr, /*allow_exceptions=*/false);
             c["warnings"] = render::errors_json(all_warnings(d));
             doc["cards"].push_back(std::move(c));
         }

@@ -1,25 +1,16 @@
-// shcx issue: FHIR bundle -> minified payload -> raw DEFLATE -> ES256 JWS, written as a
-// .smart-health-card file, shc:/ numeric text and QR images. For test cards and demos.
+// shcx issue: sign a FHIR bundle as a SMART Health Card (lib/shcx/issue) and write it as
+// a .smart-health-card file, shc:/ numeric text and QR images. For test cards and demos.
 #include <CLI/CLI.hpp>
 
-#include <cmath>
 #include <memory>
-#include <nlohmann/json.hpp>
 
 #include "cli_common.h"
-#include "shcx/card.h"
-#include "shcx/detail/json.h"
 #include "shcx/fsutil.h"
-#include "shcx/inflate.h"
-#include "shcx/jose.h"
-#include "shcx/numeric.h"
-#include "shcx/qr_write.h"
+#include "shcx/issue/issue.h"
 #include "shcx/timeutil.h"
 
 namespace shcx::cli {
 namespace {
-
-using detail::Json;
 
 struct IssueOptions {
     std::string bundle, key, iss, rid, nbf, exp;
@@ -29,76 +20,67 @@ struct IssueOptions {
     std::vector<std::string> extra_types;
 };
 
-Json numeric_date(double t) {
-    if (t == std::floor(t) && std::fabs(t) < 9e15) return static_cast<long long>(t);
-    return t;
-}
-
 bool ends_with(const std::string& s, const std::string& suffix) {
     return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-int fail(const std::string& msg) {
-    print_error(msg);
+int fail(const Error& e, std::string_view context) {
+    print_error(e, context);
     return kFailure;
 }
 
+// --nbf / --exp: RFC 3339 or epoch seconds.
+std::optional<double> time_option(const std::string& text, const char* option, int& rc) {
+    auto t = timeutil::parse_time(text);
+    if (!t) rc = fail(make_error(ErrorCode::USAGE, "not an RFC 3339 time or seconds since the epoch: " + text), option);
+    return t;
+}
+
+// Which option or file a claims error is about.
+std::string context_of(ErrorCode code, const IssueOptions& opt) {
+    switch (code) {
+        case ErrorCode::ISSUER_URL_INVALID: return "--iss";
+        case ErrorCode::RID_INVALID: return "--rid";
+        default: return opt.bundle;
+    }
+}
+
 int run_issue(const IssueOptions& opt) {
-    auto bundle_text = input::read_input_file(opt.bundle);
-    if (!bundle_text) return fail(opt.bundle + ": " + bundle_text.error().message);
-    auto bundle = detail::parse_json(bundle_text.value());
-    if (!bundle || detail::string_member(*bundle, "resourceType") != "Bundle")
-        return fail(opt.bundle + ": not a FHIR Bundle (JSON with \"resourceType\": \"Bundle\")");
-    if (!card::issuer_url_is_valid(opt.iss))
-        return fail("--iss must be an https:// URL without a trailing slash, got \"" + opt.iss + "\"");
-    if (!opt.rid.empty() && !card::rid_is_valid(opt.rid))
-        return fail("--rid must be 1 to 24 base64url characters");
-    auto key_text = input::read_input_file(opt.key, 64 * 1024);
-    if (!key_text) return fail(opt.key + ": " + key_text.error().message);
+    auto bundle = read_input(opt.bundle);
+    if (!bundle) return fail(bundle.error(), opt.bundle);
+    auto key_text = read_input(opt.key, 64u << 10);
+    if (!key_text) return fail(key_text.error(), opt.key);
     SecretString key_json(std::move(key_text.value()));
     auto key = jose::PrivateKey::from_jwk_json(key_json.str());
-    if (!key) return fail(opt.key + ": " + key.error().message);
+    if (!key) return fail(key.error(), opt.key);
 
-    double nbf = timeutil::now();
-    if (!opt.nbf.empty()) {
-        auto t = timeutil::parse_time(opt.nbf);
-        if (!t) return fail("--nbf: not an RFC 3339 time or seconds since the epoch: " + opt.nbf);
-        nbf = *t;
-    }
-    std::optional<double> exp;
-    if (!opt.exp.empty()) {
-        exp = timeutil::parse_time(opt.exp);
-        if (!exp) return fail("--exp: not an RFC 3339 time or seconds since the epoch: " + opt.exp);
-    }
+    issue::Claims claims;
+    claims.iss = opt.iss;
+    claims.rid = opt.rid;
+    claims.fhir_version = opt.fhir_version;
+    claims.extra_types = opt.extra_types;
+    claims.nbf = timeutil::now();
+    int rc = kOk;
+    if (!opt.nbf.empty())
+        if (auto t = time_option(opt.nbf, "--nbf", rc)) claims.nbf = *t;
+    if (!opt.exp.empty()) claims.exp = time_option(opt.exp, "--exp", rc);
+    if (rc != kOk) return rc;
 
-    // Member order follows the spec's examples: iss, nbf, exp, vc{type, credentialSubject, rid}.
-    Json payload;
-    payload["iss"] = opt.iss;
-    payload["nbf"] = numeric_date(nbf);
-    if (exp) payload["exp"] = numeric_date(*exp);
-    Json types = Json::array({std::string(card::kHealthCardType)});
-    for (const auto& t : opt.extra_types) types.push_back(t);
-    payload["vc"]["type"] = types;
-    payload["vc"]["credentialSubject"] = {{"fhirVersion", opt.fhir_version}, {"fhirBundle", *bundle}};
-    if (!opt.rid.empty()) payload["vc"]["rid"] = opt.rid;
+    auto card = issue::issue(bundle.value(), claims, key.value());
+    if (!card) return fail(card.error(), context_of(card.error().code, opt));
+    const auto& texts = card.value().qr_texts;
 
-    std::string header = "{\"zip\":\"DEF\",\"alg\":\"ES256\",\"kid\":\"" + key.value().kid() + "\"}";
-    std::string jws = jose::sign_compact(key.value(), header, inflate::deflate_raw(payload.dump()));
-
-    auto texts = numeric::qr_texts_for_jws(jws);
     std::vector<qr_write::Symbol> symbols;
     if (!opt.qr.empty() || !opt.qr_sheet.empty()) {
-        for (const auto& t : texts) {
-            auto s = qr_write::encode(t);
-            if (!s) return fail(std::string(code_name(s.error().code)) + ": " + s.error().message);
-            symbols.push_back(std::move(s.value()));
-        }
+        auto s = issue::qr_symbols(texts);
+        if (!s) return fail(s.error(), "--qr");
+        symbols = std::move(s.value());
     }
-    auto render = [&](const std::string& path, const std::vector<qr_write::Symbol>& syms) {
+    auto render = [](const std::string& path, const std::vector<qr_write::Symbol>& syms) {
         return ends_with(path, ".svg") ? qr_write::render_svg(syms) : qr_write::render_png(syms);
     };
     std::vector<std::pair<std::string, std::string>> files;  // path, content
-    if (!opt.out.empty()) files.push_back({opt.out, "{\"verifiableCredential\":[\"" + jws + "\"]}\n"});
+    if (!opt.out.empty()) files.push_back({opt.out, issue::health_card_file(card.value().jws)});
     if (!opt.numeric.empty()) {
         std::string lines;
         for (const auto& t : texts) lines += t + "\n";
@@ -114,11 +96,8 @@ int run_issue(const IssueOptions& opt) {
     }
     if (!opt.qr_sheet.empty()) files.push_back({opt.qr_sheet, render(opt.qr_sheet, symbols)});
     for (const auto& [path, content] : files)
-        if (auto err = fsutil::write_file_atomic(path, content)) {
-            print_error(*err);
-            return kFailure;
-        }
-    if (files.empty()) std::cout << jws << "\n";
+        if (auto err = fsutil::write_file_atomic(path, content)) return fail(*err, {});
+    if (files.empty()) std::cout << card.value().jws << "\n";
     return kOk;
 }
 
@@ -137,7 +116,8 @@ void setup_issue(CLI::App& app, int& exit_code) {
     cmd->add_option("--fhir-version", opt->fhir_version, "credentialSubject.fhirVersion")->capture_default_str();
     cmd->add_option("--out", opt->out, "Write a .smart-health-card file");
     cmd->add_option("--numeric", opt->numeric, "Write the shc:/ QR text(s), one line per chunk");
-    cmd->add_option("--qr", opt->qr, "Write the QR code as PNG or SVG (by extension; repeatable); FILE-N per chunk")->allow_extra_args(false);
+    cmd->add_option("--qr", opt->qr, "Write the QR code as PNG or SVG (by extension; repeatable); FILE-N per chunk")
+        ->allow_extra_args(false);
     cmd->add_option("--qr-sheet", opt->qr_sheet, "Write all chunks' QR codes side by side in one image");
     cmd->callback([opt, &exit_code] { exit_code = run_issue(*opt); });
 }

@@ -6,7 +6,7 @@
 
 #include "cli_common.h"
 #include "shcx/fsutil.h"
-#include "shcx/jose.h"
+#include "shcx/jose/es256.h"
 
 namespace shcx::cli {
 namespace {
@@ -29,7 +29,13 @@ int run_keygen(const KeygenOptions& opt) {
         print_error(key.error());
         return kFailure;
     }
-    SecretString jwk = key.value().to_jwk_json(true);
+    auto private_jwk = key.value().to_jwk_json(true);
+    auto public_jwk = key.value().to_jwk_json(false);
+    if (!private_jwk || !public_jwk) {
+        print_error(private_jwk ? public_jwk.error() : private_jwk.error());
+        return kFailure;
+    }
+    SecretString& jwk = private_jwk.value();
     jwk.str() += "\n";
     if (opt.out.empty()) {
         std::cout << jwk.str();
@@ -40,7 +46,7 @@ int run_keygen(const KeygenOptions& opt) {
         }
     }
     if (!opt.jwks_out.empty()) {
-        std::string jwks = "{\"keys\":[" + key.value().to_jwk_json(false).str() + "]}\n";
+        std::string jwks = "{\"keys\":[" + public_jwk.value().str() + "]}\n";
         if (auto err = fsutil::write_file_atomic(opt.jwks_out, jwks, 0644)) {
             print_error(*err);
             return kFailure;

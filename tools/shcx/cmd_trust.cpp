@@ -9,11 +9,11 @@
 
 #include "cli_common.h"
 #include "render.h"
-#include "shcx/card.h"
 #include "shcx/timeutil.h"
-#include "shcx/trust_store.h"
-#include "shcx/trust_sync.h"
-#include "shcx/vci.h"
+#include "shcx/trust/load.h"
+#include "shcx/trust/local_issuers.h"
+#include "shcx/trust/sync.h"
+#include "shcx/trust/vci.h"
 
 namespace shcx::cli {
 namespace {
@@ -23,13 +23,13 @@ struct TrustOptions {
     bool force = false, no_crls = false, json = false;
 };
 
-std::string store_of(const TrustOptions& o) { return o.store.empty() ? trust_store::default_dir() : o.store; }
+std::string store_of(const TrustOptions& o) { return trust_store_dir(o.store); }
 
 std::string age_text(double seconds) {
     if (seconds < 0) return "in the future";
     long s = static_cast<long>(seconds);
     if (s < 3600) return std::to_string(s / 60) + " min";
-    if (s < 86400 * 2) return std::to_string(s / 3600) + " h";
+    if (s < 2L * 86400) return std::to_string(s / 3600) + " h";
     return std::to_string(s / 86400) + " days";
 }
 
@@ -57,7 +57,7 @@ int run_sync(const TrustOptions& o) {
     if (!r) {
         print_error(r.error(), "trust sync");
         std::cerr << "shcx: the installed trust store was left unchanged\n";
-        return r.error().code == ErrorCode::SNAPSHOT_SIGNATURE_INVALID ? kNegative : kFailure;
+        return exit_for(r.error());
     }
     const auto& rep = r.value();
     for (const auto& w : rep.warnings) print_warning(std::string(code_name(w.code)) + ": " + w.message);
@@ -84,21 +84,18 @@ int run_sync(const TrustOptions& o) {
 int run_status(const TrustOptions& o) {
     std::string store = store_of(o);
     double now = timeutil::now();
-    auto current = trust_store::read_current(store);
-    if (!current) {
-        print_error(current.error());
+    auto status = trust_store::inspect(store, now);
+    if (!status) {
+        print_error(status.error());
         return kFailure;
     }
-    auto local = trust_store::read_local_issuers(store);
-    size_t local_count = local ? local.value().size() : 0;
+    const auto& st = status.value();
+    std::string signature = !st.snapshot ? "none" : st.signature_problem ? "INVALID: " + st.signature_problem->message : "verified";
     render::Json j;
     j["store"] = store;
-    j["local_issuers"] = local_count;
-    std::string signature = "none";
-    if (current.value()) {
-        const auto& s = *current.value();
-        auto e = vci::verify_snapshot(s.json, s.signature, s.certificate, vci::sources().front().certificate_sha256, now);
-        signature = e ? "INVALID: " + e->message : "verified";
+    j["local_issuers"] = st.local_issuers;
+    if (st.snapshot) {
+        const auto& s = *st.snapshot;
         auto t = timeutil::parse_time(s.meta.snapshot_time);
         j["snapshot"] = {{"source", s.meta.source},
                          {"url", s.meta.snapshot_url},
@@ -110,31 +107,30 @@ int run_status(const TrustOptions& o) {
                          {"crls_fetched", s.crls.size()},
                          {"etag", s.meta.etag},
                          {"sha256", s.meta.sha256},
-                         {"signature", e ? "invalid" : "verified"}};
+                         {"signature", st.signature_problem ? "invalid" : "verified"}};
     } else {
         j["snapshot"] = nullptr;
     }
-    bool healthy = signature == "verified" || (!current.value() && local_count > 0);
     if (o.json) {
         std::cout << j.dump(2) << "\n";
     } else {
         std::cout << "Store:         " << store << "\n";
-        if (current.value()) {
-            const auto& m = current.value()->meta;
+        if (st.snapshot) {
+            const auto& m = st.snapshot->meta;
             auto t = timeutil::parse_time(m.snapshot_time);
             std::cout << "Source:        " << m.source << " <" << m.snapshot_url << ">\n"
                       << "Snapshot time: " << m.snapshot_time << " (" << (t ? age_text(now - *t) + " old" : "unknown age")
                       << ")\n"
                       << "Fetched:       " << timeutil::format_utc(m.fetched_at) << ", last checked "
                       << timeutil::format_utc(m.checked_at) << "\n"
-                      << "Issuers:       " << m.issuer_count << " from the snapshot, " << local_count << " local\n"
+                      << "Issuers:       " << m.issuer_count << " from the snapshot, " << st.local_issuers << " local\n"
                       << "Signature:     " << signature << "\n";
         } else {
             std::cout << "Snapshot:      none installed (run `shcx trust sync`)\n"
-                      << "Issuers:       " << local_count << " local\n";
+                      << "Issuers:       " << st.local_issuers << " local\n";
         }
     }
-    return healthy ? kOk : kNegative;
+    return st.usable() ? kOk : kNegative;
 }
 
 int run_list(const TrustOptions& o) {
@@ -161,17 +157,13 @@ int run_list(const TrustOptions& o) {
 }
 
 int run_add(const TrustOptions& o) {
-    if (!card::issuer_url_is_valid(o.iss)) {
-        print_error("--iss must be an https:// URL without a trailing slash, got \"" + o.iss + "\"");
-        return kFailure;
-    }
-    auto jwks = input::read_input_file(o.jwks, 4u << 20);
+    auto jwks = read_input(o.jwks, trust_store::kMaxJwksFileBytes);
     if (!jwks) {
         print_error(jwks.error(), o.jwks);
         return kFailure;
     }
     if (auto e = trust_store::add_local_issuer(store_of(o), o.iss, o.name, jwks.value())) {
-        print_error(*e, o.jwks);
+        print_error(*e, e->code == ErrorCode::ISSUER_URL_INVALID ? "--iss" : o.jwks);
         return kFailure;
     }
     std::cout << "Trusted " << o.iss << (o.name.empty() ? "" : " (" + o.name + ")") << "\n";

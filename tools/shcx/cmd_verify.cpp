@@ -8,10 +8,10 @@
 #include "cli_common.h"
 #include "render.h"
 #include "shcx/parallel.h"
-#include "shcx/policy.h"
+#include "shcx/verify/policy.h"
 #include "shcx/timeutil.h"
-#include "shcx/trust_store.h"
-#include "shcx/verify.h"
+#include "shcx/trust/load.h"
+#include "shcx/verify/verify.h"
 
 namespace shcx::cli {
 namespace {
@@ -25,79 +25,23 @@ struct VerifyOptions {
     bool allow_expired = false;
 };
 
-// Builds the trust store: --trust FILE replaces the installed store; --jwks adds keys.
-Result<trust::TrustStore> build_trust(const VerifyOptions& opt, double now, std::vector<Error>& warnings) {
-    trust::TrustStore store;
-    if (!opt.trust_file.empty()) {
-        auto text = input::read_input_file(opt.trust_file, 64u << 20);
-        if (!text) return Error{text.error().code, opt.trust_file + ": " + text.error().message};
-        auto snap = trust::parse_vci_snapshot(text.value(), opt.trust_file);
-        if (!snap) return snap.error();
-        warnings.insert(warnings.end(), snap.value().warnings.begin(), snap.value().warnings.end());
-        store.add_snapshot(std::move(snap.value()));
-    } else {
-        auto loaded = trust_store::load(opt.store.empty() ? trust_store::default_dir() : opt.store, now);
-        if (!loaded) return loaded.error();
-        warnings.insert(warnings.end(), loaded.value().warnings.begin(), loaded.value().warnings.end());
-        store = std::move(loaded.value().trust);
-    }
+// The trust a run uses, as the options state it. --jwks ISS=FILE binds the keys to ISS;
+// a bare FILE vouches for them under any iss.
+trust_store::Sources trust_sources(const VerifyOptions& opt) {
+    trust_store::Sources s;
+    s.snapshot_file = opt.trust_file;
+    if (opt.trust_file.empty()) s.store = trust_store_dir(opt.store);
     for (const auto& spec : opt.jwks) {
-        // ISS=FILE binds the keys to ISS; a bare FILE vouches for them under any iss.
-        std::string iss, file = spec;
-        if (auto eq = spec.find('='); eq != std::string::npos && spec.rfind("https://", 0) == 0) {
-            iss = spec.substr(0, eq);
-            file = spec.substr(eq + 1);
-        }
-        auto text = input::read_input_file(file, 4u << 20);
-        if (!text) return Error{text.error().code, file + ": " + text.error().message};
-        auto issuer = trust::issuer_from_jwks(text.value(), iss, "--jwks " + file);
-        if (!issuer) return issuer.error();
-        store.add_issuer(std::move(issuer.value()));
+        trust_store::Sources::Jwks j{"", spec};
+        if (auto eq = spec.find('='); eq != std::string::npos && spec.rfind("https://", 0) == 0)
+            j = {spec.substr(0, eq), spec.substr(eq + 1)};
+        s.jwks.push_back(std::move(j));
     }
-    for (const auto& file : opt.crls) {
-        auto text = input::read_input_file(file, 8u << 20);
-        if (!text) return Error{text.error().code, file + ": " + text.error().message};
-        auto crl = trust::parse_crl(text.value(), file);
-        if (!crl) return crl.error();
-        store.add_crl("", std::move(crl.value()));
-    }
-    return store;
+    s.crl_files = opt.crls;
+    return s;
 }
 
-// Per-person policy answers for one card. A card that is not valid fails every policy
-// for every person on it: a policy is only as good as the card it reads.
-struct PolicyAnswer {
-    std::string policy;
-    std::vector<policy::PersonOutcome> people;
-};
-
-std::vector<PolicyAnswer> evaluate_policies(const std::vector<policy::Policy>& policies, const verify::Report& r,
-                                            double at) {
-    std::vector<PolicyAnswer> out;
-    for (const auto& p : policies) {
-        PolicyAnswer a{p.name, {}};
-        if (r.status == verify::Status::Valid && r.card) {
-            a.people = policy::evaluate(p, r.card->card, at);
-        } else if (r.card) {
-            for (const auto& person : r.card->card.people)
-                a.people.push_back({person.name, person.birth_date, false,
-                                    {"the card is not valid (" + std::string(verify::status_name(r.status)) + ")"}});
-        }
-        out.push_back(std::move(a));
-    }
-    return out;
-}
-
-bool all_pass(const std::vector<PolicyAnswer>& answers) {
-    for (const auto& a : answers) {
-        if (a.people.empty()) return false;  // nobody on the card can pass
-        for (const auto& p : a.people)
-            if (!p.pass) return false;
-    }
-    return true;
-}
-
-render::Json policies_json(const std::vector<PolicyAnswer>& answers) {
+render::Json policies_json(const std::vector<policy::Answer>& answers) {
     render::Json arr = render::Json::array();
     for (const auto& a : answers) {
         render::Json results = render::Json::array();
@@ -110,7 +54,7 @@ render::Json policies_json(const std::vector<PolicyAnswer>& answers) {
     return arr;
 }
 
-void print_policies_text(const std::vector<PolicyAnswer>& answers) {
+void print_policies_text(const std::vector<policy::Answer>& answers) {
     for (const auto& a : answers) {
         std::cout << "  Policy " << a.policy << ":\n";
         if (a.people.empty()) std::cout << "    FAIL  nobody on the card\n";
@@ -192,60 +136,60 @@ int run_verify(const VerifyOptions& opt) {
         print_error("--jobs must be at least 1");
         return kFailure;
     }
-    std::vector<policy::Policy> policies;
+    // Anything that stops verify before it reads a card is "could not process" (exit 2),
+    // whatever the code: verify's answers are about cards.
+    verify::Options vopt;
+    vopt.at = at;
+    vopt.allow_expired = opt.allow_expired;
     for (const auto& name : opt.policies) {
         auto p = policy::load(name);
         if (!p) {
             print_error(p.error());
             return kFailure;
         }
-        policies.push_back(std::move(p.value()));
+        vopt.policies.push_back(std::move(p.value()));
     }
-    std::vector<Error> trust_warnings;
-    auto trust = build_trust(opt, at, trust_warnings);
-    if (!trust) {
-        print_error(trust.error());
+    auto loaded = trust_store::assemble(trust_sources(opt), at);
+    if (!loaded) {
+        print_error(loaded.error());
         return kFailure;
     }
-    for (const auto& w : trust_warnings) print_warning(std::string(code_name(w.code)) + ": " + w.message);
-    if (trust.value().empty())
+    const trust::TrustStore& trust = loaded.value().trust;
+    for (const auto& w : loaded.value().warnings) print_warning(std::string(code_name(w.code)) + ": " + w.message);
+    if (trust.empty())
         print_warning("no trusted issuers: run `shcx trust sync` (or `shcx trust add`), or pass --trust / --jwks");
 
-    auto loaded = load_inputs(opt.inputs);
-    auto extraction = input::extract_cards(loaded.sources, opt.jobs);
-    std::vector<input::InputError> input_errors = std::move(loaded.errors);
-    for (auto& e : extraction.errors) input_errors.push_back(std::move(e));
-
-    verify::Options vopt;
-    vopt.at = at;
-    vopt.allow_expired = opt.allow_expired;
     for (const auto& f : opt.x5c_anchors) {
-        auto pem = input::read_input_file(f, 1u << 20);
+        auto pem = read_input(f, 1u << 20);
         if (!pem) {
             print_error(pem.error(), f);
             return kFailure;
         }
         vopt.x5c_anchors.push_back(std::move(pem.value()));
     }
+
+    auto inputs = load_inputs(opt.inputs);
+    auto extraction = input::extract_cards(inputs.sources, opt.jobs);
+    std::vector<input::InputError> input_errors = std::move(inputs.errors);
+    for (auto& e : extraction.errors) input_errors.push_back(std::move(e));
+
     std::vector<verify::Report> reports(extraction.cards.size());
     parallel_for(extraction.cards.size(), opt.jobs,
-                 [&](size_t i) { reports[i] = verify::verify_card(extraction.cards[i], trust.value(), vopt); });
-    for (const auto& e : input_errors) reports.push_back(verify::input_failure(e));
-    std::vector<std::vector<PolicyAnswer>> answers;
-    for (const auto& r : reports) answers.push_back(evaluate_policies(policies, r, at));
+                 [&](size_t i) { reports[i] = verify::verify_card(extraction.cards[i], trust, vopt); });
+    for (const auto& e : input_errors) reports.push_back(verify::input_failure(e, vopt));
 
     int rc = kOk;
-    for (size_t i = 0; i < reports.size(); ++i)
-        if (reports[i].status != verify::Status::Valid || (!policies.empty() && !all_pass(answers[i]))) rc = kNegative;
+    for (const auto& r : reports)
+        if (!r.accepted()) rc = kNegative;
     if (!input_errors.empty()) rc = kFailure;
     for (const auto& e : input_errors) print_error(e.error, e.input);
 
     if (opt.json) {
         render::Json doc;
         doc["results"] = render::Json::array();
-        for (size_t i = 0; i < reports.size(); ++i) {
-            auto j = report_json(reports[i]);
-            if (!policies.empty()) j["policies"] = policies_json(answers[i]);
+        for (const auto& r : reports) {
+            auto j = report_json(r);
+            if (!vopt.policies.empty()) j["policies"] = policies_json(r.policies);
             doc["results"].push_back(std::move(j));
         }
         std::cout << doc.dump(2) << "\n";
@@ -255,7 +199,7 @@ int run_verify(const VerifyOptions& opt) {
     for (size_t i = 0; i < reports.size(); ++i) {
         if (i) std::cout << "\n";
         print_report_text(reports[i]);
-        print_policies_text(answers[i]);
+        print_policies_text(reports[i].policies);
         valid += reports[i].status == verify::Status::Valid;
     }
     if (reports.size() > 1)

@@ -7,41 +7,6 @@
 
 #include "cli_common.h"
 
-namespace shcx::cli {
-
-void print_error(std::string_view message) { std::cerr << "shcx: error: " << message << "\n"; }
-
-void print_error(const Error& e, std::string_view context) {
-    std::cerr << "shcx: error: ";
-    if (!context.empty()) std::cerr << context << ": ";
-    std::cerr << code_name(e.code) << ": " << e.message << "\n";
-}
-
-void print_warning(std::string_view message) { std::cerr << "shcx: warning: " << message << "\n"; }
-
-LoadedInputs load_inputs(const std::vector<std::string>& paths) {
-    LoadedInputs out;
-    bool stdin_used = false;
-    for (const auto& p : paths) {
-        if (p == "-") {
-            if (stdin_used) {
-                out.errors.push_back({p, make_error(ErrorCode::USAGE, "stdin ('-') given more than once")});
-                continue;
-            }
-            stdin_used = true;
-        }
-        auto bytes = input::read_input_file(p);
-        if (!bytes) {
-            out.errors.push_back({p, bytes.error()});
-            continue;
-        }
-        out.sources.push_back({p, std::move(bytes.value())});
-    }
-    return out;
-}
-
-}  // namespace shcx::cli
-
 int main(int argc, char** argv) {
     using namespace shcx::cli;
     CLI::App app{"shcx - read, verify, issue and share SMART Health Cards", "shcx"};

@@ -23,24 +23,6 @@ std::string kind_text(input::Kind kind) {
 
 Json null_or_time(std::optional<double> t) { return t ? Json(timeutil::format_utc(*t)) : Json(nullptr); }
 
-std::string vaccine_code_text(const card::Immunization& im) {
-    const auto& c = im.vaccine;
-    if (c.system == "http://hl7.org/fhir/sid/cvx") return "CVX " + c.code;
-    if (c.system == "http://snomed.info/sct") return "SNOMED " + c.code;
-    if (c.system.find("icd/release/11") != std::string::npos) return "ICD-11 " + c.code;
-    return c.code.empty() ? "?" : c.code;
-}
-
-// "SNOMED 108774000" / "LOINC 94558-4" / "<system> <code>".
-std::string coding_text(const card::Coding& c) {
-    static const std::pair<const char*, const char*> names[] = {
-        {"http://snomed.info/sct", "SNOMED"}, {"http://loinc.org", "LOINC"}, {"http://hl7.org/fhir/sid/cvx", "CVX"},
-        {"http://www.whocc.no/atc", "ATC"}, {"http://hl7.org/fhir/sid/icd-10", "ICD-10"}};
-    for (const auto& [system, name] : names)
-        if (c.system == system) return std::string(name) + " " + c.code;
-    return c.system.empty() ? c.code : c.system + " " + c.code;
-}
-
 }  // namespace
 
 std::string date_or(std::optional<double> t, const std::string& absent) {
@@ -67,7 +49,7 @@ std::string people_text(const std::vector<card::Person>& people, int indent) {
         if (!p.immunizations.empty()) out << p1 << "Immunizations (" << p.immunizations.size() << "):\n";
         for (size_t k = 0; k < p.immunizations.size(); ++k) {
             const auto& im = p.immunizations[k];
-            out << p2 << k + 1 << ". " << (im.date.empty() ? "(no date)" : im.date) << "  " << vaccine_code_text(im);
+            out << p2 << k + 1 << ". " << (im.date.empty() ? "(no date)" : im.date) << "  " << card::code_text(im.vaccine);
             if (!im.vaccine_name.empty()) out << " " << im.vaccine_name;
             if (!im.lot.empty()) out << ", lot " << im.lot;
             if (!im.performer.empty()) out << ", " << im.performer;
@@ -78,7 +60,7 @@ std::string people_text(const std::vector<card::Person>& people, int indent) {
         for (size_t k = 0; k < p.results.size(); ++k) {
             const auto& r = p.results[k];
             out << p2 << k + 1 << ". " << (r.date.empty() ? "(no date)" : r.date) << "  "
-                << (r.test.display.empty() ? "LOINC " + r.test.code : r.test.display + " (" + r.test.code + ")") << ": "
+                << (r.test.display.empty() ? card::code_text(r.test) : r.test.display + " (" + r.test.code + ")") << ": "
                 << (r.value.empty() ? "(no value)" : r.value);
             if (!r.performer.empty()) out << ", " << r.performer;
             if (!r.status.empty() && r.status != "final") out << " [" << r.status << "]";
@@ -89,7 +71,7 @@ std::string people_text(const std::vector<card::Person>& people, int indent) {
             const auto& o = p.other[k];
             out << p2 << k + 1 << ". " << o.resource_type;
             if (!o.date.empty()) out << " " << o.date;
-            if (!o.code.code.empty()) out << "  " << coding_text(o.code);
+            if (!o.code.code.empty()) out << "  " << card::code_text(o.code);
             if (!o.code.display.empty()) out << (o.code.code.empty() ? "  " : " ") << o.code.display;
             out << "\n";
         }

@@ -7,10 +7,10 @@
 #include <string>
 #include <vector>
 
-#include "shcx/card.h"
-#include "shcx/decode.h"
+#include "shcx/card/card.h"
+#include "shcx/card/decode.h"
 #include "shcx/error.h"
-#include "shcx/input.h"
+#include "shcx/read/input.h"
 
 namespace shcx::render {
 

@@ -1,0 +1,107 @@
+#include "shcx/card/card.h"
+
+#include "shcx/base64url.h"
+#include "shcx/card/fhir_summary_json.h"
+#include "shcx/detail/json.h"
+
+namespace shcx::card {
+namespace {
+
+using detail::Json;
+using detail::member;
+using detail::string_member;
+
+// A NumericDate above this is a millisecond timestamp (year 5138 in seconds).
+constexpr double kMillisecondsThreshold = 1e11;
+
+std::optional<double> numeric_date(const Json& payload, const char* key, Card& card, bool required) {
+    const Json* v = member(payload, key);
+    if (!v) {
+        if (required)
+            card.problems.push_back(make_error(ErrorCode::CARD_SCHEMA_INVALID, std::string("payload has no ") + key));
+        return std::nullopt;
+    }
+    if (!v->is_number()) {
+        card.problems.push_back(
+            make_error(ErrorCode::CARD_SCHEMA_INVALID, std::string(key) + " is not a NumericDate (number of seconds)"));
+        return std::nullopt;
+    }
+    double d = v->get<double>();
+    if (d > kMillisecondsThreshold)
+        card.problems.push_back(make_error(ErrorCode::DATE_IN_MILLISECONDS,
+                                           std::string(key) + " looks like milliseconds; NumericDate is in seconds"));
+    return d;
+}
+
+}  // namespace
+
+bool rid_is_valid(std::string_view rid) { return !rid.empty() && rid.size() <= 24 && base64url::is_alphabet(rid); }
+
+bool issuer_url_is_valid(std::string_view iss) {
+    return iss.size() > 8 && iss.substr(0, 8) == "https://" && iss.back() != '/' &&
+           iss.find_first_of(" \t\r\n") == std::string_view::npos;
+}
+
+Result<Card> parse_payload(std::string_view payload_json) {
+    auto parsed = detail::parse_json(payload_json);
+    if (!parsed || !parsed->is_object())
+        return make_error(ErrorCode::PAYLOAD_JSON_INVALID, "payload is not a JSON object");
+    const Json& j = *parsed;
+    Card card;
+    card.payload_json = std::string(payload_json);
+    card.iss = string_member(j, "iss").value_or("");
+    if (!issuer_url_is_valid(card.iss))
+        card.problems.push_back(make_error(ErrorCode::ISSUER_URL_INVALID,
+                                           "iss \"" + card.iss + "\" must be an https:// URL without a trailing slash"));
+    card.nbf = numeric_date(j, "nbf", card, true);
+    card.exp = numeric_date(j, "exp", card, false);
+    const Json* vc = member(j, "vc");
+    if (!vc || !vc->is_object()) {
+        card.problems.push_back(make_error(ErrorCode::CARD_SCHEMA_INVALID, "payload has no vc object"));
+        return card;
+    }
+    if (const Json* types = member(*vc, "type"); types && types->is_array()) {
+        for (const auto& t : *types)
+            if (t.is_string()) card.types.push_back(t.get<std::string>());
+    }
+    bool has_health_card = false;
+    for (const auto& t : card.types) {
+        if (t == kHealthCardType) has_health_card = true;
+        if (t == "https://smarthealth.cards#immunization" || t == "https://smarthealth.cards#covid19" ||
+            t == "https://smarthealth.cards#laboratory")
+            card.warnings.push_back(make_error(ErrorCode::DEPRECATED_TYPE, "vc.type " + t + " is deprecated"));
+    }
+    if (!has_health_card)
+        card.problems.push_back(make_error(ErrorCode::CARD_SCHEMA_INVALID,
+                                           "vc.type does not contain " + std::string(kHealthCardType)));
+    if (const Json* rid = member(*vc, "rid")) {
+        card.rid = rid->is_string() ? rid->get<std::string>() : rid->dump();
+        if (!rid->is_string() || !rid_is_valid(*card.rid))
+            card.problems.push_back(make_error(ErrorCode::RID_INVALID,
+                                               "vc.rid must be at most 24 base64url characters"));
+    }
+    const Json* subject = member(*vc, "credentialSubject");
+    const Json* bundle = subject ? member(*subject, "fhirBundle") : nullptr;
+    card.fhir_version = subject ? string_member(*subject, "fhirVersion").value_or("") : "";
+    if (card.fhir_version.empty())
+        card.problems.push_back(make_error(ErrorCode::CARD_SCHEMA_INVALID, "vc.credentialSubject.fhirVersion is missing"));
+    if (!bundle || string_member(*bundle, "resourceType") != "Bundle") {
+        card.problems.push_back(
+            make_error(ErrorCode::CARD_SCHEMA_INVALID, "vc.credentialSubject.fhirBundle is not a FHIR Bundle"));
+        return card;
+    }
+    card.people = people_of(*bundle);
+    return card;
+}
+
+std::optional<std::string> fhir_bundle_json(std::string_view payload_json) {
+    auto j = detail::parse_json(payload_json);
+    if (!j) return std::nullopt;
+    const Json* vc = member(*j, "vc");
+    const Json* subject = vc ? member(*vc, "credentialSubject") : nullptr;
+    const Json* bundle = subject ? member(*subject, "fhirBundle") : nullptr;
+    if (!bundle || !bundle->is_object()) return std::nullopt;
+    return bundle->dump(2) + "\n";
+}
+
+}  // namespace shcx::card

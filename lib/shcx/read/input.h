@@ -1,0 +1,55 @@
+// Input sniffing: whatever a user holds -> the compact JWS of each card in it.
+// The kind is decided by content, never by file extension:
+//   image (PNG/JPEG/GIF/BMP/PNM) -> QR texts -> shc:/ chunks
+//   text starting with shc:/    -> one chunk per line
+//   base64url '.'-separated text -> compact JWS
+//   JSON {"verifiableCredential":[...]}     (.smart-health-card file)
+//   JSON {"resourceType":"Parameters",...}  (FHIR $health-cards-issue response)
+// Chunks are reassembled across all inputs, in any order.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "shcx/error.h"
+
+namespace shcx::input {
+
+// Largest input file we read; real cards and QR photos are far smaller.
+inline constexpr size_t kMaxInputBytes = 32u << 20;
+
+enum class Kind { Image, QrText, Jws, HealthCardFile, FhirParameters };
+std::string_view kind_name(Kind kind);
+
+// One input as read: its name (a file name, "-" for stdin) and its bytes.
+struct NamedBytes {
+    std::string name;
+    std::string bytes;
+};
+
+struct FoundCard {
+    std::string jws;
+    std::vector<std::string> origins;  // inputs (and QR symbol numbers) it came from
+    Kind kind = Kind::Jws;
+    int chunks = 1;
+    std::vector<Error> warnings;  // JWS_TOO_LONG_FOR_QR, TRAILING_CHARACTERS
+};
+
+struct InputError {
+    std::string input;  // which input(s) the error is about
+    Error error;
+};
+
+struct Extraction {
+    std::vector<FoundCard> cards;      // in input order
+    std::vector<InputError> errors;
+};
+
+// `jobs` > 1 reads the sources on that many threads; the result is the same.
+Extraction extract_cards(const std::vector<NamedBytes>& sources, int jobs = 1);
+
+// An input file with the kMaxInputBytes cap (see fsutil::read_file). Standard input is
+// the caller's to read: the library never touches it.
+Result<std::string> read_input_file(const std::string& path, size_t max_bytes = kMaxInputBytes);
+
+}  // namespace shcx::input

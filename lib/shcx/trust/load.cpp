@@ -1,0 +1,91 @@
+#include "shcx/trust/load.h"
+
+#include "shcx/fsutil.h"
+#include "shcx/trust/local_issuers.h"
+
+namespace shcx::trust_store {
+namespace {
+
+Result<std::string> read_named(const std::string& file, size_t max_bytes) {
+    auto text = fsutil::read_file(file, max_bytes);
+    if (!text) return Error{text.error().code, file + ": " + text.error().message};
+    return text;
+}
+
+}  // namespace
+
+Result<Loaded> load(const std::string& store, double now) {
+    Loaded out;
+    auto current = read_current(store);
+    if (!current) return current.error();
+    if (current.value()) {
+        const SnapshotFiles& s = *current.value();
+        if (auto e = check_signature(s, now))
+            return Error{e->code, "the installed trust snapshot in " + store + " fails its signature check (" +
+                                      e->message + "); run `shcx trust sync --force`"};
+        auto snap = trust::parse_vci_snapshot(s.json, "VCI snapshot " + s.meta.snapshot_time);
+        if (!snap) return snap.error();
+        out.warnings = snap.value().warnings;
+        out.trust.add_snapshot(std::move(snap.value()));
+        for (const auto& c : s.crls) {
+            auto crl = trust::parse_crl(c.json, "CRL of " + c.iss);
+            if (!crl) {
+                out.warnings.push_back(crl.error());
+                continue;
+            }
+            out.trust.add_crl(c.iss, std::move(crl.value()));
+        }
+        out.meta = s.meta;
+    }
+    auto local = read_local_issuers(store);
+    if (!local) return local.error();
+    out.local_issuers = local.value().size();
+    for (auto& issuer : local.value()) out.trust.add_issuer(std::move(issuer));
+    return out;
+}
+
+Result<Loaded> assemble(const Sources& sources, double now) {
+    Loaded out;
+    if (!sources.snapshot_file.empty()) {
+        auto text = read_named(sources.snapshot_file, kMaxSnapshotFileBytes);
+        if (!text) return text.error();
+        auto snap = trust::parse_vci_snapshot(text.value(), sources.snapshot_file);
+        if (!snap) return snap.error();
+        out.warnings = snap.value().warnings;
+        out.trust.add_snapshot(std::move(snap.value()));
+    } else {
+        auto loaded = load(sources.store, now);
+        if (!loaded) return loaded.error();
+        out = std::move(loaded.value());
+    }
+    for (const auto& j : sources.jwks) {
+        auto text = read_named(j.file, kMaxJwksFileBytes);
+        if (!text) return text.error();
+        auto issuer = trust::issuer_from_jwks(text.value(), j.iss, "--jwks " + j.file);
+        if (!issuer) return issuer.error();
+        out.trust.add_issuer(std::move(issuer.value()));
+    }
+    for (const auto& file : sources.crl_files) {
+        auto text = read_named(file, kMaxCrlFileBytes);
+        if (!text) return text.error();
+        auto crl = trust::parse_crl(text.value(), file);
+        if (!crl) return crl.error();
+        out.trust.add_crl("", std::move(crl.value()));
+    }
+    return out;
+}
+
+bool Status::usable() const { return snapshot ? !signature_problem : local_issuers > 0; }
+
+Result<Status> inspect(const std::string& store, double now) {
+    Status out;
+    auto current = read_current(store);
+    if (!current) return current.error();
+    out.snapshot = std::move(current.value());
+    if (out.snapshot) out.signature_problem = check_signature(*out.snapshot, now);
+    auto local = read_local_issuers(store);
+    out.local_issuers = local ? local.value().size() : 0;
+    return out;
+}
+
+}  // namespace shcx::trust_store

@@ -1,0 +1,100 @@
+// The trust model: which issuers (iss) and keys (kid) a verifier accepts, and their
+// revocation lists. Sources: the VCI directory snapshot, local issuers (trust add),
+// one-off --trust / --jwks / --crl files. Trust binds the pair (iss, kid): the same kid
+// under another iss is not trusted (the real VCI snapshot lists one kid under 161 iss).
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "shcx/error.h"
+#include "shcx/jose/es256.h"
+
+namespace shcx::trust {
+
+// One "rids" entry: "X" revokes every card with rid X; "X.T" revokes cards with rid X
+// whose nbf is before T (seconds).
+struct CrlEntry {
+    std::string rid;
+    std::optional<double> before;
+};
+
+struct Crl {
+    std::string kid;
+    std::string method;  // only "rid" is defined
+    long ctr = 0;
+    std::vector<CrlEntry> entries;
+    std::string source;  // where it came from, for messages
+};
+
+// CRL_INVALID for: not JSON, no kid, method other than "rid", non-integer ctr, a rid
+// over 24 characters or outside base64url, a bad timestamp, a duplicate rid.
+Result<Crl> parse_crl(std::string_view json, const std::string& source);
+
+struct Issuer {
+    std::string iss, name, website, canonical_iss;
+    std::string source;  // "vci", "local", a file name
+    std::vector<jose::Jwk> keys;  // repeated kids kept (one entry per certificate is legal)
+};
+
+// Parses {"issuerInfo":[{"issuer":{iss,name,...},"keys":[...],"crls":[...]}]} with the
+// real file's quirks (ctr / crlVersion as strings, extra key members).
+struct Snapshot {
+    std::string time;  // the snapshot's "time"
+    std::vector<Issuer> issuers;
+    std::vector<std::pair<std::string, Crl>> crls;  // (iss, crl)
+    std::vector<Error> warnings;                    // CRL_INVALID entries skipped
+};
+Result<Snapshot> parse_vci_snapshot(std::string_view json, const std::string& source);
+
+class TrustStore {
+public:
+    void add_snapshot(Snapshot snapshot);
+    // Merges keys into an existing issuer with the same iss. An issuer with an empty iss
+    // holds keys trusted under any iss (a one-off `--jwks FILE` without an issuer URL).
+    void add_issuer(Issuer issuer);
+    // A CRL for (iss, crl.kid); an empty iss applies to the kid under every iss.
+    void add_crl(const std::string& iss, Crl crl);
+
+    struct Match {
+        const Issuer* issuer = nullptr;         // nullptr: iss not trusted
+        std::vector<const jose::Jwk*> keys;     // empty: kid unknown for this iss
+    };
+    Match find(std::string_view iss, std::string_view kid) const;
+    // The newest (highest ctr) CRL that applies to (iss, kid), if any.
+    const Crl* find_crl(std::string_view iss, std::string_view kid) const;
+
+    // A trusted key after the issuer key rules: its problems (KEY_INVALID,
+    // KEY_KID_MISMATCH) or its ready-to-use public key. Checking a point is as costly as
+    // a signature verification, so each distinct key is checked once and remembered
+    // (thread-safe: verify --jobs shares one store).
+    struct CheckedKey {
+        std::vector<Error> problems;
+        std::optional<jose::PublicKey> key;
+    };
+    const CheckedKey& checked(const jose::Jwk& jwk) const;
+
+    const std::vector<Issuer>& issuers() const { return m_issuers; }
+    size_t crl_count() const { return m_crls.size(); }
+    bool empty() const { return m_issuers.empty(); }
+
+private:
+    std::vector<Issuer> m_issuers;
+    std::map<std::string, size_t, std::less<>> m_by_iss;
+    std::vector<std::pair<std::string, Crl>> m_crls;
+    struct KeyCache {
+        std::mutex mutex;
+        std::map<std::string, std::unique_ptr<CheckedKey>> entries;
+    };
+    std::shared_ptr<KeyCache> m_key_cache = std::make_shared<KeyCache>();
+};
+
+// Issuers from a JWKS file: {"keys":[...]} bound to `iss`.
+Result<Issuer> issuer_from_jwks(std::string_view jwks_json, const std::string& iss, const std::string& source);
+
+}  // namespace shcx::trust

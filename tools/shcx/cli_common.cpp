@@ -1,0 +1,60 @@
+#include "cli_common.h"
+
+#include <cstdlib>
+
+#include "shcx/fsutil.h"
+#include "shcx/trust/store.h"
+
+namespace shcx::cli {
+
+void print_error(std::string_view message) { std::cerr << "shcx: error: " << message << "\n"; }
+
+void print_error(const Error& e, std::string_view context) {
+    std::cerr << "shcx: error: ";
+    if (!context.empty()) std::cerr << context << ": ";
+    std::cerr << code_name(e.code) << ": " << e.message << "\n";
+}
+
+void print_warning(std::string_view message) { std::cerr << "shcx: warning: " << message << "\n"; }
+
+int exit_for(const Error& e) { return static_cast<int>(exit_class(e.code)); }
+
+Result<std::string> read_input(const std::string& path, size_t max_bytes) {
+    if (path == "-") return fsutil::read_stream(std::cin, max_bytes);
+    return fsutil::read_file(path, max_bytes);
+}
+
+std::string trust_store_dir(const std::string& store_option) {
+    auto env = [](const char* name) -> std::string {
+        const char* v = std::getenv(name);
+        return v ? v : "";
+    };
+    trust_store::Location where;
+    where.dir = store_option.empty() ? env("SHCX_TRUST") : store_option;
+    where.xdg_data_home = env("XDG_DATA_HOME");
+    where.home = env("HOME");
+    return trust_store::resolve_dir(where);
+}
+
+LoadedInputs load_inputs(const std::vector<std::string>& paths) {
+    LoadedInputs out;
+    bool stdin_used = false;
+    for (const auto& p : paths) {
+        if (p == "-") {
+            if (stdin_used) {
+                out.errors.push_back({p, make_error(ErrorCode::USAGE, "stdin ('-') given more than once")});
+                continue;
+            }
+            stdin_used = true;
+        }
+        auto bytes = read_input(p);
+        if (!bytes) {
+            out.errors.push_back({p, bytes.error()});
+            continue;
+        }
+        out.sources.push_back({p, std::move(bytes.value())});
+    }
+    return out;
+}
+
+}  // namespace shcx::cli
