@@ -53,7 +53,8 @@ public:
         for (int i = 0; i < idle + drip; ++i) {
             bool is_drip = i >= idle;
             int k = is_drip ? i - idle : i;
-            std::string from = "127.0." + std::to_string(is_drip ? 20 : 10) + "." + std::to_string(1 + k / (is_drip ? 16 : 25));
+            std::string from =
+                "127.0." + std::to_string(is_drip ? 20 : 10) + "." + std::to_string(1 + k / (is_drip ? 16 : 25));
             m_conns.push_back({-1, is_drip, from});
             open(m_conns.back());
         }
@@ -162,7 +163,8 @@ Stats reveals(const std::string& host, int port, const std::vector<Share>& share
 
 void row(const char* what, const Stats& base, const Stats& load) {
     std::printf("%-26s %8.1f %8.1f   %8.1f %8.1f   %6.2f %6.2f   %d\n", what, base.p50, base.p99, load.p50, load.p99,
-                base.p50 > 0 ? load.p50 / base.p50 : 0, base.p99 > 0 ? load.p99 / base.p99 : 0, base.failed + load.failed);
+                base.p50 > 0 ? load.p50 / base.p50 : 0, base.p99 > 0 ? load.p99 / base.p99 : 0,
+                base.failed + load.failed);
 }
 
 }  // namespace
@@ -213,9 +215,10 @@ int main(int argc, char** argv) {
         reveal_load = reveals(host, port, second);
         reopened = attack.reopened();
     }
-    std::printf("normal clients alone, then beside %d idle sockets + %d slow-drip clients (%d reopened after the\n"
-                "server's deadlines closed them); %d requests each, a new connection per request; ms:\n",
-                idle, drip, reopened, n);
+    std::printf(
+        "normal clients alone, then beside %d idle sockets + %d slow-drip clients (%d reopened after the\n"
+        "server's deadlines closed them); %d requests each, a new connection per request; ms:\n",
+        idle, drip, reopened, n);
     std::printf("%-26s %8s %8s   %8s %8s   %6s %6s   %s\n", "", "p50", "p99", "p50", "p99", "p50 x", "p99 x", "failed");
     std::printf("%-26s %8s %8s   %8s %8s\n", "", "alone", "", "attacked", "");
     row("GET PIN page", page_base, page_load);

@@ -10,8 +10,8 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstring>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
@@ -59,7 +59,9 @@ RawConnection::RawConnection(int port, const std::string& source) {
 
 RawConnection::~RawConnection() { close(); }
 
-RawConnection::RawConnection(RawConnection&& o) noexcept : m_fd(o.m_fd), m_pending(std::move(o.m_pending)) { o.m_fd = -1; }
+RawConnection::RawConnection(RawConnection&& o) noexcept : m_fd(o.m_fd), m_pending(std::move(o.m_pending)) {
+    o.m_fd = -1;
+}
 
 RawConnection& RawConnection::operator=(RawConnection&& o) noexcept {
     if (this != &o) {

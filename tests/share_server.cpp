@@ -37,8 +37,8 @@ ShareServer::ShareServer(const fs::path& db, std::vector<std::string> extra, boo
     std::string base = std::string(tls ? "https" : "http") + "://127.0.0.1:" + std::to_string(port);
     if (tls) {
         auto key = (m_dir / "key.pem").string(), cert = (m_dir / "cert.pem").string();
-        auto r = run_program({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-                              "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1"});
+        auto r = run_program({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                              "-nodes", "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1"});
         if (r.code != 0) throw std::runtime_error("openssl req failed: " + r.err);
         extra.insert(extra.end(), {"--tls-cert", cert, "--tls-key", key});
     }
@@ -46,9 +46,21 @@ ShareServer::ShareServer(const fs::path& db, std::vector<std::string> extra, boo
     if (!cap_given) extra.insert(extra.end(), {"--max-connections-per-address", "512"});
     fs::path ready = m_dir / "ready";
     m_log = m_dir / "server.log";
-    std::vector<std::string> argv{SHCX_BIN_PATH, "share", "serve", "--db", db.string(), "--listen",
-                                  "127.0.0.1:" + std::to_string(port), "--public-url", base, "--ready-file",
-                                  ready.string(), "--kdf-memory", "1024", "--kdf-passes", "1"};
+    std::vector<std::string> argv{SHCX_BIN_PATH,
+                                  "share",
+                                  "serve",
+                                  "--db",
+                                  db.string(),
+                                  "--listen",
+                                  "127.0.0.1:" + std::to_string(port),
+                                  "--public-url",
+                                  base,
+                                  "--ready-file",
+                                  ready.string(),
+                                  "--kdf-memory",
+                                  "1024",
+                                  "--kdf-passes",
+                                  "1"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     std::vector<char*> args;
     for (auto& a : argv) args.push_back(a.data());

@@ -91,12 +91,13 @@ TEST_CASE("stop() from another thread at random moments ends run() within a seco
         });
         // Sometimes mid-request: a client is being served when stop() comes.
         std::thread client;
-        if (round % 3 == 0) client = std::thread([port = s.port()] {
-            try {
-                raw_request(port, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", 5);
-            } catch (const std::exception&) {
-            }
-        });
+        if (round % 3 == 0)
+            client = std::thread([port = s.port()] {
+                try {
+                    raw_request(port, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", 5);
+                } catch (const std::exception&) {
+                }
+            });
         std::this_thread::sleep_for(std::chrono::microseconds(std::uniform_int_distribution<int>(0, 20000)(rng)));
         CAPTURE(round);
         CHECK(stops_within(s, runner, done, 1.0));
@@ -156,8 +157,10 @@ TEST_CASE("a full handler queue answers 503 with Retry-After at once, queued req
     REQUIRE(sqlite3_open((w.dir / "lib.db").c_str(), &db) == SQLITE_OK);
     REQUIRE(sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) == SQLITE_OK);
     std::string body = "{\"challenge\":\"WRONG111\"}";
-    std::string request = "POST /s/" + sid + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: " +
-                          std::to_string(body.size()) + "\r\n\r\n" + body;
+    std::string request =
+        "POST /s/" + sid +
+        " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+        "\r\n\r\n" + body;
     std::vector<RawConnection> conns;
     for (int i = 0; i < 4; ++i) {
         conns.emplace_back(s.port());

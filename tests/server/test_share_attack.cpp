@@ -34,7 +34,8 @@ std::string attacker_address(int block, int index, int per_address) {
 class Attack {
 public:
     Attack(int port, int idle, int drip) : m_port(port) {
-        for (int i = 0; i < idle; ++i) m_conns.push_back({RawConnection(port, attacker_address(10, i, 25)), false, attacker_address(10, i, 25)});
+        for (int i = 0; i < idle; ++i)
+            m_conns.push_back({RawConnection(port, attacker_address(10, i, 25)), false, attacker_address(10, i, 25)});
         for (int i = 0; i < drip; ++i) {
             std::string from = attacker_address(20, i, 16);
             m_conns.push_back({RawConnection(port, from), true, from});
@@ -113,7 +114,9 @@ Latency measure(int port, const std::string& path, int n) {
         ms.push_back(took);
     }
     std::sort(ms.begin(), ms.end());
-    auto at = [&](double q) { return ms[std::min(ms.size() - 1, static_cast<size_t>(q * static_cast<double>(ms.size())))]; };
+    auto at = [&](double q) {
+        return ms[std::min(ms.size() - 1, static_cast<size_t>(q * static_cast<double>(ms.size())))];
+    };
     out.p50 = at(0.5);
     out.p99 = at(0.99);
     out.max = ms.back();
@@ -227,8 +230,8 @@ TEST_CASE("header flood: 8 connections x 1M headers are cut at the cap, server m
         });
     for (auto& t : floods) t.join();
     long after = rss_kib(server.pid());
-    MESSAGE("RSS " << before << " KiB -> " << after << " KiB; the most one flood got in before the cut: " << accepted_max.load()
-                   << " bytes; " << answered_431.load() << " of 8 saw the 431");
+    MESSAGE("RSS " << before << " KiB -> " << after << " KiB; the most one flood got in before the cut: "
+                   << accepted_max.load() << " bytes; " << answered_431.load() << " of 8 saw the 431");
     CHECK(cut == 8);                    // no flood got to send its million headers
     CHECK(answered_431 >= 1);           // the cap answers 431 (a client still sending may get a reset instead)
     CHECK(accepted_max < 16L << 20);    // cut within the kernel's socket buffers of the cap

@@ -17,9 +17,9 @@
 #include <thread>
 
 #include "raw_http.h"
+#include "share_server.h"
 #include "shcx/share/service.h"
 #include "shcx/share/store.h"
-#include "share_server.h"
 #include "support.h"
 
 extern char** environ;
@@ -103,8 +103,9 @@ TEST_CASE("HEAD mirrors GET: same status, headers and Content-Length, and no bod
     TempDir dir;
     ShareServer server(dir / "head.db");
     auto share = make_share(server, dir / "head.db");
-    for (const std::string& path : std::vector<std::string>{"/healthz", "/static/pin.js", "/static/pin.css", "/s/" + share.sid,
-                                   "/s/AAAAAAAAAAAAAAAAAAAAAA", "/api/v1/metrics", "/nothing/here"}) {
+    for (const std::string& path :
+         std::vector<std::string>{"/healthz", "/static/pin.js", "/static/pin.css", "/s/" + share.sid,
+                                  "/s/AAAAAAAAAAAAAAAAAAAAAA", "/api/v1/metrics", "/nothing/here"}) {
         CAPTURE(path);
         // HEAD then GET on one kept-alive connection: a body after the HEAD response
         // would be read as the start of the GET response and fail it.
@@ -121,8 +122,8 @@ TEST_CASE("HEAD mirrors GET: same status, headers and Content-Length, and no bod
         CHECK(full->body.size() > 0);
     }
     // The live share's page answered HEAD with 200: HEAD on a live share is no longer 404.
-    auto r = raw_request(server.port(), "HEAD /s/" + share.sid + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 30,
-                         "127.0.0.1", true);
+    auto r = raw_request(server.port(), "HEAD /s/" + share.sid + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+                         30, "127.0.0.1", true);
     REQUIRE(r);
     CHECK(r->status == 200);
     CHECK(contains(server.log(), "HEAD /s/" + share.sid.substr(0, 4) + "... 200 0"));
@@ -134,9 +135,8 @@ TEST_CASE("access log: one whole, escaped line per request, whatever the path ho
     auto share = make_share(server, dir / "log.db");
     // A forged line, percent-encoded: a decoded %0a or space must never reach the log.
     const std::string forged = "2026-01-01T00:00:00Z%20AAAAAAAAAAAAAAAA%20GET%20/healthz%20200%203";
-    std::vector<std::string> paths = {"/%0a" + forged,      "/x%0d%0aSet-Cookie:%20a=b", "/%1b[31mred",
-                                      "/caf%c3%a9",         "/a%20b%7f%5c",              "/s/" + share.sid + "%0a" + forged,
-                                      "/back\\slash"};
+    std::vector<std::string> paths = {"/%0a" + forged, "/x%0d%0aSet-Cookie:%20a=b",        "/%1b[31mred", "/caf%c3%a9",
+                                      "/a%20b%7f%5c",  "/s/" + share.sid + "%0a" + forged, "/back\\slash"};
     for (const auto& p : paths) {
         CAPTURE(p);
         auto r = raw_request(server.port(), get(p, "Connection: close\r\n"));
@@ -144,7 +144,9 @@ TEST_CASE("access log: one whole, escaped line per request, whatever the path ho
         CHECK((r->status == 400 || r->status == 404));
     }
     // A control byte in the raw request line never reaches the log either.
-    auto raw = raw_request(server.port(), "GET /a\x01" "b HTTP/1.1\r\nHost: x\r\n\r\n");
+    auto raw = raw_request(server.port(),
+                           "GET /a\x01"
+                           "b HTTP/1.1\r\nHost: x\r\n\r\n");
     REQUIRE(raw);
     CHECK(raw->status == 400);
     // Many clients at once: lines must not interleave or tear.
@@ -168,8 +170,8 @@ TEST_CASE("access log: one whole, escaped line per request, whatever the path ho
     auto lines = lines_of(server.log());
     for (const auto& line : lines) {
         CAPTURE(line);
-        bool known = std::regex_match(line, access) || line.rfind("listening on http://127.0.0.1:", 0) == 0 ||
-                     line == "stopped";
+        bool known =
+            std::regex_match(line, access) || line.rfind("listening on http://127.0.0.1:", 0) == 0 || line == "stopped";
         CHECK(known);
         CHECK(line.rfind("2026-01-01T00:00:00Z", 0) != 0);  // no forged line
         if (std::regex_match(line, access)) ++access_lines;
@@ -195,7 +197,8 @@ TEST_CASE("trusted proxy: X-Forwarded-For names the client only when the peer is
     int port = server.port();
     auto reveal = [&](const std::string& source, const std::string& xff) {
         std::string extra = "Connection: close\r\n" + (xff.empty() ? "" : "X-Forwarded-For: " + xff + "\r\n");
-        auto r = raw_request(port, post("/s/AAAAAAAAAAAAAAAAAAAAAA", "{\"challenge\":\"ABCD1234\"}", extra), 30, source);
+        auto r =
+            raw_request(port, post("/s/AAAAAAAAAAAAAAAAAAAAAA", "{\"challenge\":\"ABCD1234\"}", extra), 30, source);
         REQUIRE(r);
         return r->status;
     };
@@ -241,8 +244,8 @@ TEST_CASE("trusted proxy: X-Forwarded-For names the client only when the peer is
 
 TEST_CASE("connection caps: per address and in total, excess closed at once, trusted proxies exempt") {
     TempDir dir;
-    ShareServer server(dir / "caps.db", {"--max-connections-per-address", "3", "--max-connections", "8", "--idle-timeout",
-                                         "60", "--trusted-proxy", "127.0.0.2"});
+    ShareServer server(dir / "caps.db", {"--max-connections-per-address", "3", "--max-connections", "8",
+                                         "--idle-timeout", "60", "--trusted-proxy", "127.0.0.2"});
     int port = server.port();
     std::vector<RawConnection> held;
     for (int i = 0; i < 3; ++i) held.emplace_back(port, "127.0.0.5");
@@ -289,7 +292,8 @@ TEST_CASE("connection caps: per address and in total, excess closed at once, tru
     }
 }
 
-TEST_CASE("deadlines: idle and kept-alive connections close, a request that never completes closes however it trickles") {
+TEST_CASE(
+    "deadlines: idle and kept-alive connections close, a request that never completes closes however it trickles") {
     TempDir dir;
     ShareServer server(dir / "deadline.db", {"--idle-timeout", "1", "--request-timeout", "2"});
     int port = server.port();
@@ -325,7 +329,8 @@ TEST_CASE("deadlines: idle and kept-alive connections close, a request that neve
     // A body that stops short: the same deadline.
     RawConnection stalled(port);
     t0 = Clock::now();
-    REQUIRE(stalled.send("POST /s/AAAAAAAAAAAAAAAAAAAAAA HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n0123456789"));
+    REQUIRE(
+        stalled.send("POST /s/AAAAAAAAAAAAAAAAAAAAAA HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n0123456789"));
     CHECK(stalled.closed_within(15));
     CHECK(seconds_since(t0) > 1.8);
     CHECK(seconds_since(t0) < 6);
@@ -395,8 +400,9 @@ TEST_CASE("framing: Expect 100-continue, chunked bodies, absolute-form targets, 
     std::string body = "{\"challenge\":\"" + share.pin + "\"}";
 
     RawConnection expect(port);
-    REQUIRE(expect.send("POST /s/AAAAAAAAAAAAAAAAAAAAAA HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Type: "
-                        "application/json\r\nContent-Length: 24\r\n\r\n"));
+    REQUIRE(
+        expect.send("POST /s/AAAAAAAAAAAAAAAAAAAAAA HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Type: "
+                    "application/json\r\nContent-Length: 24\r\n\r\n"));
     auto cont = expect.read_response(30);
     REQUIRE(cont);
     CHECK(cont->status == 100);
@@ -443,8 +449,9 @@ TEST_CASE("SIGTERM at random moments right after start ends the process within a
     int clean_after_ready = 0;
     for (int round = 0; round < 20; ++round) {
         fs::path ready = dir / ("ready" + std::to_string(round));
-        std::vector<std::string> argv{SHCX_BIN_PATH, "share", "serve", "--db", db.string(), "--listen", "127.0.0.1:0",
-                                      "--public-url", "http://127.0.0.1", "--ready-file", ready.string()};
+        std::vector<std::string> argv{SHCX_BIN_PATH,      "share",        "serve",       "--db",
+                                      db.string(),        "--listen",     "127.0.0.1:0", "--public-url",
+                                      "http://127.0.0.1", "--ready-file", ready.string()};
         std::vector<char*> args;
         for (auto& a : argv) args.push_back(a.data());
         args.push_back(nullptr);
@@ -460,8 +467,7 @@ TEST_CASE("SIGTERM at random moments right after start ends the process within a
         if (round % 5 == 4)
             for (auto t0 = Clock::now(); !fs::exists(ready) && seconds_since(t0) < 30;)
                 std::this_thread::sleep_for(std::chrono::milliseconds(1));
-        else
-            std::this_thread::sleep_for(std::chrono::microseconds(wait_us));
+        else std::this_thread::sleep_for(std::chrono::microseconds(wait_us));
         bool was_ready = fs::exists(ready);
         kill(pid, round == 7 ? SIGINT : SIGTERM);
         bool late = false;
@@ -522,7 +528,8 @@ TEST_CASE("TLS: HTTPS with the same guards, a handshake that never comes is clos
     REQUIRE(head);
     CHECK(head->status == 200);
     CHECK(head->get_header_value("Content-Length") == std::to_string(page->body.size()));
-    auto revealed = tls.Post(("/s/" + share.sid).c_str(), "challenge=" + share.pin, "application/x-www-form-urlencoded");
+    auto revealed =
+        tls.Post(("/s/" + share.sid).c_str(), "challenge=" + share.pin, "application/x-www-form-urlencoded");
     REQUIRE(revealed);
     CHECK(revealed->status == 200);
     CHECK(revealed->get_header_value("Content-Type") == "application/jose");

@@ -99,7 +99,8 @@ Result<Cidr> parse_cidr(std::string_view text) {
     Cidr masked = c;
     for (int bit = c.prefix; bit < (c.network.v6 ? 128 : 32); ++bit)
         masked.network.bytes[static_cast<size_t>(bit / 8)] &= static_cast<uint8_t>(~(0x80 >> (bit % 8)));
-    if (!(masked.network == c.network)) return bad("host bits are set (did you mean /" + std::to_string(c.network.v6 ? 128 : 32) + "?)");
+    if (!(masked.network == c.network))
+        return bad("host bits are set (did you mean /" + std::to_string(c.network.v6 ? 128 : 32) + "?)");
     return c;
 }
 

@@ -200,8 +200,16 @@ constexpr auto kStopGrace = std::chrono::milliseconds(500);
 
 struct ServerImpl {
     ServerImpl(Service& s, const ServerConfig& c, LogFn l, TrustedProxies p)
-        : service(s), cfg(c), log_fn(std::move(l)), proxies(std::move(p)), api(s, clock, c.public_url, c.reveal_limit_per_minute),
-          ioc(c.io_threads), acceptor(ioc), accept_retry(ioc), sweep_timer(ioc), stop_timer(ioc) {}
+        : service(s),
+          cfg(c),
+          log_fn(std::move(l)),
+          proxies(std::move(p)),
+          api(s, clock, c.public_url, c.reveal_limit_per_minute),
+          ioc(c.io_threads),
+          acceptor(ioc),
+          accept_retry(ioc),
+          sweep_timer(ioc),
+          stop_timer(ioc) {}
     ~ServerImpl() {
         request_stop();
         ioc.stop();  // run() has returned, or never ran
@@ -240,9 +248,12 @@ struct ServerImpl {
         std::string address;
         bool counted_per_address = false;
         Admission() = default;
-        Admission(ServerImpl* s, std::string a, bool per) : server(s), address(std::move(a)), counted_per_address(per) {}
+        Admission(ServerImpl* s, std::string a, bool per)
+            : server(s), address(std::move(a)), counted_per_address(per) {}
         Admission(Admission&& o) noexcept
-            : server(std::exchange(o.server, nullptr)), address(std::move(o.address)), counted_per_address(o.counted_per_address) {}
+            : server(std::exchange(o.server, nullptr)),
+              address(std::move(o.address)),
+              counted_per_address(o.counted_per_address) {}
         Admission& operator=(Admission&&) = delete;
         ~Admission() {
             if (server) server->release(address, counted_per_address);
@@ -316,7 +327,10 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
 public:
     template <class... Args>
     Connection(Impl& server, Impl::Admission admission, IpAddress peer, Args&&... stream_args)
-        : m_server(server), m_admission(std::move(admission)), m_peer(peer), m_stream(std::forward<Args>(stream_args)...) {}
+        : m_server(server),
+          m_admission(std::move(admission)),
+          m_peer(peer),
+          m_stream(std::forward<Args>(stream_args)...) {}
     ~Connection() {
         wipe_buffer(false);
         wipe_request();
@@ -395,8 +409,9 @@ private:
             }
             if (used == 0) break;
         }
-        m_stream.async_read_some(m_buffer.prepare(m_buffer.max_size() - m_buffer.size()),
-                                 [self = this->shared_from_this()](error_code ec, std::size_t n) { self->on_bytes(ec, n); });
+        m_stream.async_read_some(
+            m_buffer.prepare(m_buffer.max_size() - m_buffer.size()),
+            [self = this->shared_from_this()](error_code ec, std::size_t n) { self->on_bytes(ec, n); });
     }
 
     void on_bytes(error_code ec, std::size_t n) {
@@ -468,8 +483,8 @@ private:
     }
 
     void send_error(int status) {
-        static const std::map<int, std::string> bodies = {{400, "bad_request"}, {413, "too_large"},
-                                                           {431, "header_too_large"}, {503, "busy"}};
+        static const std::map<int, std::string> bodies = {
+            {400, "bad_request"}, {413, "too_large"}, {431, "header_too_large"}, {503, "busy"}};
         m_reply = HttpResponse{status, "application/json", "{\"error\":\"" + bodies.at(status) + "\"}\n", {}};
         if (status == 503) m_reply.headers.push_back({"Retry-After", "1"});
         ++m_server.replies_pending;
@@ -489,8 +504,9 @@ private:
         wipe_string(m_reply.body);
         m_response.content_length(size);
         // Logged as the reply is committed: a stop right after it must not lose the line.
-        m_server.log(timeutil::format_utc(timeutil::now()) + " " + m_server.service.client_tag(m_client) + " " + m_log_method +
-                     " " + m_log_path + " " + std::to_string(m_reply.status) + " " + std::to_string(m_head ? 0 : size));
+        m_server.log(timeutil::format_utc(timeutil::now()) + " " + m_server.service.client_tag(m_client) + " " +
+                     m_log_method + " " + m_log_path + " " + std::to_string(m_reply.status) + " " +
+                     std::to_string(m_head ? 0 : size));
         tcp().expires_after(seconds(m_server.cfg.write_timeout_s));
         http::async_write(m_stream, m_response,
                           [self = this->shared_from_this()](error_code ec, std::size_t) { self->on_write(ec); });
@@ -522,7 +538,8 @@ private:
         tcp().async_read_some(m_buffer.prepare(m_buffer.max_size()),
                               [self = this->shared_from_this()](error_code ec, std::size_t n) {
                                   self->m_drained += n;
-                                  if (ec || self->m_drained > kMaxRequestBody + kMaxHeaderBytes) return self->close_now(ec);
+                                  if (ec || self->m_drained > kMaxRequestBody + kMaxHeaderBytes)
+                                      return self->close_now(ec);
                                   self->drain();
                               });
     }
@@ -575,7 +592,8 @@ private:
 }  // namespace
 
 void ServerImpl::do_accept() {
-    acceptor.async_accept(asio::make_strand(ioc), [this](error_code ec, tcp::socket socket) { on_accept(ec, std::move(socket)); });
+    acceptor.async_accept(asio::make_strand(ioc),
+                          [this](error_code ec, tcp::socket socket) { on_accept(ec, std::move(socket)); });
 }
 
 void ServerImpl::on_accept(error_code ec, tcp::socket socket) {
@@ -599,8 +617,7 @@ void ServerImpl::on_accept(error_code ec, tcp::socket socket) {
     socket.set_option(tcp::no_delay(true), e);
     if (tls)
         std::make_shared<Connection<TlsStream>>(*this, std::move(*admission), peer, std::move(socket), *tls)->start();
-    else
-        std::make_shared<Connection<PlainStream>>(*this, std::move(*admission), peer, std::move(socket))->start();
+    else std::make_shared<Connection<PlainStream>>(*this, std::move(*admission), peer, std::move(socket))->start();
 }
 
 void ServerImpl::schedule_sweep() {
@@ -667,7 +684,8 @@ Result<std::unique_ptr<Server>> Server::start(Service& service, const ServerConf
         SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
         ERR_clear_error();
         if (SSL_CTX_use_certificate_chain_file(ctx, cfg.tls_cert.c_str()) != 1 ||
-            SSL_CTX_use_PrivateKey_file(ctx, cfg.tls_key.c_str(), SSL_FILETYPE_PEM) != 1 || SSL_CTX_check_private_key(ctx) != 1)
+            SSL_CTX_use_PrivateKey_file(ctx, cfg.tls_key.c_str(), SSL_FILETYPE_PEM) != 1 ||
+            SSL_CTX_check_private_key(ctx) != 1)
             return usage("cannot load --tls-cert / --tls-key: " + openssl_error());
     }
 

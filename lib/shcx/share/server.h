@@ -23,19 +23,19 @@ struct ServerImpl;  // server.cpp: Boost stays out of this header
 
 struct ServerConfig {
     std::string host = "127.0.0.1";
-    int port = 8443;  // 0: any free port (see Server::port)
-    std::string public_url;  // https://..., or http:// for loopback hosts
-    std::string tls_cert, tls_key;  // PEM files; both or neither
+    int port = 8443;                   // 0: any free port (see Server::port)
+    std::string public_url;            // https://..., or http:// for loopback hosts
+    std::string tls_cert, tls_key;     // PEM files; both or neither
     int reveal_limit_per_minute = 30;  // POST /s/{sid} per client address
     double sweep_interval_s = 60;
-    int io_threads = 2;        // socket I/O; never blocked by a handler
-    int handler_threads = 8;   // run Api::handle (Argon2id, SQLite)
-    int handler_queue = 256;   // requests waiting for a handler; past it, 503
+    int io_threads = 2;       // socket I/O; never blocked by a handler
+    int handler_threads = 8;  // run Api::handle (Argon2id, SQLite)
+    int handler_queue = 256;  // requests waiting for a handler; past it, 503
     int max_connections = 2048;
-    int max_connections_per_address = 32;  // not applied to trusted proxies
-    double idle_timeout_s = 5;      // until a request's first byte (new or kept-alive connection)
-    double request_timeout_s = 10;  // from its first byte until the request is complete
-    double write_timeout_s = 30;    // to send one response
+    int max_connections_per_address = 32;      // not applied to trusted proxies
+    double idle_timeout_s = 5;                 // until a request's first byte (new or kept-alive connection)
+    double request_timeout_s = 10;             // from its first byte until the request is complete
+    double write_timeout_s = 30;               // to send one response
     std::vector<std::string> trusted_proxies;  // CIDRs whose X-Forwarded-For is believed
 };
 

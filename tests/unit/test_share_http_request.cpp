@@ -1,5 +1,6 @@
-// The HTTP-library-independent pieces of the share server: addresses and trusted-proxy
-// ranges, X-Forwarded-For, request targets, log escaping, wiping strings in place.
+// share/http_request: the share server's pieces that do not depend on the HTTP library:
+// addresses and trusted-proxy ranges, X-Forwarded-For, request targets, log escaping,
+// wiping strings in place.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -62,7 +63,8 @@ TEST_CASE("parse_cidr: prefixes in range, host bits refused, usage errors name t
     CHECK(parse_cidr("0.0.0.0/0").value().contains(ip("203.0.113.1")));
     CHECK(parse_cidr("192.0.2.0/25").value().contains(ip("192.0.2.127")));
     CHECK_FALSE(parse_cidr("192.0.2.0/25").value().contains(ip("192.0.2.128")));
-    for (const char* bad : {"10.0.0.1/8", "10.0.0.0/33", "::/129", "10.0.0.0/", "10.0.0.0/x", "10.0.0.0/-1", "10/8", "proxy"}) {
+    for (const char* bad :
+         {"10.0.0.1/8", "10.0.0.0/33", "::/129", "10.0.0.0/", "10.0.0.0/x", "10.0.0.0/-1", "10/8", "proxy"}) {
         CAPTURE(bad);
         auto e = parse_cidr(bad);
         REQUIRE_FALSE(e);
