@@ -161,6 +161,8 @@ issuers=$("$shcx" trust status --json | python3 -c 'import json,sys; print(json.
 # ---- 5. shares ------------------------------------------------------------------------
 log "shares (production Argon2id cost)"
 share_out=$("$root/bench/share_reveal.sh" 200 32 2>/dev/null)
+log "share server under attack traffic (1,000 idle + 64 slow-drip connections)"
+flood_out=$("$root/bench/share_flood.sh" 200 1000 64 2>/dev/null)
 
 # ---- report ---------------------------------------------------------------------------
 commit=$(git -C "$root" rev-parse --short HEAD)
@@ -224,6 +226,16 @@ installed ($issuers issuers, signature re-checked on load): median of 20 runs
 
 \`\`\`
 $share_out
+\`\`\`
+
+## 6. Share server under attack (\`bench/share_flood.sh\`)
+
+Normal clients alone, then while 1,000 idle sockets and 64 slow-drip clients (one header
+byte a second, never finishing) hold connections from other loopback addresses; the
+server's production caps and deadlines (docs/share-server.md).
+
+\`\`\`
+$flood_out
 \`\`\`
 
 ## Notes on figures below target

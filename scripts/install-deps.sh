@@ -6,7 +6,7 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config git
   libcli11-dev libssl-dev openssl zlib1g-dev libzxing-dev libcurl4-openssl-dev
   nlohmann-json3-dev doctest-dev libqrencode-dev libstb-dev libsqlite3-dev
-  libcpp-httplib-dev libargon2-dev
+  libcpp-httplib-dev libargon2-dev libboost-dev
   libpq-dev postgresql
   zbar-tools python3 bc curl jq zsh
   chromium clang libclang-rt-14-dev clang-format clang-tidy

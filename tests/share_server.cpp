@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <stdexcept>
 #include <thread>
@@ -36,16 +37,30 @@ ShareServer::ShareServer(const fs::path& db, std::vector<std::string> extra, boo
     std::string base = std::string(tls ? "https" : "http") + "://127.0.0.1:" + std::to_string(port);
     if (tls) {
         auto key = (m_dir / "key.pem").string(), cert = (m_dir / "cert.pem").string();
-        auto r = run_program({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-                              "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1"});
+        auto r = run_program({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                              "-nodes", "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1"});
         if (r.code != 0) throw std::runtime_error("openssl req failed: " + r.err);
         extra.insert(extra.end(), {"--tls-cert", cert, "--tls-key", key});
     }
+    bool cap_given = std::find(extra.begin(), extra.end(), "--max-connections-per-address") != extra.end();
+    if (!cap_given) extra.insert(extra.end(), {"--max-connections-per-address", "512"});
     fs::path ready = m_dir / "ready";
     m_log = m_dir / "server.log";
-    std::vector<std::string> argv{SHCX_BIN_PATH, "share", "serve", "--db", db.string(), "--listen",
-                                  "127.0.0.1:" + std::to_string(port), "--public-url", base, "--ready-file",
-                                  ready.string(), "--kdf-memory", "1024", "--kdf-passes", "1"};
+    std::vector<std::string> argv{SHCX_BIN_PATH,
+                                  "share",
+                                  "serve",
+                                  "--db",
+                                  db.string(),
+                                  "--listen",
+                                  "127.0.0.1:" + std::to_string(port),
+                                  "--public-url",
+                                  base,
+                                  "--ready-file",
+                                  ready.string(),
+                                  "--kdf-memory",
+                                  "1024",
+                                  "--kdf-passes",
+                                  "1"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     std::vector<char*> args;
     for (auto& a : argv) args.push_back(a.data());
@@ -76,17 +91,19 @@ ShareServer::ShareServer(const fs::path& db, std::vector<std::string> extra, boo
     m_url = base;
 }
 
+int ShareServer::port() const { return std::stoi(m_url.substr(m_url.rfind(':') + 1)); }
+
 ShareServer::~ShareServer() {
     if (m_pid > 0) stop(9);
 }
 
-int ShareServer::stop(int signal) {
+int ShareServer::stop(int signal, double timeout_s) {
     if (m_pid <= 0) return -1;
     kill(m_pid, signal);
-    // A server that does not stop within a minute is killed (the caller then sees 137).
-    int code = wait_child(m_pid, std::chrono::seconds(60));
+    bool timed_out = false;
+    int status = wait_child(m_pid, std::chrono::milliseconds(static_cast<long>(timeout_s * 1000)), &timed_out);
     m_pid = -1;
-    return code;
+    return timed_out ? kStopTimedOut : status;
 }
 
 std::string ShareServer::log() const { return fs::exists(m_log) ? read_file(m_log) : ""; }

@@ -3,13 +3,18 @@
 // server adds a PIN-bound outer layer and counts reveals (docs/share-protocol.md).
 #include <CLI/CLI.hpp>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "cli_common.h"
 #include "shcx/base64url.h"
@@ -35,8 +40,10 @@ using detail::Json;
 struct ShareOptions {
     std::string db, pepper, server, token, public_url;
     std::string listen = "127.0.0.1:8443", tls_cert, tls_key, ready_file;
-    int reveal_limit = 30, create_limit = share::kCreatesPerMinute, threads = 16;
-    double sweep_interval = 60;
+    int reveal_limit = 30, create_limit = share::kCreatesPerMinute, threads = 8;
+    int max_connections = 2048, max_connections_per_address = 32;
+    double sweep_interval = 60, idle_timeout = 5, request_timeout = 10;
+    std::vector<std::string> trusted_proxies;
     unsigned kdf_memory_kib = 19456, kdf_passes = 2;
     std::string user_name;
     std::string file, ttl = "6h", qr;
@@ -177,6 +184,42 @@ int http_failure(const http::Response& r, const std::string& what) {
     return fail(what + ": HTTP " + std::to_string(r.status) + ": " + msg);
 }
 
+// The access log: each line is one write(2) under a mutex, so lines from concurrent
+// connections never interleave or tear (the server has already escaped them).
+share::LogFn stderr_log() {
+    auto mutex = std::make_shared<std::mutex>();
+    return [mutex](std::string_view line) {
+        std::string out(line);
+        out += '\n';
+        std::lock_guard<std::mutex> lock(*mutex);
+        for (size_t done = 0; done < out.size();) {
+            ssize_t n = ::write(STDERR_FILENO, out.data() + done, out.size() - done);
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) break;
+            done += static_cast<size_t>(n);
+        }
+    };
+}
+
+// Each connection is a descriptor: lift the soft limit (often 1024) to fit the cap, or
+// lower the cap to what the hard limit allows.
+void fit_descriptor_limit(share::ServerConfig& cfg) {
+    constexpr int kSpare = 64;  // database, log, listening socket, ...
+    rlimit rl{};
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return;
+    auto want = static_cast<rlim_t>(cfg.max_connections + kSpare);
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want) {
+        rl.rlim_cur = rl.rlim_max == RLIM_INFINITY ? want : std::min(want, rl.rlim_max);
+        setrlimit(RLIMIT_NOFILE, &rl);
+        getrlimit(RLIMIT_NOFILE, &rl);
+    }
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want && rl.rlim_cur > static_cast<rlim_t>(2 * kSpare)) {
+        cfg.max_connections = static_cast<int>(rl.rlim_cur) - kSpare;
+        print_warning("open-file limit " + std::to_string(rl.rlim_cur) + ": --max-connections lowered to " +
+                      std::to_string(cfg.max_connections));
+    }
+}
+
 int run_serve(const ShareOptions& o) {
     auto colon = o.listen.rfind(':');
     if (colon == std::string::npos) return fail("--listen must be HOST:PORT");
@@ -191,16 +234,47 @@ int run_serve(const ShareOptions& o) {
     cfg.public_url = o.public_url;
     cfg.tls_cert = o.tls_cert;
     cfg.tls_key = o.tls_key;
-    cfg.ready_file = o.ready_file;
     cfg.reveal_limit_per_minute = o.reveal_limit;
     cfg.sweep_interval_s = o.sweep_interval;
-    cfg.threads = o.threads;
+    cfg.handler_threads = o.threads;
+    cfg.max_connections = o.max_connections;
+    cfg.max_connections_per_address = o.max_connections_per_address;
+    cfg.idle_timeout_s = o.idle_timeout;
+    cfg.request_timeout_s = o.request_timeout;
+    cfg.trusted_proxies = o.trusted_proxies;
     if (auto e = share::check_public_url(cfg.public_url)) return fail(e->message);
     if (cfg.tls_cert.empty() != cfg.tls_key.empty()) return fail("--tls-cert and --tls-key go together");
+
+    // Block the stop signals before any thread exists: every thread inherits the mask,
+    // so SIGTERM/SIGINT from here on stay pending until the waiter below takes them,
+    // whenever they come (during start-up too), and are never lost.
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGTERM);
+    sigaddset(&stop_signals, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+    signal(SIGPIPE, SIG_IGN);  // a closed stderr must not kill the server
+    fit_descriptor_limit(cfg);
+
     auto local = open_local(o, true, o.create_limit);
     if (!local) return fail(local.error().message);
-    auto err = share::serve(*local.value()->service, cfg, [](const std::string& line) { std::cerr << line << "\n"; });
-    if (err) return fail(err->message);
+    auto server = share::Server::start(*local.value()->service, cfg, stderr_log());
+    if (!server) return fail(server.error().message);
+    share::Server& srv = *server.value();
+    std::thread waiter([&srv, &stop_signals] {
+        int sig = 0;
+        sigwait(&stop_signals, &sig);
+        srv.stop();
+    });
+    // Listening: the kernel accepts connections from now on, so this is ready.
+    std::optional<Error> ready_error;
+    if (!o.ready_file.empty()) ready_error = fsutil::write_file_atomic(o.ready_file, srv.url() + "\n");
+    if (ready_error) srv.stop();
+    srv.run();
+    // run() returns only after stop(); if the waiter did not call it, wake it.
+    if (ready_error) pthread_kill(waiter.native_handle(), SIGTERM);
+    waiter.join();
+    if (ready_error) return fail(ready_error->message);
     return kOk;
 }
 
@@ -435,7 +509,18 @@ void setup_share(CLI::App& app, int& exit_code) {
     serve->add_option("--reveal-limit", o->reveal_limit, "Reveal attempts per client address per minute")->capture_default_str();
     serve->add_option("--create-limit", o->create_limit, "Shares each user may create per minute")->capture_default_str();
     serve->add_option("--sweep-interval", o->sweep_interval, "Seconds between sweeps of expired shares")->capture_default_str();
-    serve->add_option("--threads", o->threads, "Worker threads")->capture_default_str();
+    serve->add_option("--threads", o->threads, "Handler threads (Argon2id, database); I/O never waits for them")
+        ->capture_default_str();
+    serve->add_option("--max-connections", o->max_connections, "Open connections at most, in total")->capture_default_str();
+    serve->add_option("--max-connections-per-address", o->max_connections_per_address,
+                      "Open connections at most per client address (trusted proxies exempt)")
+        ->capture_default_str();
+    serve->add_option("--idle-timeout", o->idle_timeout, "Seconds a connection may wait before sending a request")
+        ->capture_default_str();
+    serve->add_option("--request-timeout", o->request_timeout, "Seconds from a request's first byte to its last")
+        ->capture_default_str();
+    serve->add_option("--trusted-proxy", o->trusted_proxies,
+                      "CIDR of a reverse proxy whose X-Forwarded-For names the client (repeatable)");
     serve->add_option("--kdf-memory", o->kdf_memory_kib, "Argon2id memory per evaluation, KiB")->capture_default_str();
     serve->add_option("--kdf-passes", o->kdf_passes, "Argon2id passes")->capture_default_str();
     serve->add_option("--ready-file", o->ready_file, "Write the listening URL to FILE once ready");

@@ -1,5 +1,5 @@
 // The share HTTP API (docs/cli.md "Share server HTTP API") as a function from a request to a
-// response, independent of the HTTP library: the server adapts cpp-httplib to it, and
+// response, independent of the HTTP library: the server (server.cpp) adapts Beast to it, and
 // tests and the fuzzer call it directly.
 #pragma once
 
