@@ -72,6 +72,28 @@ enum class ErrorCode {
     NETWORK_ERROR,
     USAGE,
     INTERNAL,
+    // --- Added for verifier conformance (issue 11); the integrator moves these into
+    // --- the code table. Cards and input:
+    EXP_BEFORE_NBF,           // exp is earlier than nbf: the card is never valid
+    CLOCK_SKEW_APPLIED,       // warning: nbf is after the verification time, within the leeway
+    QR_CHUNK_HEADER_UNNEEDED, // warning: shc:/1/1/ on a card that fits one QR code
+    // Producer rules, reported by `verify --strict` (docs/producer-rules.md):
+    CHUNKING_DEPRECATED,
+    CHUNK_TOO_LONG,
+    CHUNKS_UNBALANCED,
+    QR_VERSION_TOO_HIGH,
+    QR_SEGMENTS_INVALID,
+    PAYLOAD_NOT_MINIFIED,
+    FHIR_RESOURCE_ID,
+    FHIR_RESOURCE_META,
+    FHIR_RESOURCE_TEXT,
+    FHIR_CODEABLECONCEPT_TEXT,
+    FHIR_CODING_DISPLAY,
+    FHIR_FULLURL_NOT_SHORT,
+    FHIR_REFERENCE_NOT_SHORT,
+    FHIR_PATIENT_SHAPE,
+    FHIR_IMMUNIZATION_SHAPE,
+    FHIR_OBSERVATION_SHAPE,
 };
 
 // Stable SCREAMING_SNAKE name of a code, e.g. "QR_CHUNK_MISSING".
