@@ -2,11 +2,14 @@
 // exit 0 / 1 / 2. Reads the trust store but never writes anything.
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
+#include <cmath>
 #include <memory>
 #include <nlohmann/json.hpp>
 
 #include "cli_common.h"
 #include "render.h"
+#include "shcx/card.h"
 #include "shcx/parallel.h"
 #include "shcx/policy.h"
 #include "shcx/timeutil.h"
@@ -16,6 +19,8 @@
 namespace shcx::cli {
 namespace {
 
+constexpr double kMaxClockSkew = 86400;  // a day: past that it is not skew but a wrong clock
+
 struct VerifyOptions {
     std::vector<std::string> inputs;
     bool json = false;
@@ -23,6 +28,8 @@ struct VerifyOptions {
     std::vector<std::string> jwks, crls, x5c_anchors, policies;
     int jobs = 1;
     bool allow_expired = false;
+    bool strict = false;
+    double clock_skew = verify::kDefaultClockSkew;
 };
 
 // Builds the trust store: --trust FILE replaces the installed store; --jwks adds keys.
@@ -42,11 +49,17 @@ Result<trust::TrustStore> build_trust(const VerifyOptions& opt, double now, std:
         store = std::move(loaded.value().trust);
     }
     for (const auto& spec : opt.jwks) {
-        // ISS=FILE binds the keys to ISS; a bare FILE vouches for them under any iss.
+        // ISS=FILE binds the keys to ISS; a bare FILE vouches for them under any iss. A
+        // URL before '=' is an ISS, and it must be a valid one: "http://x=keys.json" is a
+        // mistake to report, not a file name.
         std::string iss, file = spec;
-        if (auto eq = spec.find('='); eq != std::string::npos && spec.rfind("https://", 0) == 0) {
+        auto eq = spec.find('='), scheme = spec.find("://");
+        if (eq != std::string::npos && scheme != std::string::npos && scheme < eq) {
             iss = spec.substr(0, eq);
             file = spec.substr(eq + 1);
+            if (!card::issuer_url_is_valid(iss))
+                return make_error(ErrorCode::USAGE, "--jwks " + spec + ": the issuer must be an https:// URL without a "
+                                                                       "trailing slash, got \"" + iss + "\"");
         }
         auto text = input::read_input_file(file, 4u << 20);
         if (!text) return Error{text.error().code, file + ": " + text.error().message};
@@ -183,10 +196,15 @@ int run_verify(const VerifyOptions& opt) {
     if (!opt.at.empty()) {
         auto t = timeutil::parse_time(opt.at);
         if (!t) {
-            print_error("--at: not an RFC 3339 time or seconds since the epoch: " + opt.at);
+            print_error(make_error(ErrorCode::USAGE, "--at: not an RFC 3339 time on the calendar, or seconds since the epoch: " +
+                                                         opt.at));
             return kFailure;
         }
         at = *t;
+    }
+    if (!std::isfinite(opt.clock_skew) || opt.clock_skew < 0 || opt.clock_skew > kMaxClockSkew) {
+        print_error(make_error(ErrorCode::USAGE, "--clock-skew must be 0 to " + std::to_string(long(kMaxClockSkew)) + " seconds"));
+        return kFailure;
     }
     if (opt.jobs < 1) {
         print_error("--jobs must be at least 1");
@@ -212,13 +230,16 @@ int run_verify(const VerifyOptions& opt) {
         print_warning("no trusted issuers: run `shcx trust sync` (or `shcx trust add`), or pass --trust / --jwks");
 
     auto loaded = load_inputs(opt.inputs);
-    auto extraction = input::extract_cards(loaded.sources, opt.jobs);
+    // Loose chunks that leave a choice are joined by what verifies under this trust.
+    auto extraction = input::extract_cards(loaded.sources, opt.jobs, {verify::signature_proof(trust.value())});
     std::vector<input::InputError> input_errors = std::move(loaded.errors);
     for (auto& e : extraction.errors) input_errors.push_back(std::move(e));
 
     verify::Options vopt;
     vopt.at = at;
     vopt.allow_expired = opt.allow_expired;
+    vopt.clock_skew = opt.clock_skew;
+    vopt.producer_rules = opt.strict;
     for (const auto& f : opt.x5c_anchors) {
         auto pem = input::read_input_file(f, 1u << 20);
         if (!pem) {
@@ -235,8 +256,12 @@ int run_verify(const VerifyOptions& opt) {
     for (const auto& r : reports) answers.push_back(evaluate_policies(policies, r, at));
 
     int rc = kOk;
-    for (size_t i = 0; i < reports.size(); ++i)
+    size_t warned = 0;
+    for (size_t i = 0; i < reports.size(); ++i) {
         if (reports[i].status != verify::Status::Valid || (!policies.empty() && !all_pass(answers[i]))) rc = kNegative;
+        warned += !reports[i].warnings.empty();
+    }
+    if (opt.strict && warned) rc = std::max(rc, int(kNegative));
     if (!input_errors.empty()) rc = kFailure;
     for (const auto& e : input_errors) print_error(e.error, e.input);
 
@@ -260,6 +285,8 @@ int run_verify(const VerifyOptions& opt) {
     }
     if (reports.size() > 1)
         std::cout << "\n" << reports.size() << " cards: " << valid << " valid, " << reports.size() - valid << " not valid\n";
+    if (opt.strict && warned)
+        std::cout << "\nStrict: " << warned << " card" << (warned == 1 ? "" : "s") << " with warnings (--strict fails on any warning)\n";
     return rc;
 }
 
@@ -282,6 +309,12 @@ void setup_verify(CLI::App& app, int& exit_code) {
                     "or a JSON file (repeatable); exit 0 only if every person passes every policy")
         ->allow_extra_args(false);
     cmd->add_flag("--allow-expired", opt->allow_expired, "Accept cards past their exp (reported as a warning)");
+    cmd->add_option("--clock-skew", opt->clock_skew,
+                    "Accept a card whose nbf is up to SECONDS after the verification time (reported as a warning)")
+        ->capture_default_str();
+    cmd->add_flag("--strict", opt->strict,
+                  "For producers: also check the producer rules (QR version and segments, chunking, minified "
+                  "payload, FHIR data minimisation) and exit 1 on any warning");
     cmd->callback([opt, &exit_code] { exit_code = run_verify(*opt); });
 }
 
