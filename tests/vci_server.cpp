@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <mutex>
 #include <stdexcept>
 #include <thread>
 
@@ -19,19 +20,30 @@ struct VciServer::Impl {
     int port = 0;
     std::string snapshot, signature, certificate, other_certificate;
     void shut_down();
+    std::mutex jwks_mutex;
+    std::string jwks;
+    int jwks_status = 404;
 };
 
-VciServer::VciServer() : m_impl(std::make_unique<Impl>()) {
-    auto dir = vectors_dir() / "vci";
-    m_impl->snapshot = read_file(dir / "vci_snapshot.json");
-    m_impl->signature = read_file(dir / "vci_snapshot.sig");
-    m_impl->certificate = read_file(dir / "vci_snapshot.crt");
-    // Any other certificate will do for "wrong certificate": the spec example issuer's.
-    std::string jwks = read_file(spec_examples() / "issuer/.well-known/jwks.json");
-    auto start = jwks.find("\"MII");
-    auto end = jwks.find('"', start + 1);
-    m_impl->other_certificate =
-        "-----BEGIN CERTIFICATE-----\n" + jwks.substr(start + 1, end - start - 1) + "\n-----END CERTIFICATE-----\n";
+void VciServer::serve_jwks(std::string body, int status) {
+    std::lock_guard<std::mutex> lock(m_impl->jwks_mutex);
+    m_impl->jwks = std::move(body);
+    m_impl->jwks_status = status;
+}
+
+VciServer::VciServer(bool with_vci_vectors) : m_impl(std::make_unique<Impl>()) {
+    if (with_vci_vectors) {
+        auto dir = vectors_dir() / "vci";
+        m_impl->snapshot = read_file(dir / "vci_snapshot.json");
+        m_impl->signature = read_file(dir / "vci_snapshot.sig");
+        m_impl->certificate = read_file(dir / "vci_snapshot.crt");
+        // Any other certificate will do for "wrong certificate": the spec example issuer's.
+        std::string jwks = read_file(spec_examples() / "issuer/.well-known/jwks.json");
+        auto start = jwks.find("\"MII");
+        auto end = jwks.find('"', start + 1);
+        m_impl->other_certificate =
+            "-----BEGIN CERTIFICATE-----\n" + jwks.substr(start + 1, end - start - 1) + "\n-----END CERTIFICATE-----\n";
+    }
 
     auto& srv = m_impl->server;
     const std::string etag = "\"snapshot-v1\"", etag2 = "\"snapshot-v2\"";
@@ -83,6 +95,11 @@ VciServer::VciServer() : m_impl(std::make_unique<Impl>()) {
     srv.Get("/echo", echo);
     srv.Post("/echo", echo);
     srv.Delete("/echo", echo);
+    srv.Get("/.well-known/jwks.json", [this](const httplib::Request&, httplib::Response& res) {
+        std::lock_guard<std::mutex> lock(m_impl->jwks_mutex);
+        res.status = m_impl->jwks_status;
+        res.set_content(m_impl->jwks, "application/json");
+    });
     m_impl->port = srv.bind_to_any_port("127.0.0.1");
     if (m_impl->port <= 0) throw std::runtime_error("test HTTP server cannot bind 127.0.0.1");
     m_impl->thread = std::thread([this] {

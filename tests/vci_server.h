@@ -16,12 +16,16 @@ public:
         SnapshotAtSizeLimit,  // exactly 64 MiB (passes the size cap, fails the signature)
         SnapshotPastSizeLimit  // 64 MiB + 1 byte
     };
-    VciServer();
+    // Without the VCI vectors (read from ../shared/vectors), only serve_jwks() is served.
+    explicit VciServer(bool with_vci_vectors = true);
     ~VciServer();
     std::string url() const;  // http://127.0.0.1:PORT
     void set_mode(Mode m) { m_mode = m; }
     void set_delay_ms(int ms) { m_delay_ms = ms; }
     int snapshot_bodies_sent() const { return m_bodies; }
+    // GET /.well-known/jwks.json answers this (for `trust add --fetch`, the server's URL
+    // standing in for an issuer); 404 until set.
+    void serve_jwks(std::string body, int status = 200);
     int not_modified_sent() const { return m_not_modified; }
 
 private:

@@ -16,6 +16,14 @@ bool digits(std::string_view s, size_t pos, size_t n, int& out) {
     }
     return true;
 }
+
+bool is_leap(int year) { return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0; }
+
+// Days in a month of the proleptic Gregorian calendar (RFC 3339 §5.7).
+int days_in_month(int year, int month) {
+    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    return month == 2 && is_leap(year) ? 29 : days[month - 1];
+}
 }  // namespace
 
 std::optional<double> parse_time(std::string_view s) {
@@ -32,7 +40,8 @@ std::optional<double> parse_time(std::string_view s) {
     if (!digits(s, 0, 4, year) || s.size() < 10 || s[4] != '-' || !digits(s, 5, 2, mon) || s[7] != '-' ||
         !digits(s, 8, 2, day))
         return std::nullopt;
-    if (mon < 1 || mon > 12 || day < 1 || day > 31) return std::nullopt;
+    // A real calendar date: 2026-02-31 is not "March 3rd".
+    if (mon < 1 || mon > 12 || day < 1 || day > days_in_month(year, mon)) return std::nullopt;
     tm.tm_year = year - 1900;
     tm.tm_mon = mon - 1;
     tm.tm_mday = day;

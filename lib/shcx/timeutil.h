@@ -8,7 +8,8 @@
 namespace shcx::timeutil {
 
 // "2024-05-07T18:49:23Z", "2024-05-07T18:49:23.5+02:00", "2024-05-07" (midnight UTC),
-// or "1715107763" / "1715107763.677". nullopt for anything else.
+// or "1715107763" / "1715107763.677". nullopt for anything else, including dates that are
+// not on the calendar ("2026-02-31", "2025-02-29").
 std::optional<double> parse_time(std::string_view text);
 
 // "2024-05-07T18:49:23Z" (fractional seconds dropped).

@@ -74,16 +74,14 @@ TEST_CASE("QR codes per image: 12 are read, 13 are QR_TOO_MANY_SYMBOLS") {
 }
 
 TEST_CASE("chunks per card: 99 reassemble, 100 is QR_CHUNK_INDEX_INVALID") {
-    std::vector<numeric::SourcedChunk> chunks;
-    std::string jws;
+    std::string jws, lines;
     for (int i = 1; i <= numeric::kMaxChunks; ++i) {
         std::string part = "ab" + std::to_string(i);
         jws += part;
-        auto c = numeric::parse_qr_text("shc:/" + std::to_string(i) + "/99/" + numeric::encode_digits(part));
-        REQUIRE(c.ok());
-        chunks.push_back({c.value(), "c", 0});
+        lines += "shc:/" + std::to_string(i) + "/99/" + numeric::encode_digits(part) + "\n";
     }
-    auto r = numeric::assemble(chunks);
+    auto r = input::extract_cards({{"chunks.txt", lines}});
+    REQUIRE(r.errors.empty());
     REQUIRE(r.cards.size() == 1);
     CHECK(r.cards[0].jws == jws);
     CHECK(r.cards[0].chunks == 99);

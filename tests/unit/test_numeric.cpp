@@ -44,7 +44,15 @@ TEST_CASE("QR text headers") {
     CHECK(numeric::parse_qr_text("shc:/2/5676").error().code == ErrorCode::QR_HEADER_INVALID);
     CHECK(numeric::parse_qr_text("shc:/a/3/5676").error().code == ErrorCode::QR_HEADER_INVALID);
     CHECK(numeric::parse_qr_text("shc:/01/3/5676").error().code == ErrorCode::QR_HEADER_INVALID);
-    CHECK(numeric::parse_qr_text("shc:/1/1/5676").error().code == ErrorCode::QR_CHUNK_INDEX_INVALID);
+    // 1/1/ is a producer error on a whole card: read as unchunked, flagged for a warning.
+    auto one_of_one = numeric::parse_qr_text("shc:/1/1/5676");
+    REQUIRE(one_of_one.ok());
+    CHECK(one_of_one.value().total == 1);
+    CHECK(one_of_one.value().unneeded_header);
+    CHECK(one_of_one.value().jws_part == "ey");
+    CHECK_FALSE(numeric::parse_qr_text("shc:/5676").value().unneeded_header);
+    CHECK(numeric::parse_qr_text("shc:/0/1/5676").error().code == ErrorCode::QR_CHUNK_INDEX_INVALID);
+    CHECK(numeric::parse_qr_text("shc:/2/1/5676").error().code == ErrorCode::QR_CHUNK_INDEX_INVALID);
     CHECK(numeric::parse_qr_text("shc:/4/3/5676").error().code == ErrorCode::QR_CHUNK_INDEX_INVALID);
     CHECK(numeric::parse_qr_text("shc:/0/3/5676").error().code == ErrorCode::QR_CHUNK_INDEX_INVALID);
     CHECK(numeric::parse_qr_text("shc:/1/100/5676").error().code == ErrorCode::QR_CHUNK_INDEX_INVALID);
@@ -64,53 +72,3 @@ TEST_CASE("JWS up to 1195 characters fits one QR, longer ones are split evenly")
     for (const auto& t : three) CHECK(numeric::parse_qr_text(t).value().jws_part.size() <= numeric::kMaxChunkJws);
 }
 
-namespace {
-std::vector<numeric::SourcedChunk> chunks_of(const std::string& jws) {
-    std::vector<numeric::SourcedChunk> out;
-    int n = 0;
-    for (const auto& t : numeric::qr_texts_for_jws(jws))
-        out.push_back({numeric::parse_qr_text(t).value(), "chunk" + std::to_string(++n)});
-    return out;
-}
-}  // namespace
-
-TEST_CASE("chunks reassemble in any order") {
-    std::string jws;
-    for (int i = 0; i < 3000; ++i) jws += static_cast<char>('a' + i % 26);
-    auto chunks = chunks_of(jws);
-    REQUIRE(chunks.size() == 3);
-    std::vector<int> order{0, 1, 2};
-    do {
-        std::vector<numeric::SourcedChunk> shuffled;
-        for (int i : order) shuffled.push_back(chunks[static_cast<size_t>(i)]);
-        auto r = numeric::assemble(shuffled);
-        REQUIRE(r.errors.empty());
-        REQUIRE(r.cards.size() == 1);
-        CHECK(r.cards[0].jws == jws);
-        CHECK(r.cards[0].chunks == 3);
-        CHECK(r.cards[0].origins == std::vector<std::string>{"chunk1", "chunk2", "chunk3"});
-    } while (std::next_permutation(order.begin(), order.end()));
-}
-
-TEST_CASE("missing and duplicate chunks are reported with their codes") {
-    std::string jws(3000, 'q');
-    auto chunks = chunks_of(jws);
-    auto missing = numeric::assemble({chunks[0], chunks[2]});
-    REQUIRE(missing.errors.size() == 1);
-    CHECK(missing.errors[0].code == ErrorCode::QR_CHUNK_MISSING);
-    CHECK(missing.errors[0].message == "missing chunk 2 of a 3-chunk card");
-    CHECK(missing.cards.empty());
-
-    auto dup = numeric::assemble({chunks[0], chunks[1], chunks[1], chunks[2]});
-    REQUIRE(dup.errors.size() == 1);
-    CHECK(dup.errors[0].code == ErrorCode::QR_CHUNK_DUPLICATE);
-    CHECK(dup.cards.empty());
-}
-
-TEST_CASE("unchunked cards pass through assembly unchanged") {
-    auto r = numeric::assemble({{numeric::parse_qr_text("shc:/5676").value(), "a"},
-                                {numeric::parse_qr_text("shc:/5677").value(), "b"}});
-    REQUIRE(r.cards.size() == 2);
-    CHECK(r.cards[0].jws == "ey");
-    CHECK(r.cards[1].jws == "ez");
-}

@@ -4,12 +4,15 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <memory>
+#include <optional>
 #include <nlohmann/json.hpp>
 
 #include "cli_common.h"
 #include "render.h"
 #include "shcx/timeutil.h"
+#include "shcx/trust/fetch.h"
 #include "shcx/trust/load.h"
 #include "shcx/trust/local_issuers.h"
 #include "shcx/trust/sync.h"
@@ -21,6 +24,7 @@ namespace {
 struct TrustOptions {
     std::string store, source, iss, jwks, name;
     bool force = false, no_crls = false, json = false;
+    bool fetch = false, yes = false;
 };
 
 std::string store_of(const TrustOptions& o) { return trust_store_dir(o.store); }
@@ -156,7 +160,56 @@ int run_list(const TrustOptions& o) {
     return kOk;
 }
 
+// `trust add --fetch`: show what the issuer publishes, with thumbprints to compare out of
+// band, and ask before trusting it.
+int run_add_fetched(const TrustOptions& o) {
+    trust_fetch::Options fo;
+    // Tests serve keys from a local http:// server; nothing else may turn this on.
+    const char* loopback = std::getenv("SHCX_ALLOW_LOOPBACK_HTTP");
+    fo.allow_loopback_http = loopback && std::string(loopback) == "1";
+    auto fetched = trust_fetch::fetch_jwks(o.iss, fo);
+    if (!fetched) {
+        print_error(fetched.error(), "trust add --fetch");
+        return kFailure;
+    }
+    const auto& f = fetched.value();
+    std::cout << "Keys published at " << f.url << ":\n";
+    std::optional<Error> unusable;
+    for (const auto& k : f.keys) {
+        std::cout << "  kid         " << k.jwk.kid << "\n  thumbprint  " << k.thumbprint << " (RFC 7638, SHA-256)\n";
+        for (const auto& p : k.problems) std::cout << "  NOT USABLE: " << code_name(p.code) << ": " << p.message << "\n";
+        if (!k.problems.empty() && !unusable) unusable = k.problems.front();
+    }
+    if (unusable) {
+        print_error(*unusable, "trust add --fetch");
+        std::cerr << "shcx: nothing was trusted\n";
+        return kFailure;
+    }
+    if (!o.yes) {
+        std::cerr << "Trust " << (f.keys.size() == 1 ? "this key" : "these " + std::to_string(f.keys.size()) + " keys")
+                  << " for " << o.iss << "? Compare the thumbprints with what the issuer publishes elsewhere. [y/N] "
+                  << std::flush;
+        std::string answer;
+        if (!std::getline(std::cin, answer) || (answer != "y" && answer != "Y" && answer != "yes")) {
+            std::cerr << "shcx: not confirmed; nothing was trusted\n";
+            return kNegative;
+        }
+    }
+    if (auto e = trust_store::add_local_issuer(store_of(o), o.iss, o.name, f.jwks_json, fo.allow_loopback_http)) {
+        print_error(*e, f.url);
+        return kFailure;
+    }
+    std::cout << "Trusted " << o.iss << (o.name.empty() ? "" : " (" + o.name + ")") << ": " << f.keys.size() << " key"
+              << (f.keys.size() == 1 ? "" : "s") << "\n";
+    return kOk;
+}
+
 int run_add(const TrustOptions& o) {
+    if (o.fetch == !o.jwks.empty()) {
+        print_error(make_error(ErrorCode::USAGE, "trust add needs exactly one of --jwks FILE or --fetch"));
+        return kFailure;
+    }
+    if (o.fetch) return run_add_fetched(o);
     auto jwks = read_input(o.jwks, trust_store::kMaxJwksFileBytes);
     if (!jwks) {
         print_error(jwks.error(), o.jwks);
@@ -214,7 +267,9 @@ void setup_trust(CLI::App& app, int& exit_code) {
     auto* add = trust->add_subcommand("add", "Trust a local issuer's keys");
     add_store(add);
     add->add_option("--iss", opt->iss, "Issuer URL")->required();
-    add->add_option("--jwks", opt->jwks, "The issuer's JWKS file")->required();
+    add->add_option("--jwks", opt->jwks, "The issuer's JWKS file");
+    add->add_flag("--fetch", opt->fetch, "Fetch the keys from ISS/.well-known/jwks.json (https), show their thumbprints, ask");
+    add->add_flag("--yes", opt->yes, "With --fetch: trust the fetched keys without asking");
     add->add_option("--name", opt->name, "Display name");
     add->callback([opt, &exit_code] { exit_code = run_add(*opt); });
 

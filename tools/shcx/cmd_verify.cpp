@@ -2,11 +2,14 @@
 // exit 0 / 1 / 2. Reads the trust store but never writes anything.
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
+#include <cmath>
 #include <memory>
 #include <nlohmann/json.hpp>
 
 #include "cli_common.h"
 #include "render.h"
+#include "shcx/card/card.h"
 #include "shl_read.h"
 #include "shcx/parallel.h"
 #include "shcx/verify/policy.h"
@@ -17,6 +20,8 @@
 namespace shcx::cli {
 namespace {
 
+constexpr double kMaxClockSkew = 86400;  // a day: past that it is not skew but a wrong clock
+
 struct VerifyOptions {
     std::vector<std::string> inputs;
     bool json = false;
@@ -25,18 +30,26 @@ struct VerifyOptions {
     int jobs = 1;
     bool allow_expired = false;
     shl_read::Options shl;
+    bool strict = false;
+    double clock_skew = verify::kDefaultClockSkew;
 };
 
 // The trust a run uses, as the options state it. --jwks ISS=FILE binds the keys to ISS;
-// a bare FILE vouches for them under any iss.
-trust_store::Sources trust_sources(const VerifyOptions& opt) {
+// a bare FILE vouches for them under any iss. A URL before '=' is an ISS, and it must be a
+// valid one: "http://x=keys.json" is a mistake to report (USAGE), not a file name.
+Result<trust_store::Sources> trust_sources(const VerifyOptions& opt) {
     trust_store::Sources s;
     s.snapshot_file = opt.trust_file;
     if (opt.trust_file.empty()) s.store = trust_store_dir(opt.store);
     for (const auto& spec : opt.jwks) {
         trust_store::Sources::Jwks j{"", spec};
-        if (auto eq = spec.find('='); eq != std::string::npos && spec.rfind("https://", 0) == 0)
+        auto eq = spec.find('='), scheme = spec.find("://");
+        if (eq != std::string::npos && scheme != std::string::npos && scheme < eq) {
             j = {spec.substr(0, eq), spec.substr(eq + 1)};
+            if (!card::issuer_url_is_valid(j.iss))
+                return make_error(ErrorCode::USAGE, "--jwks " + spec + ": the issuer must be an https:// URL without a "
+                                                                       "trailing slash, got \"" + j.iss + "\"");
+        }
         s.jwks.push_back(std::move(j));
     }
     s.crl_files = opt.crls;
@@ -129,10 +142,15 @@ int run_verify(VerifyOptions& opt) {
     if (!opt.at.empty()) {
         auto t = timeutil::parse_time(opt.at);
         if (!t) {
-            print_error("--at: not an RFC 3339 time or seconds since the epoch: " + opt.at);
+            print_error(make_error(ErrorCode::USAGE, "--at: not an RFC 3339 time on the calendar, or seconds since the epoch: " +
+                                                         opt.at));
             return kFailure;
         }
         at = *t;
+    }
+    if (!std::isfinite(opt.clock_skew) || opt.clock_skew < 0 || opt.clock_skew > kMaxClockSkew) {
+        print_error(make_error(ErrorCode::USAGE, "--clock-skew must be 0 to " + std::to_string(long(kMaxClockSkew)) + " seconds"));
+        return kFailure;
     }
     if (opt.jobs < 1) {
         print_error("--jobs must be at least 1");
@@ -143,6 +161,8 @@ int run_verify(VerifyOptions& opt) {
     verify::Options vopt;
     vopt.at = at;
     vopt.allow_expired = opt.allow_expired;
+    vopt.clock_skew = opt.clock_skew;
+    vopt.producer_rules = opt.strict;
     for (const auto& name : opt.policies) {
         auto p = policy::load(name);
         if (!p) {
@@ -151,7 +171,12 @@ int run_verify(VerifyOptions& opt) {
         }
         vopt.policies.push_back(std::move(p.value()));
     }
-    auto loaded = trust_store::assemble(trust_sources(opt), at);
+    auto sources = trust_sources(opt);
+    if (!sources) {
+        print_error(sources.error());
+        return kFailure;
+    }
+    auto loaded = trust_store::assemble(sources.value(), at);
     if (!loaded) {
         print_error(loaded.error());
         return kFailure;
@@ -171,7 +196,8 @@ int run_verify(VerifyOptions& opt) {
     }
 
     auto inputs = load_inputs(opt.inputs);
-    auto extraction = input::extract_cards(inputs.sources, opt.jobs);
+    // Loose chunks that leave a choice are joined by what verifies under this trust.
+    auto extraction = input::extract_cards(inputs.sources, opt.jobs, {verify::signature_proof(trust)});
     std::vector<input::InputError> input_errors = std::move(inputs.errors);
     for (auto& e : extraction.errors) input_errors.push_back(std::move(e));
     // SMART Health Links are opened here; their cards join the others (docs/shl.md).
@@ -183,8 +209,12 @@ int run_verify(VerifyOptions& opt) {
     for (const auto& e : input_errors) reports.push_back(verify::input_failure(e, vopt));
 
     int rc = kOk;
-    for (const auto& r : reports)
+    size_t warned = 0;
+    for (const auto& r : reports) {
         if (!r.accepted()) rc = kNegative;
+        warned += !r.warnings.empty();
+    }
+    if (opt.strict && warned) rc = std::max(rc, int(kNegative));
     if (!linked.resources.empty() && rc == kOk) rc = kNegative;  // unsigned content is never "valid"
     if (!input_errors.empty()) rc = kFailure;
     for (const auto& e : input_errors) print_error(e.error, e.input);
@@ -220,6 +250,8 @@ int run_verify(VerifyOptions& opt) {
     }
     if (reports.size() > 1)
         std::cout << "\n" << reports.size() << " cards: " << valid << " valid, " << reports.size() - valid << " not valid\n";
+    if (opt.strict && warned)
+        std::cout << "\nStrict: " << warned << " card" << (warned == 1 ? "" : "s") << " with warnings (--strict fails on any warning)\n";
     return rc;
 }
 
@@ -243,6 +275,12 @@ void setup_verify(CLI::App& app, int& exit_code) {
         ->allow_extra_args(false);
     cmd->add_flag("--allow-expired", opt->allow_expired, "Accept cards past their exp (reported as a warning)");
     shl_read::add_options(cmd, opt->shl);
+    cmd->add_option("--clock-skew", opt->clock_skew,
+                    "Accept a card whose nbf is up to SECONDS after the verification time (reported as a warning)")
+        ->capture_default_str();
+    cmd->add_flag("--strict", opt->strict,
+                  "For producers: also check the producer rules (QR version and segments, chunking, minified "
+                  "payload, FHIR data minimisation) and exit 1 on any warning");
     cmd->callback([opt, &exit_code] { exit_code = run_verify(*opt); });
 }
 

@@ -3,6 +3,7 @@
 #include "shcx/base64url.h"
 #include "shcx/card/fhir_summary_json.h"
 #include "shcx/detail/json.h"
+#include "shcx/timeutil.h"
 
 namespace shcx::card {
 namespace {
@@ -43,10 +44,10 @@ bool issuer_url_is_valid(std::string_view iss) {
 }
 
 Result<Card> parse_payload(std::string_view payload_json) {
-    auto parsed = detail::parse_json(payload_json);
-    if (!parsed || !parsed->is_object())
-        return make_error(ErrorCode::PAYLOAD_JSON_INVALID, "payload is not a JSON object");
-    const Json& j = *parsed;
+    auto parsed = detail::parse_json_checked(payload_json);
+    if (!parsed.value) return make_error(ErrorCode::PAYLOAD_JSON_INVALID, "payload is not valid JSON: " + parsed.error);
+    if (!parsed.value->is_object()) return make_error(ErrorCode::PAYLOAD_JSON_INVALID, "payload is not a JSON object");
+    const Json& j = *parsed.value;
     Card card;
     card.payload_json = std::string(payload_json);
     card.iss = string_member(j, "iss").value_or("");
@@ -55,6 +56,10 @@ Result<Card> parse_payload(std::string_view payload_json) {
                                            "iss \"" + card.iss + "\" must be an https:// URL without a trailing slash"));
     card.nbf = numeric_date(j, "nbf", card, true);
     card.exp = numeric_date(j, "exp", card, false);
+    if (card.nbf && card.exp && *card.exp < *card.nbf)
+        card.problems.push_back(make_error(ErrorCode::EXP_BEFORE_NBF,
+                                           "exp (" + timeutil::format_utc(*card.exp) + ") is before nbf (" +
+                                               timeutil::format_utc(*card.nbf) + "): the card is never valid"));
     const Json* vc = member(j, "vc");
     if (!vc || !vc->is_object()) {
         card.problems.push_back(make_error(ErrorCode::CARD_SCHEMA_INVALID, "payload has no vc object"));

@@ -18,7 +18,18 @@ inline constexpr int kMaxJsonDepth = 64;
 // parsing because nlohmann's parser recurses once per level.
 bool json_depth_ok(std::string_view text, int max_depth = kMaxJsonDepth);
 
-// Parsed JSON, or nullopt for invalid or too deeply nested text. Never throws.
+// Strict JSON, the same for every input (payloads, headers, JWKS, CRLs, snapshots,
+// policies, the share API): RFC 8259 with nothing left to interpretation. Rejected: a NUL
+// byte anywhere (nlohmann would stop reading at it and ignore what follows), content after
+// the value, invalid UTF-8, lone UTF-16 surrogates in escapes, nesting deeper than
+// max_depth, and an object naming the same member twice (other parsers would read the
+// first value where nlohmann reads the last). Never throws.
+struct Parsed {
+    std::optional<Json> value;
+    std::string error;  // why not, e.g. "duplicate member \"iss\"", when value is empty
+};
+Parsed parse_json_checked(std::string_view text, int max_depth = kMaxJsonDepth);
+// The same, without the reason.
 std::optional<Json> parse_json(std::string_view text, int max_depth = kMaxJsonDepth);
 
 // Member accessors that never throw: nullptr / nullopt when absent or of another type.

@@ -35,7 +35,11 @@ int total_height(const std::vector<Symbol>& symbols) {
 }
 }  // namespace
 
-Result<Symbol> encode(std::string_view qr_text) {
+namespace {
+using Code = std::unique_ptr<QRcode, void (*)(QRcode*)>;
+
+// The spec's two segments, at ECC level L and the smallest version that fits, any version.
+Result<Code> encode_shc(std::string_view qr_text) {
     // Byte segment: everything up to the first digit after "shc:/" and any C/N/ header.
     size_t split = qr_text.find_last_of('/');
     if (qr_text.substr(0, 5) != "shc:/" || split == std::string_view::npos)
@@ -50,12 +54,26 @@ Result<Symbol> encode(std::string_view qr_text) {
         QRinput_append(input.get(), QR_MODE_NUM, static_cast<int>(digits.size()),
                        reinterpret_cast<const unsigned char*>(digits.data())) != 0)
         return make_error(ErrorCode::QR_NUMERIC_INVALID, "libqrencode rejected the QR segments");
-    std::unique_ptr<QRcode, void (*)(QRcode*)> code(QRcode_encodeInput(input.get()), QRcode_free);
+    Code code(QRcode_encodeInput(input.get()), QRcode_free);
     if (!code) return make_error(ErrorCode::JWS_TOO_LONG_FOR_QR, "content does not fit in any QR version");
-    if (code->version > kMaxVersion)
-        return make_error(ErrorCode::JWS_TOO_LONG_FOR_QR, "content needs QR version " + std::to_string(code->version) +
+    return code;
+}
+}  // namespace
+
+Result<Symbol> encode(std::string_view qr_text) {
+    auto code = encode_shc(qr_text);
+    if (!code) return code.error();
+    if (code.value()->version > kMaxVersion)
+        return make_error(ErrorCode::JWS_TOO_LONG_FOR_QR, "content needs QR version " +
+                                                              std::to_string(code.value()->version) +
                                                               "; SMART Health Cards allow at most version 22");
-    return symbol_of(*code);
+    return symbol_of(*code.value());
+}
+
+Result<int> version_for(std::string_view qr_text) {
+    auto code = encode_shc(qr_text);
+    if (!code) return code.error();
+    return code.value()->version;
 }
 
 Result<Symbol> encode_text(std::string_view text) {

@@ -21,6 +21,9 @@ struct Symbol {
 };
 
 Result<Symbol> encode(std::string_view qr_text);
+// The version encode() would choose, without the version-22 cap (for the producer rules:
+// what a QR text needs when no symbol is at hand).
+Result<int> version_for(std::string_view qr_text);
 // Any text (a share URL) in one byte-mode segment at ECC level M, any version.
 Result<Symbol> encode_text(std::string_view text);
 

@@ -32,15 +32,15 @@ Result<Jwk> jwk_from_json(const detail::Json& j) {
 }
 
 Result<Jwk> parse_jwk(std::string_view json) {
-    auto j = detail::parse_json(json);
-    if (!j) return make_error(ErrorCode::KEY_INVALID, "JWK is not valid JSON");
-    return jwk_from_json(*j);
+    auto parsed = detail::parse_json_checked(json);
+    if (!parsed.value) return make_error(ErrorCode::KEY_INVALID, "JWK is not valid JSON: " + parsed.error);
+    return jwk_from_json(*parsed.value);
 }
 
 Result<std::vector<Jwk>> parse_jwks(std::string_view json) {
-    auto j = detail::parse_json(json);
-    if (!j) return make_error(ErrorCode::KEY_INVALID, "JWKS is not valid JSON");
-    const auto* keys = detail::member(*j, "keys");
+    auto parsed = detail::parse_json_checked(json);
+    if (!parsed.value) return make_error(ErrorCode::KEY_INVALID, "JWKS is not valid JSON: " + parsed.error);
+    const auto* keys = detail::member(*parsed.value, "keys");
     if (!keys || !keys->is_array()) return make_error(ErrorCode::KEY_INVALID, "JWKS has no \"keys\" array");
     std::vector<Jwk> out;
     for (const auto& k : *keys) {

@@ -1,5 +1,7 @@
 #include "shcx/jose/jws.h"
 
+#include <optional>
+
 #include "shcx/base64url.h"
 #include "shcx/detail/json.h"
 
@@ -40,20 +42,29 @@ Result<CompactJws> parse_compact(std::string_view jws) {
 }
 
 Result<Header> check_shc_header(std::string_view header_json) {
-    auto j = detail::parse_json(header_json);
-    if (!j || !j->is_object()) return make_error(ErrorCode::JWS_HEADER_INVALID, "JWS header is not a JSON object");
+    auto parsed = detail::parse_json_checked(header_json);
+    if (!parsed.value) return make_error(ErrorCode::JWS_HEADER_INVALID, "JWS header is not valid JSON: " + parsed.error);
+    const detail::Json& j = *parsed.value;
+    if (!j.is_object()) return make_error(ErrorCode::JWS_HEADER_INVALID, "JWS header is not a JSON object");
     Header h;
-    h.alg = string_member(*j, "alg").value_or("");
-    h.zip = string_member(*j, "zip").value_or("");
-    h.kid = string_member(*j, "kid").value_or("");
-    if (h.alg != "ES256")
+    h.alg = string_member(j, "alg").value_or("");
+    h.zip = string_member(j, "zip").value_or("");
+    h.kid = string_member(j, "kid").value_or("");
+    // Name what is wrong: an absent member is not the same mistake as a wrong value.
+    auto problem = [&](const char* name, const std::string& value, const char* want) -> std::optional<Error> {
+        if (value == want) return std::nullopt;
+        std::string what = !j.contains(name)                       ? std::string("has no ") + name
+                           : !detail::member(j, name)->is_string() ? std::string(name) + " is not a string"
+                                                                   : std::string(name) + " is \"" + value + "\"";
+        return make_error(ErrorCode::JWS_HEADER_INVALID, "JWS header " + what + "; it must be " + want);
+    };
+    if (auto e = problem("alg", h.alg, "ES256")) return *e;
+    if (auto e = problem("zip", h.zip, "DEF")) return *e;
+    if (h.kid.empty())
         return make_error(ErrorCode::JWS_HEADER_INVALID,
-                          "JWS header alg is \"" + h.alg + "\"; SMART Health Cards require ES256");
-    if (h.zip != "DEF")
-        return make_error(ErrorCode::JWS_HEADER_INVALID, "JWS header zip is \"" + h.zip + "\"; it must be DEF");
-    if (h.kid.empty()) return make_error(ErrorCode::JWS_HEADER_INVALID, "JWS header has no kid");
+                          j.contains("kid") ? "JWS header kid is empty or not a string" : "JWS header has no kid");
     for (const char* banned : {"crit", "jwk", "jku", "x5u", "x5c"})
-        if (j->contains(banned))
+        if (j.contains(banned))
             return make_error(ErrorCode::JWS_HEADER_INVALID,
                               std::string("JWS header carries \"") + banned + "\", which is not allowed");
     return h;

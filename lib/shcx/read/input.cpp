@@ -1,8 +1,10 @@
 #include "shcx/read/input.h"
 
 #include <algorithm>
+#include <cctype>
 
 #include "shcx/base64url.h"
+#include "shcx/card/decode.h"
 #include "shcx/detail/json.h"
 #include "shcx/fsutil.h"
 #include "shcx/read/image.h"
@@ -53,9 +55,23 @@ bool looks_binary(std::string_view s) {
 
 struct Pending {
     size_t source_index;
-    numeric::SourcedChunk chunk;
+    std::string origin;
+    numeric::Chunk chunk;
     Kind kind;
+    QrPart part;
 };
+
+std::vector<Error> qr_warnings(const numeric::Chunk& chunk, size_t jws_size, int chunks) {
+    std::vector<Error> out;
+    if (chunk.unneeded_header)
+        out.push_back(make_error(ErrorCode::QR_CHUNK_HEADER_UNNEEDED,
+                                 "shc:/1/1/ header: a card in one QR code has no chunk header (read as shc:/)"));
+    if (chunks == 1 && jws_size > numeric::kMaxSingleQrJws)
+        out.push_back(make_error(ErrorCode::JWS_TOO_LONG_FOR_QR, "JWS of " + std::to_string(jws_size) +
+                                                                     " characters in one QR code; the limit is " +
+                                                                     std::to_string(numeric::kMaxSingleQrJws)));
+    return out;
+}
 
 struct Collector {
     std::vector<std::pair<size_t, FoundCard>> cards;  // with the source index, for ordering
@@ -65,10 +81,12 @@ struct Collector {
 
     void fail(const std::string& input, Error e) { errors.push_back({input, std::move(e)}); }
 
-    void add_qr_text(size_t index, const std::string& origin, std::string_view text, Kind kind) {
+    void add_qr_text(size_t index, const std::string& origin, std::string_view text, Kind kind,
+                     std::optional<qr_symbol::Reading> symbol = std::nullopt) {
         auto chunk = numeric::parse_qr_text(text);
         if (!chunk) return fail(origin, chunk.error());
-        chunks.push_back({index, {std::move(chunk.value()), origin, index}, kind});
+        QrPart part{origin, std::string(text), chunk.value().jws_part.size(), std::move(symbol)};
+        chunks.push_back({index, origin, std::move(chunk.value()), kind, std::move(part)});
     }
 
     void add_jws(size_t index, const std::string& origin, std::string jws, Kind kind, std::vector<Error> warnings = {}) {
@@ -120,17 +138,23 @@ struct Collector {
     void add_image(size_t index, const NamedBytes& src) {
         auto img = image::decode_gray(src.bytes);
         if (!img) return fail(src.name, img.error());
-        auto texts = qr_read::read_qr_texts(img.value());
-        if (texts.empty())
+        auto symbols = qr_read::read_qr_symbols(img.value());
+        if (symbols.empty())
             return fail(src.name, make_error(ErrorCode::QR_NOT_FOUND, "no QR code found in the image"));
-        if (texts.size() > qr_read::kMaxSymbols)
+        if (symbols.size() > qr_read::kMaxSymbols)
             return fail(src.name, make_error(ErrorCode::QR_TOO_MANY_SYMBOLS,
                                              "more than " + std::to_string(qr_read::kMaxSymbols) +
                                                  " QR codes in one image; a card needs far fewer"));
-        for (size_t i = 0; i < texts.size(); ++i) {
-            std::string origin = texts.size() > 1 ? src.name + "#qr" + std::to_string(i + 1) : src.name;
-            if (shl::looks_like_link(texts[i])) links.push_back({texts[i], origin, Kind::Image});
-            else add_qr_text(index, origin, texts[i], Kind::Image);
+        for (size_t i = 0; i < symbols.size(); ++i) {
+            std::string origin = symbols.size() > 1 ? src.name + "#qr" + std::to_string(i + 1) : src.name;
+            std::optional<qr_symbol::Reading> reading;
+            if (!symbols[i].data_codewords.empty())
+                reading = qr_symbol::read(symbols[i].data_codewords, symbols[i].ec_level);
+            if (shl::looks_like_link(symbols[i].text)) {
+                links.push_back({symbols[i].text, origin, Kind::Image});
+                continue;
+            }
+            add_qr_text(index, origin, symbols[i].text, Kind::Image, std::move(reading));
         }
     }
 
@@ -144,10 +168,13 @@ struct Collector {
             warnings.push_back(make_error(ErrorCode::TRAILING_CHARACTERS, "whitespace around the content"));
         if (t.text.front() == '{') return add_json(index, src, t.text);
         if (shl::looks_like_link(t.text)) return links.push_back({std::string(t.text), src.name, Kind::QrText});
-        if (t.text.substr(0, 5) == "shc:/" || t.text.substr(0, 5) == "SHC:/") {
+        // Anything that starts like a QR text is read as one, so a broken header gets
+        // QR_HEADER_INVALID as it would in an image ("shc:5676...", "SHC:/...").
+        std::string head(t.text.substr(0, 4));
+        std::transform(head.begin(), head.end(), head.begin(), [](unsigned char c) { return std::tolower(c); });
+        if (head == "shc:") {
             size_t line_no = 0, pos = 0;
-            bool several = t.text.find("\nshc:/") != std::string_view::npos ||
-                           t.text.find("\nSHC:/") != std::string_view::npos;
+            bool several = t.text.find('\n') != std::string_view::npos;
             while (pos <= t.text.size()) {
                 size_t nl = t.text.find('\n', pos);
                 if (nl == std::string_view::npos) nl = t.text.size();
@@ -184,7 +211,8 @@ std::string_view kind_name(Kind kind) {
     return "unknown";
 }
 
-Extraction extract_cards(const std::vector<NamedBytes>& sources, int jobs) {
+Extraction extract_cards(const std::vector<NamedBytes>& sources, int jobs,
+                         const std::vector<chunk_groups::Proof>& proofs) {
     // Each source is read on its own (images are the slow part), then merged in order.
     std::vector<Collector> parts(sources.size());
     auto read_one = [&](size_t i) {
@@ -206,28 +234,40 @@ Extraction extract_cards(const std::vector<NamedBytes>& sources, int jobs) {
         for (auto& e : part.errors) c.errors.push_back(std::move(e));
         for (auto& l : part.links) c.links.push_back(std::move(l));
     }
-    // Reassemble chunks; a card's position is that of the first input it came from.
-    std::vector<numeric::SourcedChunk> chunks;
-    std::vector<Kind> kind_of(sources.size(), Kind::QrText);
-    for (auto& p : c.chunks) {
-        kind_of[p.source_index] = p.kind;
-        chunks.push_back(std::move(p.chunk));
-    }
-    auto assembled = numeric::assemble(std::move(chunks));
-    for (auto& e : assembled.errors) c.errors.push_back({"(chunks)", std::move(e)});
-    for (auto& a : assembled.cards) {
-        size_t index = a.order;
-        Kind kind = kind_of[a.order];
+    // Unchunked QR texts are cards; chunks are grouped per card (chunk_groups.h). A card's
+    // position is that of the first input it came from.
+    auto make_card = [&](const std::vector<const Pending*>& in_order, const std::vector<const Pending*>& copies) {
         FoundCard card;
-        card.jws = std::move(a.jws);
-        card.origins = std::move(a.origins);
-        card.kind = kind;
-        card.chunks = a.chunks;
-        if (card.chunks == 1 && card.jws.size() > numeric::kMaxSingleQrJws)
-            card.warnings.push_back(make_error(ErrorCode::JWS_TOO_LONG_FOR_QR,
-                                               "JWS of " + std::to_string(card.jws.size()) +
-                                                   " characters in one QR code; the limit is 1195"));
-        c.cards.emplace_back(index, std::move(card));
+        card.kind = in_order.front()->kind;
+        card.chunks = static_cast<int>(in_order.size());
+        for (const Pending* p : in_order) {
+            card.jws += p->chunk.jws_part;
+            card.origins.push_back(p->origin);
+            card.qr.push_back(p->part);
+        }
+        for (const Pending* p : copies) card.origins.push_back(p->origin);
+        card.warnings = qr_warnings(in_order.front()->chunk, card.jws.size(), card.chunks);
+        return card;
+    };
+    std::vector<chunk_groups::Piece> pieces;
+    std::vector<const Pending*> piece_of;
+    for (const auto& p : c.chunks) {
+        if (p.chunk.total == 1) {
+            c.cards.emplace_back(p.source_index, make_card({&p}, {}));
+            continue;
+        }
+        pieces.push_back({p.chunk, p.origin, p.source_index});
+        piece_of.push_back(&p);
+    }
+    std::vector<chunk_groups::Proof> all_proofs = proofs;
+    all_proofs.push_back([](std::string_view jws) { return decode::decode_jws(jws).ok(); });
+    auto grouping = chunk_groups::group(pieces, all_proofs);
+    for (auto& problem : grouping.problems) c.errors.push_back({problem.inputs, std::move(problem.error)});
+    for (const auto& g : grouping.cards) {
+        std::vector<const Pending*> in_order, copies;
+        for (size_t i : g.pieces) in_order.push_back(piece_of[i]);
+        for (size_t i : g.duplicates) copies.push_back(piece_of[i]);
+        c.cards.emplace_back(g.source, make_card(in_order, copies));
     }
     std::stable_sort(c.cards.begin(), c.cards.end(),
                      [](const auto& a, const auto& b) { return a.first < b.first; });

@@ -7,13 +7,17 @@
 //   JSON {"resourceType":"Parameters",...}  (FHIR $health-cards-issue response)
 //   shlink:/... or https://viewer#shlink:/... (text or QR): a SMART Health Link, returned
 //     as found; opening it needs the network, so that is shl::fetch's job, not input's
-// Chunks are reassembled across all inputs, in any order.
+// Chunks are joined into cards in any order, per card (chunk_groups.h): a complete set in
+// one input stands alone, loose chunks are joined only as far as it can be shown.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "shcx/read/chunk_groups.h"
 #include "shcx/error.h"
+#include "shcx/read/qr_symbol.h"
 
 namespace shcx::input {
 
@@ -29,12 +33,22 @@ struct NamedBytes {
     std::string bytes;
 };
 
+// One QR code (image symbol or shc:/ text) a card was read from, for the producer rules.
+struct QrPart {
+    std::string origin;
+    std::string text;      // as read: "shc:/..." or "shc:/C/N/..."
+    size_t jws_chars = 0;  // JWS characters it carries
+    std::optional<qr_symbol::Reading> symbol;  // from an image: what the symbol itself says
+};
+
 struct FoundCard {
     std::string jws;
-    std::vector<std::string> origins;  // inputs (and QR symbol numbers) it came from
+    std::vector<std::string> origins;  // inputs (and QR symbol numbers) it came from; exact
+                                       // copies of its chunks elsewhere come last
     Kind kind = Kind::Jws;
     int chunks = 1;
-    std::vector<Error> warnings;  // JWS_TOO_LONG_FOR_QR, TRAILING_CHARACTERS
+    std::vector<QrPart> qr;       // in chunk order; empty for JWS and JSON inputs
+    std::vector<Error> warnings;  // JWS_TOO_LONG_FOR_QR, TRAILING_CHARACTERS, QR_CHUNK_HEADER_UNNEEDED
 };
 
 struct InputError {
@@ -55,8 +69,11 @@ struct Extraction {
     std::vector<FoundLink> links;      // in input order
 };
 
-// `jobs` > 1 reads the sources on that many threads; the result is the same.
-Extraction extract_cards(const std::vector<NamedBytes>& sources, int jobs = 1);
+// `jobs` > 1 reads the sources on that many threads; the result is the same. When loose
+// chunks leave a choice, `proofs` (best first, e.g. "the signature verifies") pick the
+// combinations; "the JWS decodes" is always tried last.
+Extraction extract_cards(const std::vector<NamedBytes>& sources, int jobs = 1,
+                         const std::vector<chunk_groups::Proof>& proofs = {});
 
 // An input file with the kMaxInputBytes cap (see fsutil::read_file). Standard input is
 // the caller's to read: the library never touches it.

@@ -1,8 +1,6 @@
 #include "shcx/read/numeric.h"
 
-#include <algorithm>
 #include <charconv>
-#include <map>
 
 #include "shcx/base64url.h"
 
@@ -68,10 +66,13 @@ Result<Chunk> parse_qr_text(std::string_view text) {
         if (!parse_small(rest.substr(0, slash), chunk.index) ||
             !parse_small(rest.substr(slash + 1, slash2 - slash - 1), chunk.total))
             return make_error(ErrorCode::QR_HEADER_INVALID, "chunk header must be shc:/C/N/ with decimal C and N");
-        if (chunk.total < 2 || chunk.total > kMaxChunks)
+        if (chunk.total == 1 && chunk.index == 1) {
+            chunk.unneeded_header = true;
+        } else if (chunk.total < 1 || chunk.total > kMaxChunks) {
             return make_error(ErrorCode::QR_CHUNK_INDEX_INVALID,
-                              "chunk count N=" + std::to_string(chunk.total) + " is out of range 2.." +
-                                  std::to_string(kMaxChunks) + " (1/1/ is not a chunk header)");
+                              "chunk count N=" + std::to_string(chunk.total) + " is out of range 1.." +
+                                  std::to_string(kMaxChunks));
+        }
         if (chunk.index < 1 || chunk.index > chunk.total)
             return make_error(ErrorCode::QR_CHUNK_INDEX_INVALID, "chunk index " + std::to_string(chunk.index) +
                                                                      " is outside 1.." +
@@ -95,55 +96,6 @@ std::vector<std::string> qr_texts_for_jws(std::string_view jws) {
                       encode_digits(part));
     }
     return out;
-}
-
-AssembleResult assemble(std::vector<SourcedChunk> chunks) {
-    AssembleResult result;
-    std::map<int, std::vector<SourcedChunk>> groups;  // by N
-    for (auto& sc : chunks) {
-        if (sc.chunk.total == 1) {
-            result.cards.push_back({std::move(sc.chunk.jws_part), {std::move(sc.origin)}, 1, sc.order});
-        } else {
-            groups[sc.chunk.total].push_back(std::move(sc));
-        }
-    }
-    for (auto& [total, group] : groups) {
-        std::stable_sort(group.begin(), group.end(),
-                         [](const SourcedChunk& a, const SourcedChunk& b) { return a.chunk.index < b.chunk.index; });
-        std::string duplicates, missing;
-        std::vector<const SourcedChunk*> by_index(static_cast<size_t>(total) + 1, nullptr);
-        for (const auto& sc : group) {
-            auto& slot = by_index[static_cast<size_t>(sc.chunk.index)];
-            if (slot) {
-                duplicates += (duplicates.empty() ? "" : ", ") + std::to_string(sc.chunk.index) + " (" +
-                              slot->origin + " and " + sc.origin + ")";
-            } else {
-                slot = &sc;
-            }
-        }
-        for (int i = 1; i <= total; ++i)
-            if (!by_index[static_cast<size_t>(i)]) missing += (missing.empty() ? "" : ", ") + std::to_string(i);
-        std::string of = " of a " + std::to_string(total) + "-chunk card";
-        if (!duplicates.empty()) {
-            result.errors.push_back(make_error(ErrorCode::QR_CHUNK_DUPLICATE, "duplicate chunk " + duplicates + of));
-            continue;
-        }
-        if (!missing.empty()) {
-            result.errors.push_back(make_error(ErrorCode::QR_CHUNK_MISSING, "missing chunk " + missing + of));
-            continue;
-        }
-        Assembled card;
-        card.chunks = total;
-        card.order = by_index[1]->order;
-        for (int i = 1; i <= total; ++i) {
-            const auto* sc = by_index[static_cast<size_t>(i)];
-            card.jws += sc->chunk.jws_part;
-            card.origins.push_back(sc->origin);
-            card.order = std::min(card.order, sc->order);
-        }
-        result.cards.push_back(std::move(card));
-    }
-    return result;
 }
 
 }  // namespace shcx::numeric

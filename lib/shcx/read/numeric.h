@@ -22,6 +22,10 @@ struct Chunk {
     int index = 1;        // C, 1-based; 1 for an unchunked card
     int total = 1;        // N; 1 for an unchunked card
     std::string jws_part; // the decoded JWS characters of this chunk
+    // "shc:/1/1/": a producer error (the header is only for cards needing several QR
+    // codes), but the card is whole: read as unchunked, reported as
+    // QR_CHUNK_HEADER_UNNEEDED by input.
+    bool unneeded_header = false;
 };
 
 // Parses one QR text ("shc:/digits" or "shc:/C/N/digits").
@@ -35,27 +39,6 @@ Result<std::string> decode_digits(std::string_view digits);
 // near-equal size when the JWS is longer than kMaxSingleQrJws.
 std::vector<std::string> qr_texts_for_jws(std::string_view jws);
 
-// A chunk together with where it came from (file name, image and symbol index).
-struct SourcedChunk {
-    Chunk chunk;
-    std::string origin;
-    size_t order = 0;  // caller's position of the source (e.g. input index)
-};
-
-struct Assembled {
-    std::string jws;
-    std::vector<std::string> origins;  // every source that contributed, in chunk order
-    int chunks = 1;
-    size_t order = 0;  // the smallest `order` among its chunks
-};
-
-struct AssembleResult {
-    std::vector<Assembled> cards;
-    std::vector<Error> errors;
-};
-
-// Groups chunks into cards, in any order. Unchunked texts are cards on their own;
-// chunked ones are grouped by N and must hold each C in 1..N exactly once.
-AssembleResult assemble(std::vector<SourcedChunk> chunks);
+// Chunks are grouped into cards by chunk_groups.h.
 
 }  // namespace shcx::numeric

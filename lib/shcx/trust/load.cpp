@@ -31,6 +31,7 @@ Result<Loaded> load(const std::string& store, double now) {
             auto crl = trust::parse_crl(c.json, "CRL of " + c.iss);
             if (!crl) {
                 out.warnings.push_back(crl.error());
+                out.trust.add_invalid_crl({c.iss, trust::crl_kid(c.json), crl.error()});
                 continue;
             }
             out.trust.add_crl(c.iss, std::move(crl.value()));

@@ -6,6 +6,7 @@
 #include "shcx/detail/json.h"
 #include "shcx/fsutil.h"
 #include "shcx/jose/jwk.h"
+#include "shcx/trust/fetch.h"
 #include "shcx/trust/store.h"
 
 namespace shcx::trust_store {
@@ -51,8 +52,8 @@ Result<std::vector<trust::Issuer>> read_local_issuers(const std::string& store) 
 }
 
 std::optional<Error> add_local_issuer(const std::string& store, const std::string& iss, const std::string& name,
-                                      const std::string& jwks_json) {
-    if (!card::issuer_url_is_valid(iss))
+                                      const std::string& jwks_json, bool allow_loopback_http) {
+    if (!card::issuer_url_is_valid(iss) && !(allow_loopback_http && trust_fetch::is_loopback_http(iss)))
         return make_error(ErrorCode::ISSUER_URL_INVALID,
                           "the issuer must be an https:// URL without a trailing slash, got \"" + iss + "\"");
     auto keys = jose::parse_jwks(jwks_json);

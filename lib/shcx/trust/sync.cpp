@@ -85,8 +85,10 @@ Result<Summary> sync(const Options& opt) {
                 else if (auto crl = trust::parse_crl(resp.value().body, url); !crl) problem = crl.error();
                 else if (crl.value().kid != key.kid) problem = make_error(ErrorCode::CRL_INVALID, url + ": wrong kid");
                 if (problem) {
-                    report.warnings.push_back(
-                        make_error(ErrorCode::CRL_UNAVAILABLE, "CRL for " + key.kid + ": " + problem->message));
+                    // A list that is there but broken is CRL_INVALID; one that could not be
+                    // fetched is CRL_UNAVAILABLE.
+                    auto code = problem->code == ErrorCode::CRL_INVALID ? ErrorCode::CRL_INVALID : ErrorCode::CRL_UNAVAILABLE;
+                    report.warnings.push_back(make_error(code, "CRL for " + key.kid + ": " + problem->message));
                     continue;
                 }
                 snap.crls.push_back({issuer.iss, resp.value().body});

@@ -58,15 +58,22 @@ Result<Crl> crl_from_json(const Json& j, const std::string& source) {
 }  // namespace
 
 Result<Crl> parse_crl(std::string_view json, const std::string& source) {
+    auto parsed = detail::parse_json_checked(json);
+    if (!parsed.value) return crl_error(source, "CRL is not valid JSON: " + parsed.error);
+    return crl_from_json(*parsed.value, source);
+}
+
+std::string crl_kid(std::string_view json) {
     auto j = detail::parse_json(json);
-    if (!j) return crl_error(source, "CRL is not valid JSON");
-    return crl_from_json(*j, source);
+    return j ? string_member(*j, "kid").value_or("") : "";
 }
 
 Result<Snapshot> parse_vci_snapshot(std::string_view json, const std::string& source) {
     auto invalid = [&](const std::string& msg) { return make_error(ErrorCode::SNAPSHOT_INVALID, source + ": " + msg); };
-    auto j = detail::parse_json(json);
-    if (!j || !j->is_object()) return invalid("not a JSON object");
+    auto parsed = detail::parse_json_checked(json);
+    if (!parsed.value) return invalid("not valid JSON: " + parsed.error);
+    const auto& j = parsed.value;
+    if (!j->is_object()) return invalid("not a JSON object");
     const Json* info = detail::member(*j, "issuerInfo");
     if (!info || !info->is_array()) return invalid("no issuerInfo array");
     Snapshot snap;
@@ -92,6 +99,7 @@ Result<Snapshot> parse_vci_snapshot(std::string_view json, const std::string& so
                 auto crl = crl_from_json(c, source + " (" + issuer.iss + ")");
                 if (!crl) {
                     snap.warnings.push_back(crl.error());
+                    snap.invalid_crls.push_back({issuer.iss, string_member(c, "kid").value_or(""), crl.error()});
                     continue;
                 }
                 snap.crls.emplace_back(issuer.iss, std::move(crl.value()));
@@ -116,6 +124,15 @@ Result<Issuer> issuer_from_jwks(std::string_view jwks_json, const std::string& i
 void TrustStore::add_snapshot(Snapshot snapshot) {
     for (auto& issuer : snapshot.issuers) add_issuer(std::move(issuer));
     for (auto& [iss, crl] : snapshot.crls) add_crl(iss, std::move(crl));
+    for (auto& bad : snapshot.invalid_crls) add_invalid_crl(std::move(bad));
+}
+
+void TrustStore::add_invalid_crl(InvalidCrl crl) { m_invalid_crls.push_back(std::move(crl)); }
+
+const InvalidCrl* TrustStore::find_invalid_crl(std::string_view iss, std::string_view kid) const {
+    for (const auto& bad : m_invalid_crls)
+        if ((bad.iss.empty() || bad.iss == iss) && bad.kid == kid) return &bad;
+    return nullptr;
 }
 
 void TrustStore::add_issuer(Issuer issuer) {

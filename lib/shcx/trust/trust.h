@@ -36,6 +36,16 @@ struct Crl {
 // over 24 characters or outside base64url, a bad timestamp, a duplicate rid.
 Result<Crl> parse_crl(std::string_view json, const std::string& source);
 
+// A revocation list that was published but could not be used: a card signed with `kid`
+// then has revocation "unknown" with this CRL_INVALID as its warning (not CRL_UNAVAILABLE:
+// the list is there, it is broken).
+struct InvalidCrl {
+    std::string iss, kid;  // kid empty when the list does not say
+    Error error;
+};
+// The kid a CRL names, when it names one in readable JSON; empty otherwise.
+std::string crl_kid(std::string_view json);
+
 struct Issuer {
     std::string iss, name, website, canonical_iss;
     std::string source;  // "vci", "local", a file name
@@ -48,7 +58,8 @@ struct Snapshot {
     std::string time;  // the snapshot's "time"
     std::vector<Issuer> issuers;
     std::vector<std::pair<std::string, Crl>> crls;  // (iss, crl)
-    std::vector<Error> warnings;                    // CRL_INVALID entries skipped
+    std::vector<InvalidCrl> invalid_crls;           // CRL entries skipped
+    std::vector<Error> warnings;                    // their CRL_INVALID errors
 };
 Result<Snapshot> parse_vci_snapshot(std::string_view json, const std::string& source);
 
@@ -60,6 +71,7 @@ public:
     void add_issuer(Issuer issuer);
     // A CRL for (iss, crl.kid); an empty iss applies to the kid under every iss.
     void add_crl(const std::string& iss, Crl crl);
+    void add_invalid_crl(InvalidCrl crl);
 
     struct Match {
         const Issuer* issuer = nullptr;         // nullptr: iss not trusted
@@ -68,6 +80,8 @@ public:
     Match find(std::string_view iss, std::string_view kid) const;
     // The newest (highest ctr) CRL that applies to (iss, kid), if any.
     const Crl* find_crl(std::string_view iss, std::string_view kid) const;
+    // A broken list published for (iss, kid), if any.
+    const InvalidCrl* find_invalid_crl(std::string_view iss, std::string_view kid) const;
 
     // A trusted key after the issuer key rules: its problems (KEY_INVALID,
     // KEY_KID_MISMATCH) or its ready-to-use public key. Checking a point is as costly as
@@ -87,6 +101,7 @@ private:
     std::vector<Issuer> m_issuers;
     std::map<std::string, size_t, std::less<>> m_by_iss;
     std::vector<std::pair<std::string, Crl>> m_crls;
+    std::vector<InvalidCrl> m_invalid_crls;
     struct KeyCache {
         std::mutex mutex;
         std::map<std::string, std::unique_ptr<CheckedKey>> entries;

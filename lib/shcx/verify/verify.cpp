@@ -1,7 +1,9 @@
 #include "shcx/verify/verify.h"
 
 #include <algorithm>
+#include <cstdio>
 
+#include "shcx/verify/lint.h"
 #include "shcx/timeutil.h"
 #include "shcx/trust/x5c.h"
 
@@ -13,10 +15,10 @@ namespace {
 Status status_for(ErrorCode code) {
     switch (code) {
         case ErrorCode::ISSUER_NOT_TRUSTED: return Status::UntrustedIssuer;
-        case ErrorCode::KEY_UNKNOWN:
+        case ErrorCode::KEY_UNKNOWN: return Status::UnknownKey;
         case ErrorCode::KEY_INVALID:
         case ErrorCode::KEY_KID_MISMATCH:
-        case ErrorCode::X5C_INVALID: return Status::UnknownKey;
+        case ErrorCode::X5C_INVALID: return Status::InvalidKey;
         case ErrorCode::JWS_SIGNATURE_INVALID:
         case ErrorCode::SIGNATURE_FORMAT_INVALID: return Status::InvalidSignature;
         case ErrorCode::REVOKED: return Status::Revoked;
@@ -26,26 +28,42 @@ Status status_for(ErrorCode code) {
     }
 }
 
+// "61", "0.4", "0.023": to the millisecond, without trailing zeros.
+std::string seconds_text(double s) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.3f", s);
+    std::string out = buf;
+    while (out.back() == '0') out.pop_back();
+    if (out.back() == '.') out.pop_back();
+    return out;
+}
+
 // How fundamental a status is (higher: more).
 int rank(Status s) {
     switch (s) {
-        case Status::Malformed: return 7;
-        case Status::UntrustedIssuer: return 6;
-        case Status::UnknownKey: return 5;
+        case Status::Malformed: return 8;
+        case Status::UntrustedIssuer: return 7;
+        case Status::UnknownKey: return 6;
+        case Status::InvalidKey: return 5;
         case Status::InvalidSignature: return 4;
         case Status::Revoked: return 3;
         case Status::Expired: return 2;
         case Status::NotYetValid: return 1;
         case Status::Valid: return 0;
     }
-    return 7;
+    return 8;
 }
 
 void check_revocation(Report& r, const trust::TrustStore& trust, const jose::Jwk& key, const card::Card& card,
                       const Options& opt) {
     const trust::Crl* crl = trust.find_crl(r.iss, r.kid);
     if (!crl) {
-        if (key.crl_version) {
+        if (const trust::InvalidCrl* bad = trust.find_invalid_crl(r.iss, r.kid)) {
+            r.revocation = Revocation::Unknown;
+            r.warnings.push_back(make_error(ErrorCode::CRL_INVALID, "the revocation list published for key " + r.kid +
+                                                                        " is invalid, so revocation is unknown: " +
+                                                                        bad->error.message));
+        } else if (key.crl_version) {
             r.revocation = Revocation::Unknown;
             r.warnings.push_back(make_error(ErrorCode::CRL_UNAVAILABLE,
                                             "key " + r.kid + " publishes a revocation list (crlVersion " +
@@ -60,9 +78,9 @@ void check_revocation(Report& r, const trust::TrustStore& trust, const jose::Jwk
     if (card.rid) {
         for (const auto& e : crl->entries) {
             if (e.rid != *card.rid) continue;
-            // "X.T" revokes cards issued before T; the entry takes effect at T, so a
-            // verification "as of" an earlier time (--at) does not see it.
-            if (!e.before || (card.nbf && *card.nbf < *e.before && *e.before <= opt.at)) revoked = true;
+            // "X.T" revokes every card with rid X whose nbf is before T, whatever the time of
+            // verification (a card without nbf cannot show it was issued after T).
+            if (!e.before || !card.nbf || *card.nbf < *e.before) revoked = true;
         }
     }
     if (revoked) {
@@ -113,6 +131,7 @@ std::string_view status_name(Status s) {
         case Status::Expired: return "expired";
         case Status::NotYetValid: return "not_yet_valid";
         case Status::Malformed: return "malformed";
+        case Status::InvalidKey: return "invalid_key";
     }
     return "malformed";
 }
@@ -133,6 +152,19 @@ Report input_failure(const input::InputError& e, const Options& opt) {
     r.errors.push_back(e.error);
     r.policies = answer_policies(r, opt);
     return r;
+}
+
+chunk_groups::Proof signature_proof(const trust::TrustStore& trust) {
+    return [&trust](std::string_view jws) {
+        auto d = decode::decode_jws(jws);
+        if (!d) return false;
+        for (const jose::Jwk* candidate : trust.find(d.value().card.iss, d.value().header.kid).keys) {
+            const auto& checked = trust.checked(*candidate);
+            if (checked.key && !checked.key->verify_es256(d.value().jws.signing_input(), d.value().jws.signature))
+                return true;
+        }
+        return false;
+    };
 }
 
 Report verify_card(const input::FoundCard& found, const trust::TrustStore& trust, const Options& opt) {
@@ -200,16 +232,28 @@ Report verify_card(const input::FoundCard& found, const trust::TrustStore& trust
         dest.insert(dest.end(), x5c_problems.begin(), x5c_problems.end());
     }
 
-    // Validity window, on the one clock.
-    if (card.nbf && opt.at < *card.nbf)
-        r.errors.push_back(make_error(ErrorCode::NOT_YET_VALID,
-                                      "the card is not valid before " + timeutil::format_utc(*card.nbf) + " (nbf)"));
+    // Validity window, on the one clock, with leeway for an issuer clock running ahead.
+    if (card.nbf && opt.at < *card.nbf) {
+        double ahead = *card.nbf - opt.at;
+        std::string seconds = seconds_text(ahead);
+        if (ahead <= opt.clock_skew)
+            r.warnings.push_back(make_error(ErrorCode::CLOCK_SKEW_APPLIED,
+                                            "nbf is " + seconds + " s after the verification time; accepted within the " +
+                                                seconds_text(opt.clock_skew) + " s clock-skew leeway"));
+        else
+            r.errors.push_back(make_error(ErrorCode::NOT_YET_VALID,
+                                          "the card is not valid before " + timeutil::format_utc(*card.nbf) + " (nbf), " +
+                                              seconds + " s after the verification time: more than the " +
+                                              seconds_text(opt.clock_skew) + " s clock-skew leeway"));
+    }
     if (card.exp && *card.exp < opt.at) {
         auto e = make_error(ErrorCode::EXPIRED, "the card expired on " + timeutil::format_utc(*card.exp) + " (exp)");
         (opt.allow_expired ? r.warnings : r.errors).push_back(e);
     }
 
     if (key) check_revocation(r, trust, *key, card, opt);
+    if (opt.producer_rules)
+        for (auto& w : lint::check(found, d)) r.warnings.push_back(std::move(w));
 
     r.status = Status::Valid;
     for (const auto& e : r.errors)

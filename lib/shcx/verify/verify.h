@@ -16,17 +16,25 @@
 
 namespace shcx::verify {
 
-enum class Status { Valid, InvalidSignature, UntrustedIssuer, UnknownKey, Revoked, Expired, NotYetValid, Malformed };
+// InvalidKey: the trusted entry for (iss, kid) breaks the issuer key rules (KEY_INVALID,
+// KEY_KID_MISMATCH) or, with x5c anchors, its certificate chain (X5C_INVALID).
+enum class Status { Valid, InvalidSignature, UntrustedIssuer, UnknownKey, Revoked, Expired, NotYetValid, Malformed, InvalidKey };
 std::string_view status_name(Status s);  // "valid", "invalid_signature", ...
 
 enum class Revocation { NotRevoked, Revoked, NoCrl, Unknown };
 std::string_view revocation_name(Revocation r);  // "not_revoked", "revoked", "no_crl", "unknown"
 
+inline constexpr double kDefaultClockSkew = 60;
+
 struct Options {
-    double at = 0;               // the one clock for nbf, exp, CRL timestamps, certificates
+    double at = 0;               // the one clock for nbf, exp, certificates
     bool allow_expired = false;  // EXPIRED becomes a warning
     std::vector<std::string> x5c_anchors;  // PEM; with anchors, x5c problems are errors
     std::vector<policy::Policy> policies;   // answered per person for every card
+    // Leeway for an issuer's clock ahead of ours: a card whose nbf is at most this many
+    // seconds after `at` is valid, with a CLOCK_SKEW_APPLIED warning.
+    double clock_skew = kDefaultClockSkew;
+    bool producer_rules = false;  // also report the producer rules (lint.h) as warnings
 };
 
 struct Report {
@@ -51,5 +59,9 @@ Report verify_card(const input::FoundCard& found, const trust::TrustStore& trust
 
 // A Report for an input that held no readable card (status malformed; every policy fails).
 Report input_failure(const input::InputError& error, const Options& options = {});
+
+// For chunk grouping (input::extract_cards): true when the JWS's signature verifies with
+// a key the store trusts for its (iss, kid). The store must outlive the proof.
+chunk_groups::Proof signature_proof(const trust::TrustStore& trust);
 
 }  // namespace shcx::verify
