@@ -41,7 +41,7 @@ inline std::string demo_header() { return R"({"zip":"DEF","alg":"ES256","kid":")
 
 // Signs exactly these header and payload bytes.
 inline std::string sign_text(const std::string& payload_text, const std::string& header_text = demo_header()) {
-    return jose::sign_compact(demo_key(), header_text, inflate::deflate_raw(payload_text));
+    return jose::sign_compact(demo_key(), header_text, inflate::deflate_raw(payload_text).value()).value();
 }
 inline std::string sign_json(const nlohmann::json& payload) { return sign_text(payload.dump()); }
 

@@ -126,7 +126,7 @@ TEST_CASE("segments and version of symbols made other ways") {
     CHECK(qr_symbol::parse_segments(std::string(19, '\0'), 1)->empty());  // terminator first
 }
 
-TEST_CASE("mirrored and colour-inverted QR images are read") {
+TEST_CASE("mirrored and colour-inverted QR images are read" * doctest::test_suite("conformance")) {
     struct Source {
         std::string png, name;
     };

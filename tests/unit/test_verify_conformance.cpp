@@ -100,13 +100,13 @@ TEST_CASE("rid.T revokes every card with that rid whose nbf is before T, whateve
 }
 
 TEST_CASE("a trusted key that breaks the key rules gives status invalid_key, not unknown_key") {
-    auto jwk = json::parse(test::demo_key().to_jwk_json(false).str());
+    auto jwk = json::parse(test::demo_key().to_jwk_json(false).value().str());
     struct Case {
         const char* what;
         json key;
         const char* code;
     };
-    auto bad_use = jwk, with_d = json::parse(test::demo_key().to_jwk_json(true).str()), bad_alg = jwk;
+    auto bad_use = jwk, with_d = json::parse(test::demo_key().to_jwk_json(true).value().str()), bad_alg = jwk;
     bad_use["use"] = "enc";
     bad_alg["alg"] = "ES384";
     for (const auto& c : {Case{"use enc", bad_use, "KEY_INVALID"}, Case{"private d", with_d, "KEY_INVALID"},
@@ -130,14 +130,14 @@ TEST_CASE("a trusted key that breaks the key rules gives status invalid_key, not
     // An unknown kid is still unknown_key.
     trust::TrustStore other;
     other.add_issuer(trust::issuer_from_jwks(
-                         json{{"keys", {json::parse(jose::PrivateKey::generate().value().to_jwk_json(false).str())}}}.dump(),
+                         json{{"keys", {json::parse(jose::PrivateKey::generate().value().to_jwk_json(false).value().str())}}}.dump(),
                          test::kDemoIss, "t")
                          .value());
     CHECK(verify::status_name(run(test::sign_json(test::demo_payload()), other).status) == "unknown_key");
 }
 
 TEST_CASE("a broken CRL inside a snapshot is reported as CRL_INVALID, not CRL_UNAVAILABLE") {
-    auto jwk = json::parse(test::demo_key().to_jwk_json(false).str());
+    auto jwk = json::parse(test::demo_key().to_jwk_json(false).value().str());
     jwk["crlVersion"] = 1;
     auto snapshot_with = [&](const json& crl_entry) {
         json snap = {{"issuerInfo", {{{"issuer", {{"iss", test::kDemoIss}}}, {"keys", {jwk}}, {"crls", {crl_entry}}}}}};
