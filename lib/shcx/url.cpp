@@ -85,7 +85,8 @@ Result<Url> parse_allowed(std::string_view text) {
         return make_error(ErrorCode::URL_REFUSED, shown(text) + ": a user name or password in a URL is not allowed");
     if (v.scheme == "https") return u;
     if (v.scheme == "http" && is_loopback_host(v.host)) return u;
-    return make_error(ErrorCode::URL_REFUSED, shown(text) + ": only https:// URLs (http:// only to 127.0.0.1, [::1] or localhost)");
+    return make_error(ErrorCode::URL_REFUSED,
+                      shown(text) + ": only https:// URLs (http:// only to 127.0.0.1, [::1] or localhost)");
 }
 
 std::optional<Error> check_allowed(std::string_view text) {

@@ -270,7 +270,7 @@ TEST_CASE("security headers on every response, per-address reveal limit answers 
     CHECK(env.status(s.id)["attempts_left"] == 2);  // a refused request charges nothing
 }
 
-TEST_CASE("kill -9 with attempts in flight, restart: right PINs work at once, no attempt lost, no double reveal") {
+TEST_CASE("share server kill -9 with attempts in flight, restart: right PINs work at once, no attempt lost, no double reveal") {
     auto env = std::make_unique<Env>();
     // Shares made with --db get the default Argon2id cost (19 MiB, 2 passes), so a reveal
     // spends most of its time inside the KDF, holding its attempt lease.
@@ -338,7 +338,7 @@ TEST_CASE("kill -9 with attempts in flight, restart: right PINs work at once, no
         int revealed = 0;
         for (const auto& e : st["events"]) revealed += e["event"] == "revealed";
         CHECK(revealed == 100 - st["reveals_left"].get<int>());  // every reveal counted once
-        CHECK(revealed >= got[i] + 1);  // a reveal whose answer the crash cut off still counts
+        CHECK(revealed >= got[i] + 1);                           // a reveal whose answer the crash cut off still counts
     }
     for (const auto& s : idle) {
         httplib::Client c(restarted.url());
@@ -448,7 +448,8 @@ struct Trap {
         port = server.bind_to_any_port("127.0.0.1");
         REQUIRE(port > 0);
         thread = std::thread([this] { server.listen_after_bind(); });
-        for (int i = 0; i < 2000 && !server.is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        for (int i = 0; i < 2000 && !server.is_running(); ++i)
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
     ~Trap() {
         server.stop();
@@ -466,7 +467,7 @@ const std::string kKey = std::string(43, 'A');
 
 }  // namespace
 
-TEST_CASE("redirect traps: a PIN is POSTed once, to the link's own address, no other origin is ever contacted") {
+TEST_CASE("share reveal redirect traps: a PIN is POSTed once, to the link's own address, no other origin is ever contacted") {
     Trap elsewhere([](const httplib::Request&, httplib::Response& res) { res.set_content("{}", "application/json"); });
     for (int code : {301, 302, 303, 307, 308}) {
         for (bool same_origin : {false, true}) {
@@ -481,8 +482,8 @@ TEST_CASE("redirect traps: a PIN is POSTed once, to the link's own address, no o
             auto r = run_shcx({"share", "reveal", trap.url() + "/s/" + kSid + "#" + kKey, "--pin", "abcd-efgh"});
             CHECK(r.code == 2);
             CHECK(contains(r.err, "shcx: error: SHARE_REDIRECT_REFUSED: the server answered the PIN with HTTP " +
-                                      std::to_string(code) + " to " +
-                                      (same_origin ? trap.url() : elsewhere.url()) + ": not followed"));
+                                      std::to_string(code) + " to " + (same_origin ? trap.url() : elsewhere.url()) +
+                                      ": not followed"));
             auto seen = trap.seen();
             REQUIRE(seen.size() == 1);
             CHECK(seen[0] == "POST /s/" + kSid + " {\"challenge\":\"ABCDEFGH\"}");
@@ -491,7 +492,7 @@ TEST_CASE("redirect traps: a PIN is POSTed once, to the link's own address, no o
     CHECK(elsewhere.seen().empty());
 }
 
-TEST_CASE("owner API redirects: a GET follows within the origin only, a DELETE never, the token never leaves") {
+TEST_CASE("share owner API redirects: a GET follows within the origin only, a DELETE never, the token never leaves") {
     Trap elsewhere([](const httplib::Request&, httplib::Response& res) { res.set_content("{}", "application/json"); });
     std::string away = elsewhere.url();
     Trap server([&](const httplib::Request& req, httplib::Response& res) {
@@ -502,7 +503,8 @@ TEST_CASE("owner API redirects: a GET follows within the origin only, a DELETE n
             res.set_content(R"({"id":"here","state":"live","events":[]})", "application/json");
         } else {
             res.status = req.method == "DELETE" ? 307 : 302;
-            res.set_header("Location", req.path == "/api/v1/shares/away" ? away + "/api/v1/shares/x" : "/api/v1/shares/here");
+            res.set_header("Location",
+                           req.path == "/api/v1/shares/away" ? away + "/api/v1/shares/x" : "/api/v1/shares/here");
         }
     });
     auto ok = run_shcx({"share", "status", "moved", "--server", server.url(), "--token", "T0KEN", "--json"});
@@ -511,17 +513,18 @@ TEST_CASE("owner API redirects: a GET follows within the origin only, a DELETE n
     CHECK(json::parse(ok.out)["id"] == "here");
     auto off = run_shcx({"share", "status", "away", "--server", server.url(), "--token", "T0KEN"});
     CHECK(off.code == 2);
-    CHECK(contains(off.err, "SHARE_REDIRECT_REFUSED: the server answered GET /api/v1/shares/away with HTTP 302 to " + away));
+    CHECK(contains(off.err,
+                   "SHARE_REDIRECT_REFUSED: the server answered GET /api/v1/shares/away with HTTP 302 to " + away));
     auto del = run_shcx({"share", "revoke", "moved2", "--server", server.url(), "--token", "T0KEN"});
     CHECK(del.code == 2);
     CHECK(contains(del.err, "SHARE_REDIRECT_REFUSED: the server answered DELETE /api/v1/shares/moved2 with HTTP 307"));
     CHECK(elsewhere.seen().empty());
     auto seen = server.seen();
     CHECK(seen == std::vector<std::string>{"GET /api/v1/shares/moved ", "GET /api/v1/shares/here ",
-                                            "GET /api/v1/shares/away ", "DELETE /api/v1/shares/moved2 "});
+                                           "GET /api/v1/shares/away ", "DELETE /api/v1/shares/moved2 "});
 }
 
-TEST_CASE("userinfo URLs are refused before anything is sent: reveal, create, serve") {
+TEST_CASE("share userinfo URLs are refused before anything is sent: reveal, create, serve") {
     Trap trap([](const httplib::Request&, httplib::Response& res) { res.status = 500; });
     std::string sneaky = "http://127.0.0.1:" + std::to_string(trap.port) + "@127.0.0.1:" + std::to_string(trap.port);
     auto reveal = run_shcx({"share", "reveal", sneaky + "/s/" + kSid + "#" + kKey, "--pin", "ABCDEFGH"});
@@ -535,17 +538,18 @@ TEST_CASE("userinfo URLs are refused before anything is sent: reveal, create, se
     CHECK(trap.seen().empty());
     TempDir dir;
     // Bounded: were the URL accepted, the server would run until killed.
-    auto serve = run_program({"timeout", "60", SHCX_BIN_PATH, "share", "serve", "--db", (dir / "x.db").string(), "--listen",
-                              "127.0.0.1:0", "--public-url", "http://127.0.0.1:x@share.example"});
+    auto serve = run_program({"timeout", "60", SHCX_BIN_PATH, "share", "serve", "--db", (dir / "x.db").string(),
+                              "--listen", "127.0.0.1:0", "--public-url", "http://127.0.0.1:x@share.example"});
     CHECK(serve.code == 2);
     CHECK(contains(serve.err, "URL_REFUSED"));
-    auto local = run_shcx({"share", "create", kCard, "--db", (dir / "x.db").string(), "--public-url",
-                           "https://u:p@share.example"});
+    auto local = run_shcx(
+        {"share", "create", kCard, "--db", (dir / "x.db").string(), "--public-url", "https://u:p@share.example"});
     CHECK(local.code == 2);
     CHECK(contains(local.err, "URL_REFUSED"));
 }
 
-TEST_CASE("10 simultaneous right PINs on a 20-reveal share: ten 200s, right PINs racing 4 wrong ones never destroy it") {
+TEST_CASE(
+    "10 simultaneous right PINs on a 20-reveal share: ten 200s, right PINs racing 4 wrong ones never destroy it") {
     Env env;
     auto s = env.make(20);
     std::atomic<int> ok{0}, other{0};
@@ -577,7 +581,7 @@ TEST_CASE("10 simultaneous right PINs on a 20-reveal share: ten 200s, right PINs
     CHECK(st["attempts_left"] == 1);
 }
 
-TEST_CASE("two server processes on one database share each address's reveal budget") {
+TEST_CASE("two share server processes on one database share each address's reveal budget") {
     Env env({"--reveal-limit", "3"});
     ShareServer second(env.db, {"--reveal-limit", "3"});
     auto s = env.make();
@@ -586,11 +590,13 @@ TEST_CASE("two server processes on one database share each address's reveal budg
     httplib::Client a(env.server->url()), b(second.url());
     std::string body = json{{"challenge", "WR0NG000"}}.dump();
     std::vector<int> statuses;
-    for (auto* c : {&a, &b, &a, &b, &a}) statuses.push_back(c->Post(("/s/" + s.sid).c_str(), body, "application/json")->status);
+    for (auto* c : {&a, &b, &a, &b, &a})
+        statuses.push_back(c->Post(("/s/" + s.sid).c_str(), body, "application/json")->status);
     CHECK(statuses == std::vector<int>{403, 403, 403, 429, 429});
     CHECK(env.status(s.id)["attempts_left"] == 2);  // refused requests charge nothing
     // The CLI, from the same address, is refused too and says why.
-    auto r = run_shcx({"share", "reveal", env.server->url() + "/s/" + s.sid + "#" + std::string(43, 'A'), "--pin", "WR0NG000"});
+    auto r = run_shcx(
+        {"share", "reveal", env.server->url() + "/s/" + s.sid + "#" + std::string(43, 'A'), "--pin", "WR0NG000"});
     CHECK(r.code == 1);
     CHECK(contains(r.err, "SHARE_RATE_LIMITED: too many attempts; retry after "));
 }
@@ -645,15 +651,15 @@ TEST_CASE("share user list|rotate|remove and --expires: 401 for expired, rotated
     CHECK(unknown.err == "shcx: error: USAGE: no user named \"alice\"\n");
 }
 
-TEST_CASE("the pepper: serve refuses a missing or different one for a database in use, --init starts over") {
+TEST_CASE("the share pepper: serve refuses a missing or different one for a database in use, --init starts over") {
     Env env;
     auto s = env.make();
     env.server->stop(15);
     std::string db = env.db.string(), pepper = db + ".pepper";
     std::string saved = read_file(pepper);
     auto serve = [&](std::vector<std::string> extra = {}) {
-        std::vector<std::string> args{"share", "serve", "--db", db, "--listen", "127.0.0.1:0", "--public-url",
-                                      "http://127.0.0.1:1"};
+        std::vector<std::string> args{"share",    "serve",       "--db",         db,
+                                      "--listen", "127.0.0.1:0", "--public-url", "http://127.0.0.1:1"};
         args.insert(args.end(), extra.begin(), extra.end());
         return run_shcx(args);
     };
@@ -707,7 +713,8 @@ TEST_CASE("reveal says how many tries are left and warns before the last, status
         "shcx: error: SHARE_WRONG_PIN: wrong PIN; 3 tries left\n",
         "shcx: error: SHARE_WRONG_PIN: wrong PIN; 2 tries left\n",
         "shcx: error: SHARE_WRONG_PIN: wrong PIN; 1 try left: one more wrong PIN destroys the share\n",
-        "shcx: error: SHARE_WRONG_PIN: wrong PIN; that was the last try: the share is now destroyed (ask for a new link)\n"};
+        "shcx: error: SHARE_WRONG_PIN: wrong PIN; that was the last try: the share is now destroyed (ask for a new "
+        "link)\n"};
     for (const auto& line : expected) {
         auto r = run_shcx({"share", "reveal", url, "--pin", wrong});
         CHECK(r.code == 1);
@@ -715,15 +722,17 @@ TEST_CASE("reveal says how many tries are left and warns before the last, status
     }
     auto gone = run_shcx({"share", "reveal", url, "--pin", pin});
     CHECK(gone.code == 1);
-    CHECK(gone.err ==
-          "shcx: error: SHARE_NOT_FOUND: the link is not valid (unknown, expired, already used, revoked or destroyed)\n");
+    CHECK(
+        gone.err ==
+        "shcx: error: SHARE_NOT_FOUND: the link is not valid (unknown, expired, already used, revoked or destroyed)\n");
     auto malformed = run_shcx({"share", "reveal", url, "--pin", "ABCD-123U"});
     CHECK(malformed.code == 2);
     CHECK(contains(malformed.err, "SHARE_PIN_MALFORMED"));
     auto st = run_shcx({"share", "status", id, "--server", env.server->url(), "--token", env.token});
     CHECK(st.code == 0);
-    CHECK(contains(st.out, "State:    destroyed: 5 wrong PINs were entered, so the record was wiped; share it again "
-                           "with a new link\n"));
+    CHECK(contains(st.out,
+                   "State:    destroyed: 5 wrong PINs were entered, so the record was wiped; share it again "
+                   "with a new link\n"));
     CHECK(contains(st.out, "Attempts: 0 wrong PINs left (5 entered)\n"));
     auto human = run_shcx({"share", "create", kCard, "--server", env.server->url(), "--token", env.token});
     REQUIRE(human.code == 0);
@@ -734,7 +743,7 @@ TEST_CASE("reveal says how many tries are left and warns before the last, status
     CHECK(shown.find_first_of("ILOU") == std::string::npos);
 }
 
-TEST_CASE("the server's database files are private (0600) and hold no ciphertext after the last reveal") {
+TEST_CASE("the share server's database files are private (0600) and hold no ciphertext after the last reveal") {
     Env env;
     auto s = env.make(1, 3600, "eyJhbGciOiJkaXIifQ.." + std::string(3000, 'C') + ".tag");
     for (const auto& suffix : {"", "-wal", "-shm"}) {
@@ -749,11 +758,13 @@ TEST_CASE("the server's database files are private (0600) and hold no ciphertext
     sqlite3_prepare_v2(db, "SELECT sealed FROM shares WHERE id = ?", -1, &st, nullptr);
     sqlite3_bind_text(st, 1, s.id.c_str(), -1, SQLITE_TRANSIENT);
     REQUIRE(sqlite3_step(st) == SQLITE_ROW);
-    std::string sealed(static_cast<const char*>(sqlite3_column_blob(st, 0)), static_cast<size_t>(sqlite3_column_bytes(st, 0)));
+    std::string sealed(static_cast<const char*>(sqlite3_column_blob(st, 0)),
+                       static_cast<size_t>(sqlite3_column_bytes(st, 0)));
     sqlite3_finalize(st);
     sqlite3_close(db);
     REQUIRE(env.post_pin(s.sid, s.pin)->status == 200);
     CHECK(fs::file_size(env.db.string() + "-wal") == 0);
     std::string files = read_file(env.db) + read_file(env.db.string() + "-wal");
-    for (size_t at = 0; at + 32 <= sealed.size(); at += 32) CHECK(files.find(sealed.substr(at, 32)) == std::string::npos);
+    for (size_t at = 0; at + 32 <= sealed.size(); at += 32)
+        CHECK(files.find(sealed.substr(at, 32)) == std::string::npos);
 }

@@ -259,7 +259,9 @@ TEST_CASE("right PINs racing 4 wrong PINs never destroy the share: 4 burned, eve
         for (int i = 0; i < 14; ++i)
             threads.emplace_back([&, i] {
                 auto r = f.service.reveal(c.sid, i % 3 == 0 && i < 12 ? "WRONG000" : c.pin.str(), "x");
-                (r.outcome == RevealOutcome::Revealed ? revealed : r.outcome == RevealOutcome::WrongPin ? wrong : other)++;
+                (r.outcome == RevealOutcome::Revealed   ? revealed
+                 : r.outcome == RevealOutcome::WrongPin ? wrong
+                                                        : other)++;
             });
         for (auto& t : threads) t.join();
         CAPTURE(round);
@@ -273,14 +275,15 @@ TEST_CASE("right PINs racing 4 wrong PINs never destroy the share: 4 burned, eve
     }
 }
 
-TEST_CASE("a process that dies holding every attempt: Busy (429) until its leases lapse, then the right PIN works") {
+TEST_CASE("a server that dies holding every attempt of a share: Busy (429) until its leases lapse, then the right PIN works") {
     ServiceConfig cfg = Fixture::config();
     cfg.lease_wait_seconds = 0.2;
     Fixture f(cfg);
     auto c = f.create("survives", 2);
     // A crashed server's requests: attempts leased, never ended.
     for (int i = 0; i < 5; ++i)
-        REQUIRE(f.store->precharge(sha256(c.sid), f.clock.t, f.clock.t + cfg.lease_seconds).status == Lease::Status::Granted);
+        REQUIRE(f.store->precharge(sha256(c.sid), f.clock.t, f.clock.t + cfg.lease_seconds).status ==
+                Lease::Status::Granted);
     CHECK(f.store->precharge(sha256(c.sid), f.clock.t, f.clock.t + 30).status == Lease::Status::Busy);
     auto busy = f.service.reveal(c.sid, c.pin.str(), "x");
     CHECK(busy.outcome == RevealOutcome::Busy);
@@ -300,7 +303,7 @@ TEST_CASE("a process that dies holding every attempt: Busy (429) until its lease
     CHECK(restarted.reveal(c.sid, "WRONG000", "x").attempts_left == 4);
 }
 
-TEST_CASE("a wrong PIN whose lease lapsed still burns an attempt, a stale lease id ends nothing else") {
+TEST_CASE("share leases: a wrong PIN whose lease lapsed still burns an attempt, a stale lease id ends nothing else") {
     Fixture f;
     auto c = f.create();
     std::string h = sha256(c.sid);
@@ -315,13 +318,14 @@ TEST_CASE("a wrong PIN whose lease lapsed still burns an attempt, a stale lease 
     REQUIRE(burned.has_value());
     CHECK(burned->attempts_left == 4);
     // The second lease still holds its attempt: 5 - 1 burned - 1 leased = 3 free.
-    for (int i = 0; i < 3; ++i) CHECK(f.store->precharge(h, f.clock.t, f.clock.t + 30).status == Lease::Status::Granted);
+    for (int i = 0; i < 3; ++i)
+        CHECK(f.store->precharge(h, f.clock.t, f.clock.t + 30).status == Lease::Status::Granted);
     CHECK(f.store->precharge(h, f.clock.t, f.clock.t + 30).status == Lease::Status::Busy);
     f.store->release_lease(second.id);
     CHECK(f.store->precharge(h, f.clock.t, f.clock.t + 30).status == Lease::Status::Granted);
 }
 
-TEST_CASE("the reveal rate limit lives in the store: two services on one database share each address's budget") {
+TEST_CASE("the share reveal rate limit lives in the store: two services on one database share each address's budget") {
     Fixture f;
     auto other_store = open_sqlite_store(f.db).value();
     Service other(*other_store, f.clock, Fixture::config());
@@ -335,11 +339,11 @@ TEST_CASE("the reveal rate limit lives in the store: two services on one databas
     f.clock.t = f.clock.t + 50;
     CHECK(other.reveal_rate_wait("10.0.0.1", 3) == 0);  // a new minute
     // The database holds keyed tags, never the addresses.
-    CHECK_FALSE(test::contains(test::read_file(f.db) + (test::fs::exists(f.db + "-wal") ? test::read_file(f.db + "-wal") : ""),
-                               "10.0.0.1"));
+    CHECK_FALSE(test::contains(
+        test::read_file(f.db) + (test::fs::exists(f.db + "-wal") ? test::read_file(f.db + "-wal") : ""), "10.0.0.1"));
 }
 
-TEST_CASE("tokens: expiry (401 token_expired), last use, rotate, remove, and list never shows a token") {
+TEST_CASE("share API tokens: expiry (401 token_expired), last use, rotate, remove, and list never shows a token") {
     Fixture f;
     auto alice = f.service.add_user("alice", 3600).value();
     auto bob = f.service.add_user("bob").value();
@@ -400,12 +404,14 @@ TEST_CASE("403 bodies say how many tries are left, warn before the last, and say
     }
     CHECK(bodies[0] == "{\"error\":\"wrong_pin\",\"remaining_attempts\":4}\n");
     CHECK(bodies[2] == "{\"error\":\"wrong_pin\",\"remaining_attempts\":2}\n");
-    CHECK(bodies[3] ==
-          "{\"error\":\"wrong_pin\",\"remaining_attempts\":1,\"message\":\"One try left: another wrong PIN destroys the "
-          "share.\"}\n");
-    CHECK(bodies[4] ==
-          "{\"error\":\"wrong_pin\",\"remaining_attempts\":0,\"destroyed\":true,\"message\":\"That was the last try: the "
-          "share is destroyed.\"}\n");
+    CHECK(
+        bodies[3] ==
+        "{\"error\":\"wrong_pin\",\"remaining_attempts\":1,\"message\":\"One try left: another wrong PIN destroys the "
+        "share.\"}\n");
+    CHECK(
+        bodies[4] ==
+        "{\"error\":\"wrong_pin\",\"remaining_attempts\":0,\"destroyed\":true,\"message\":\"That was the last try: the "
+        "share is destroyed.\"}\n");
     CHECK(api.handle(req).status == 404);
     req.body = R"({"challenge":"ABCD123U"})";
     auto malformed = api.handle(req);
@@ -424,9 +430,12 @@ TEST_CASE("a PIN read aloud: O for 0, I or L for 1, lower case, dashes and space
         auto c = f.create();
         std::string spoken = format_pin(c.pin.str());
         for (auto& ch : spoken) {
-            if (ch == '0') ch = 'o';
-            else if (ch == '1') ch = (i % 2) ? 'I' : 'l';
-            else ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+            if (ch == '0')
+                ch = 'o';
+            else if (ch == '1')
+                ch = (i % 2) ? 'I' : 'l';
+            else
+                ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
         }
         spoken.insert(2, " ");
         CAPTURE(spoken);

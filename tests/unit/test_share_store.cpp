@@ -57,7 +57,8 @@ std::string sealed_of(const std::string& db, const std::string& id) {
     sqlite3_bind_text(s, 1, id.c_str(), -1, SQLITE_TRANSIENT);
     std::string out;
     if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_blob(s, 0))
-        out.assign(static_cast<const char*>(sqlite3_column_blob(s, 0)), static_cast<size_t>(sqlite3_column_bytes(s, 0)));
+        out.assign(static_cast<const char*>(sqlite3_column_blob(s, 0)),
+                   static_cast<size_t>(sqlite3_column_bytes(s, 0)));
     sqlite3_finalize(s);
     sqlite3_close(h);
     return out;
@@ -78,7 +79,7 @@ struct Warnings {
 
 }  // namespace
 
-TEST_CASE("the database, its -wal and its -shm are created 0600, an existing 0644 database is tightened") {
+TEST_CASE("the share database, its -wal and its -shm are created 0600, an existing 0644 database is tightened") {
     test::TempDir dir;
     std::string db = (dir / "new.db").string();
     auto store = open_sqlite_store(db).value();
@@ -102,7 +103,7 @@ TEST_CASE("the database, its -wal and its -shm are created 0600, an existing 064
     CHECK(w.lines[0] == old + " was readable by other users; its mode is now 0600");
 }
 
-TEST_CASE("a reveal that wipes leaves no ciphertext in the database or its WAL, and the WAL is empty") {
+TEST_CASE("a share reveal that wipes leaves no ciphertext in the database or its WAL, and the WAL is empty") {
     test::TempDir dir;
     std::string db = (dir / "s.db").string();
     Warnings w;
@@ -122,7 +123,7 @@ TEST_CASE("a reveal that wipes leaves no ciphertext in the database or its WAL, 
     CHECK(w.lines.empty());
 }
 
-TEST_CASE("a reader elsewhere blocking the checkpoint: bounded wait, a warning, and the sweeper scrubs later") {
+TEST_CASE("a reader elsewhere blocking the share checkpoint: bounded wait, a warning, and the sweeper scrubs later") {
     test::TempDir dir;
     std::string db = (dir / "s.db").string();
     Warnings w;
@@ -153,7 +154,7 @@ TEST_CASE("a reader elsewhere blocking the checkpoint: bounded wait, a warning, 
     CHECK(w.lines.size() == 1);
 }
 
-TEST_CASE("upgrading a version-0 database: burned attempts are recounted from the audit trail") {
+TEST_CASE("upgrading a version-0 share database: burned attempts are recounted from the audit trail") {
     test::TempDir dir;
     std::string db = (dir / "v0.db").string();
     sqlite3* h = nullptr;
@@ -176,7 +177,7 @@ TEST_CASE("upgrading a version-0 database: burned attempts are recounted from th
           x'03', x'04', x'05', 1);
         INSERT INTO audit(share_id, at, event, client) VALUES ('stuck', 1, 'created', ''), ('stuck', 2, 'wrong_pin', 't');
     )sql",
-                       nullptr, nullptr, nullptr) == SQLITE_OK);
+                         nullptr, nullptr, nullptr) == SQLITE_OK);
     sqlite3_close(h);
     auto store = open_sqlite_store(db).value();
     auto r = store->find("stuck", -1).value();
@@ -190,7 +191,7 @@ TEST_CASE("upgrading a version-0 database: burned attempts are recounted from th
     CHECK(again->find("stuck", -1)->fails_burned == 1);
 }
 
-TEST_CASE("pepper: created 0600 for a new database, refused when missing or different, --init starts over") {
+TEST_CASE("share pepper: created 0600 for a new database, refused when missing or different, --init starts over") {
     test::TempDir dir;
     std::string db = (dir / "p.db").string(), path = (dir / "p.db.pepper").string();
     auto store = open_sqlite_store(db).value();
@@ -256,7 +257,7 @@ TEST_CASE("pepper: created 0600 for a new database, refused when missing or diff
     CHECK(open_pepper(path, *store, PepperMode::CreateIfNew, now).ok());
 }
 
-TEST_CASE("pepper: a database from before the fingerprint adopts the pepper file it is opened with") {
+TEST_CASE("share pepper: a database from before the fingerprint adopts the pepper file it is opened with") {
     test::TempDir dir;
     std::string db = (dir / "legacy.db").string(), path = (dir / "legacy.pepper").string();
     auto store = open_sqlite_store(db).value();

@@ -18,8 +18,9 @@ TEST_CASE("allowed: https anywhere, http only to loopback hosts") {
         CHECK_FALSE(url::check_allowed(ok).has_value());
         CHECK(http::url_allowed(ok));
     }
-    for (const char* refused : {"http://share.example/", "http://127.0.0.1.evil.example/", "http://localhost.evil.example/",
-                                "http://128.0.0.1/", "http://[::2]/", "ftp://127.0.0.1/", "http://0x7f000001.example/"}) {
+    for (const char* refused :
+         {"http://share.example/", "http://127.0.0.1.evil.example/", "http://localhost.evil.example/",
+          "http://128.0.0.1/", "http://[::2]/", "ftp://127.0.0.1/", "http://0x7f000001.example/"}) {
         CAPTURE(refused);
         auto e = url::check_allowed(refused);
         REQUIRE(e.has_value());
@@ -34,9 +35,9 @@ TEST_CASE("allowed: https anywhere, http only to loopback hosts") {
 }
 
 TEST_CASE("userinfo is refused whatever it says: the host after @ is the one curl would contact") {
-    for (const char* sneaky : {"http://127.0.0.1:x@evil.example/", "http://127.0.0.1@evil.example/",
-                               "https://user:pass@share.example/", "http://user@127.0.0.1/",
-                               "http://localhost:80@evil.example:80/s/AAAAAAAAAAAAAAAAAAAAAA"}) {
+    for (const char* sneaky :
+         {"http://127.0.0.1:x@evil.example/", "http://127.0.0.1@evil.example/", "https://user:pass@share.example/",
+          "http://user@127.0.0.1/", "http://localhost:80@evil.example:80/s/AAAAAAAAAAAAAAAAAAAAAA"}) {
         CAPTURE(sneaky);
         auto e = url::check_allowed(sneaky);
         REQUIRE(e.has_value());
@@ -98,7 +99,8 @@ TEST_CASE("share links: the key from the fragment, the PIN's address without it,
     CHECK(test::contains(no_key.error().message, "key"));
     CHECK(share::parse_link("https://share.example/s/AAAAAAAAAAAAAAAAAAAAAA#" + key.substr(1)).error().code ==
           ErrorCode::SHARE_LINK_INVALID);
-    CHECK(share::parse_link("http://share.example/s/AAAAAAAAAAAAAAAAAAAAAA#" + key).error().code == ErrorCode::URL_REFUSED);
+    CHECK(share::parse_link("http://share.example/s/AAAAAAAAAAAAAAAAAAAAAA#" + key).error().code ==
+          ErrorCode::URL_REFUSED);
     auto sneaky = share::parse_link("http://127.0.0.1:x@evil.example/s/AAAAAAAAAAAAAAAAAAAAAA#" + key);
     CHECK(sneaky.error().code == ErrorCode::URL_REFUSED);
     CHECK_FALSE(test::contains(sneaky.error().message, key));  // errors never show the key

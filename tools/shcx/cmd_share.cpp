@@ -83,13 +83,15 @@ Result<std::unique_ptr<LocalService>> open_local(const ShareOptions& o, share::P
     std::string path = o.pepper.empty() ? o.db + ".pepper" : o.pepper;
     auto pepper = share::open_pepper(path, *local->store, mode, local->clock.now());
     if (!pepper) return pepper.error();
-    if (pepper.value().readable_by_others) print_warning("the pepper file " + path + " is readable by others; chmod 600 it");
+    if (pepper.value().readable_by_others)
+        print_warning("the pepper file " + path + " is readable by others; chmod 600 it");
     if (pepper.value().created)
         std::cerr << "shcx: created the pepper file " << path
                   << " (mode 0600): keep it, and keep it out of database backups\n";
     if (pepper.value().replaced)
-        print_warning("a new pepper: API tokens made before no longer work (issue new ones with `share user rotate`); " +
-                      std::to_string(pepper.value().shares_revoked) + " live share(s) revoked");
+        print_warning(
+            "a new pepper: API tokens made before no longer work (issue new ones with `share user rotate`); " +
+            std::to_string(pepper.value().shares_revoked) + " live share(s) revoked");
     share::ServiceConfig cfg;
     cfg.pepper = pepper.value().bytes.str();
     cfg.kdf.m_cost_kib = o.kdf_memory_kib;
@@ -178,10 +180,11 @@ int run_user_list(const ShareOptions& o) {
     if (o.json) {
         Json out = Json::array();
         for (const auto& u : users)
-            out.push_back({{"name", u.name},
-                           {"created_at", timeutil::format_utc(u.created_at)},
-                           {"last_used_at", u.last_used_at ? Json(timeutil::format_utc(*u.last_used_at)) : Json(nullptr)},
-                           {"expires_at", u.expires_at ? Json(timeutil::format_utc(*u.expires_at)) : Json(nullptr)}});
+            out.push_back(
+                {{"name", u.name},
+                 {"created_at", timeutil::format_utc(u.created_at)},
+                 {"last_used_at", u.last_used_at ? Json(timeutil::format_utc(*u.last_used_at)) : Json(nullptr)},
+                 {"expires_at", u.expires_at ? Json(timeutil::format_utc(*u.expires_at)) : Json(nullptr)}});
         std::cout << out.dump(2) << "\n";
         return kOk;
     }
@@ -191,9 +194,10 @@ int run_user_list(const ShareOptions& o) {
               << "  CREATED               LAST USED             EXPIRES\n";
     double now = timeutil::now();
     for (const auto& u : users)
-        std::cout << std::setw(static_cast<int>(width)) << u.name << "  " << std::setw(20) << timeutil::format_utc(u.created_at)
-                  << "  " << std::setw(20) << when(u.last_used_at, "never") << "  " << when(u.expires_at, "never")
-                  << (u.expires_at && *u.expires_at <= now ? " (expired)" : "") << "\n";
+        std::cout << std::setw(static_cast<int>(width)) << u.name << "  " << std::setw(20)
+                  << timeutil::format_utc(u.created_at) << "  " << std::setw(20) << when(u.last_used_at, "never")
+                  << "  " << when(u.expires_at, "never") << (u.expires_at && *u.expires_at <= now ? " (expired)" : "")
+                  << "\n";
     return kOk;
 }
 
@@ -235,7 +239,10 @@ int run_create(const ShareOptions& o) {
         if (auto e = fsutil::write_file_atomic(o.qr, img)) return fail(*e);
     }
     if (o.json) {
-        std::cout << Json{{"id", made.id}, {"url", full_url}, {"challenge", made.pin}, {"expires_at", made.expires_at},
+        std::cout << Json{{"id", made.id},
+                          {"url", full_url},
+                          {"challenge", made.pin},
+                          {"expires_at", made.expires_at},
                           {"reveals", made.reveals}}
                          .dump(2)
                   << "\n";
@@ -338,7 +345,8 @@ int run_owner_op(const ShareOptions& o, bool revoke) {
         if (!local) return fail(local.error());
         auto& svc = *local.value()->service;
         if (revoke) {
-            if (!svc.revoke(o.id, -1, "local")) return fail(make_error(ErrorCode::SHARE_NOT_FOUND, "no live share with id " + o.id));
+            if (!svc.revoke(o.id, -1, "local"))
+                return fail(make_error(ErrorCode::SHARE_NOT_FOUND, "no live share with id " + o.id));
         } else {
             auto st = svc.status(o.id, -1);
             if (!st) return fail(make_error(ErrorCode::SHARE_NOT_FOUND, "no share with id " + o.id));
@@ -356,7 +364,8 @@ int run_owner_op(const ShareOptions& o, bool revoke) {
         }
     }
     if (revoke) {
-        if (o.json) std::cout << Json{{"id", o.id}, {"state", "revoked"}}.dump(2) << "\n";
+        if (o.json)
+            std::cout << Json{{"id", o.id}, {"state", "revoked"}}.dump(2) << "\n";
         else std::cout << "Revoked " << o.id << "\n";
     } else if (o.json) {
         std::cout << status.dump(2) << "\n";
@@ -375,7 +384,8 @@ void setup_share(CLI::App& app, int& exit_code) {
     auto local_opts = [&](CLI::App* c, bool required) {
         auto* db = c->add_option("--db", o->db, "SQLite database of the share server");
         if (required) db->required();
-        c->add_option("--pepper", o->pepper, "Pepper file (default: DB.pepper; created with a new database, mode 0600)");
+        c->add_option("--pepper", o->pepper,
+                      "Pepper file (default: DB.pepper; created with a new database, mode 0600)");
     };
     auto remote_opts = [&](CLI::App* c) {
         c->add_option("--server", o->server, "Share server base URL");
@@ -396,7 +406,9 @@ void setup_share(CLI::App& app, int& exit_code) {
     serve->add_option("--kdf-memory", o->kdf_memory_kib, "Argon2id memory per evaluation, KiB")->capture_default_str();
     serve->add_option("--kdf-passes", o->kdf_passes, "Argon2id passes")->capture_default_str();
     serve->add_option("--ready-file", o->ready_file, "Write the listening URL to FILE once ready");
-    serve->add_flag("--init", o->init, "Create a new pepper file for a database whose pepper is lost (tokens and shares made with the old one stop working)");
+    serve->add_flag("--init", o->init,
+                    "Create a new pepper file for a database whose pepper is lost (tokens and shares made with the old "
+                    "one stop working)");
     serve->callback([o, &exit_code] { exit_code = run_serve(*o); });
 
     auto* user = share->add_subcommand("user", "Manage API users and their tokens");
@@ -415,7 +427,8 @@ void setup_share(CLI::App& app, int& exit_code) {
     rotate->add_option("--expires", o->expires, "The new token expires after DURATION; default never");
     local_opts(rotate, true);
     rotate->callback([o, &exit_code] { exit_code = run_user_rotate(*o); });
-    auto* remove = user->add_subcommand("remove", "Remove a user: its token stops working, its live shares are revoked");
+    auto* remove =
+        user->add_subcommand("remove", "Remove a user: its token stops working, its live shares are revoked");
     remove->add_option("NAME", o->user_name, "User name")->required();
     local_opts(remove, true);
     remove->callback([o, &exit_code] { exit_code = run_user_remove(*o); });

@@ -1,7 +1,5 @@
 #include "shcx/share/api.h"
 
-#include <cmath>
-
 #include "shcx/base64url.h"
 #include "shcx/detail/json.h"
 #include "shcx/timeutil.h"
@@ -161,8 +159,8 @@ HttpResponse Api::reveal(const HttpRequest& req, const std::string& sid) {
             return json_reply(403, body);
         }
         case RevealOutcome::MalformedPin:
-            return json_reply(403, {{"error", "malformed_pin"},
-                                    {"message", "A PIN is 8 characters: digits and letters (not U)."}});
+            return json_reply(
+                403, {{"error", "malformed_pin"}, {"message", "A PIN is 8 characters: digits and letters (not U)."}});
         case RevealOutcome::Busy: {
             auto busy = json_reply(429, {{"error", "busy"}});
             busy.headers.push_back({"Retry-After", std::to_string(r.retry_after)});

@@ -74,14 +74,16 @@ Error api_error(const http::Response& r, const std::string& what) {
     switch (r.status) {
         case 401:
             return make_error(ErrorCode::SHARE_UNAUTHORIZED,
-                              msg == "token_expired" ? what + ": the API token has expired (the operator can issue a new "
-                                                              "one with `shcx share user rotate`)"
+                              msg == "token_expired" ? what +
+                                                           ": the API token has expired (the operator can issue a new "
+                                                           "one with `shcx share user rotate`)"
                                                      : what + ": the server refused the API token");
         case 404: return make_error(ErrorCode::SHARE_NOT_FOUND, what + ": not found");
         case 429: return make_error(ErrorCode::SHARE_RATE_LIMITED, what + ": " + msg + "; " + retry_text(r));
         case 400: return make_error(ErrorCode::SHARE_INVALID, what + ": " + msg);
     }
-    return make_error(ErrorCode::NETWORK_ERROR, what + ": the server answered HTTP " + std::to_string(r.status) + ": " + msg);
+    return make_error(ErrorCode::NETWORK_ERROR,
+                      what + ": the server answered HTTP " + std::to_string(r.status) + ": " + msg);
 }
 
 Error wrong_pin(const std::string& body) {
@@ -118,8 +120,10 @@ std::optional<double> parse_duration(std::string_view s) {
         have_digits = false;
         any_unit = true;
     }
-    if (have_digits) total += value;  // a trailing bare number: seconds
-    else if (!any_unit) return std::nullopt;
+    if (have_digits)
+        total += value;  // a trailing bare number: seconds
+    else if (!any_unit)
+        return std::nullopt;
     return total;
 }
 
@@ -246,8 +250,8 @@ Result<JweContent> reveal(const ShareLink& link, std::string_view pin) {
     const http::Response& res = r.value();
     if (is_redirect(res.status))
         return make_error(ErrorCode::SHARE_REDIRECT_REFUSED,
-                          "the server answered the PIN with HTTP " + std::to_string(res.status) + " to " + where_to(res) +
-                              ": not followed (a PIN is sent once, only to the link's own address)");
+                          "the server answered the PIN with HTTP " + std::to_string(res.status) + " to " +
+                              where_to(res) + ": not followed (a PIN is sent once, only to the link's own address)");
     switch (res.status) {
         case 200: break;
         case 403: return wrong_pin(res.body);
@@ -257,10 +261,9 @@ Result<JweContent> reveal(const ShareLink& link, std::string_view pin) {
         case 429:
             return make_error(ErrorCode::SHARE_RATE_LIMITED,
                               (error_text(res.body, "") == "busy" ? "other attempts on this share are in progress; "
-                                                                   : "too many attempts; ") +
+                                                                  : "too many attempts; ") +
                                   retry_text(res));
-        default:
-            return make_error(ErrorCode::NETWORK_ERROR, "the server answered HTTP " + std::to_string(res.status));
+        default: return make_error(ErrorCode::NETWORK_ERROR, "the server answered HTTP " + std::to_string(res.status));
     }
     return jwe_decrypt(link.key.str(), res.body);
 }

@@ -41,7 +41,8 @@ Result<bool> create_pepper(const std::string& path) {
     int fd = mkstemp(tmp.data());  // mode 0600
     if (fd < 0) return io_error("cannot create the pepper file", tmp);
     SecretString pepper(random_bytes(kPepperBytes));
-    bool written = ::write(fd, pepper.str().data(), kPepperBytes) == static_cast<ssize_t>(kPepperBytes) && fsync(fd) == 0;
+    bool written =
+        ::write(fd, pepper.str().data(), kPepperBytes) == static_cast<ssize_t>(kPepperBytes) && fsync(fd) == 0;
     ::close(fd);
     bool linked = written && ::link(tmp.c_str(), path.c_str()) == 0;
     int link_errno = errno;
@@ -59,9 +60,7 @@ Result<bool> create_pepper(const std::string& path) {
     return true;
 }
 
-std::string dependents_text(int64_t n) {
-    return std::to_string(n) + (n == 1 ? " user or share" : " users and shares");
-}
+std::string dependents_text(int64_t n) { return std::to_string(n) + (n == 1 ? " user or share" : " users and shares"); }
 
 }  // namespace
 
@@ -83,12 +82,12 @@ Result<Pepper> open_pepper(const std::string& path, Store& store, PepperMode mod
             return make_error(ErrorCode::SHARE_PEPPER_MISSING,
                               "no pepper file at " + path + " (`shcx share serve` creates one for a new database)");
         if (mode == PepperMode::CreateIfNew && (has_check || dependents > 0))
-            return make_error(ErrorCode::SHARE_PEPPER_MISSING,
-                              "the pepper file " + path + " is missing, and the database " +
-                                  (dependents ? "has " + dependents_text(dependents) + " that need it"
-                                              : "was made with one") +
-                                  ": restore the file (it is not part of database backups), or start over with "
-                                  "`shcx share serve --init` (existing shares and tokens then stop working)");
+            return make_error(
+                ErrorCode::SHARE_PEPPER_MISSING,
+                "the pepper file " + path + " is missing, and the database " +
+                    (dependents ? "has " + dependents_text(dependents) + " that need it" : "was made with one") +
+                    ": restore the file (it is not part of database backups), or start over with "
+                    "`shcx share serve --init` (existing shares and tokens then stop working)");
         auto created = create_pepper(path);
         if (!created) return created.error();
         out.created = created.value();

@@ -22,10 +22,10 @@ enum class PepperMode {
 
 struct Pepper {
     SecretString bytes;
-    bool created = false;         // a new pepper file was written
+    bool created = false;             // a new pepper file was written
     bool readable_by_others = false;  // group or other permission bits are set on the file
-    bool replaced = false;        // Init cut a database in use loose from its lost pepper
-    int shares_revoked = 0;       // ... and revoked this many live shares
+    bool replaced = false;            // Init cut a database in use loose from its lost pepper
+    int shares_revoked = 0;           // ... and revoked this many live shares
 };
 
 // HMAC-SHA256(pepper, "shcx1|pepper-check"): identifies a pepper without revealing it.

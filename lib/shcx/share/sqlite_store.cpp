@@ -110,7 +110,8 @@ std::optional<Error> SqliteStore::insert(const ShareRecord& r) {
     Txn t(c.db);
     Stmt s(c.db,
            "INSERT INTO shares(h, id, owner, state, created_at, expires_at, max_reveals, reveals_left, fails_allowed,"
-           " fails_burned, salt, kdf_params, verifier, nonce, sealed, content_bytes) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+           " fails_burned, salt, kdf_params, verifier, nonce, sealed, content_bytes) "
+           "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     s.blob(1, r.h).text(2, r.id).integer(3, r.owner).text(4, r.state).real(5, r.created_at).real(6, r.expires_at);
     s.integer(7, r.max_reveals).integer(8, r.reveals_left).integer(9, r.fails_allowed).integer(10, r.fails_burned);
     s.blob(11, r.salt).text(12, r.kdf_params).blob(13, r.verifier).blob(14, r.nonce).blob(15, r.sealed);
@@ -161,7 +162,8 @@ Lease SqliteStore::precharge(const std::string& h, double now, double lease_unti
     return lease;
 }
 
-std::optional<Burned> SqliteStore::burn_attempt(const std::string& h, int64_t lease, double now, const std::string& client) {
+std::optional<Burned> SqliteStore::burn_attempt(const std::string& h, int64_t lease, double now,
+                                                const std::string& client) {
     Conn c(m_pool);
     Txn t(c.db);
     end_lease(c.db, lease);
@@ -191,7 +193,8 @@ std::optional<Burned> SqliteStore::burn_attempt(const std::string& h, int64_t le
     return b;
 }
 
-std::optional<Taken> SqliteStore::take_reveal(const std::string& h, int64_t lease, double now, const std::string& client) {
+std::optional<Taken> SqliteStore::take_reveal(const std::string& h, int64_t lease, double now,
+                                              const std::string& client) {
     Conn c(m_pool);
     Txn t(c.db);
     end_lease(c.db, lease);
@@ -206,7 +209,8 @@ std::optional<Taken> SqliteStore::take_reveal(const std::string& h, int64_t leas
             t.commit();
             return std::nullopt;
         }
-        taken = {s.str(0), s.blob(1), s.blob(2), s.real(3), static_cast<int>(s.integer(4)), static_cast<int>(s.integer(5))};
+        taken = {
+            s.str(0), s.blob(1), s.blob(2), s.real(3), static_cast<int>(s.integer(4)), static_cast<int>(s.integer(5))};
     }
     bool last = taken.reveals_left <= 0;
     Stmt u(c.db, last ? "UPDATE shares SET reveals_left = 0, state = 'used', sealed = NULL, nonce = NULL WHERE h = ?"
@@ -284,7 +288,8 @@ int SqliteStore::sweep(double now) {
         ids.real(1, now);
         while (ids.step() == SQLITE_ROW) expired.push_back(ids.str(0));
     }
-    Stmt u(c.db, "UPDATE shares SET state = 'expired', sealed = NULL, nonce = NULL WHERE state = 'live' AND expires_at <= ?");
+    Stmt u(c.db,
+           "UPDATE shares SET state = 'expired', sealed = NULL, nonce = NULL WHERE state = 'live' AND expires_at <= ?");
     u.real(1, now).step();
     for (const auto& id : expired) add_event(c.db, id, "expired", "", now);
     Stmt leases(c.db, "DELETE FROM attempt_leases WHERE expires_at <= ?");

@@ -17,7 +17,8 @@ public:
     SqliteStore(std::string path, StoreOptions options) : m_pool(std::move(path)), m_options(std::move(options)) {}
     // Makes the files private, creates or upgrades the schema.
     void init();
-    Result<int64_t> add_user(const std::string& name, const std::string& token_hash, double now, std::optional<double> expires_at) override;
+    Result<int64_t> add_user(const std::string& name, const std::string& token_hash, double now,
+                             std::optional<double> expires_at) override;
     std::optional<TokenOwner> user_by_token_hash(const std::string& token_hash, double now) override;
     std::vector<UserInfo> list_users() override;
     bool rotate_user(const std::string& name, const std::string& token_hash, std::optional<double> expires_at) override;
@@ -31,8 +32,10 @@ public:
     std::optional<Error> insert(const ShareRecord& r) override;
     bool is_live(const std::string& h, double now) override;
     Lease precharge(const std::string& h, double now, double lease_until) override;
-    std::optional<Burned> burn_attempt(const std::string& h, int64_t lease, double now, const std::string& client) override;
-    std::optional<Taken> take_reveal(const std::string& h, int64_t lease, double now, const std::string& client) override;
+    std::optional<Burned> burn_attempt(const std::string& h, int64_t lease, double now,
+                                       const std::string& client) override;
+    std::optional<Taken> take_reveal(const std::string& h, int64_t lease, double now,
+                                     const std::string& client) override;
     void release_lease(int64_t lease) override;
     bool revoke(const std::string& id, int64_t owner, double now, const std::string& client) override;
     std::optional<ShareRecord> find(const std::string& id, int64_t owner) override;
@@ -40,7 +43,8 @@ public:
     int sweep(double now) override;
 
 private:
-    static void add_event(sqlite3* db, const std::string& share_id, const char* event, const std::string& client, double at);
+    static void add_event(sqlite3* db, const std::string& share_id, const char* event, const std::string& client,
+                          double at);
     static void end_lease(sqlite3* db, int64_t lease);
     static void drop_leases(sqlite3* db, const std::string& h);
     // Revokes and wipes the live shares of `owner` (< 0: of everyone) with an event each.

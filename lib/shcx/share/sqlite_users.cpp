@@ -8,10 +8,12 @@ using sqlite::exec;
 using sqlite::Stmt;
 using sqlite::Txn;
 
-Result<int64_t> SqliteStore::add_user(const std::string& name, const std::string& token_hash, double now, std::optional<double> expires_at) {
+Result<int64_t> SqliteStore::add_user(const std::string& name, const std::string& token_hash, double now,
+                                      std::optional<double> expires_at) {
     Conn c(m_pool);
-    Stmt s(c.db, "INSERT INTO users(name, token_hash, created_at, expires_at) VALUES(?, ?, ?, ?)"
-                 " ON CONFLICT(name) DO NOTHING");
+    Stmt s(c.db,
+           "INSERT INTO users(name, token_hash, created_at, expires_at) VALUES(?, ?, ?, ?)"
+           " ON CONFLICT(name) DO NOTHING");
     s.text(1, name).blob(2, token_hash).real(3, now);
     expires_at ? s.real(4, *expires_at) : s.null(4);
     s.step();
@@ -24,8 +26,9 @@ std::optional<TokenOwner> SqliteStore::user_by_token_hash(const std::string& tok
     TokenOwner owner;
     bool stale = false;
     {
-        Stmt s(c.db, "SELECT id, expires_at IS NOT NULL AND expires_at <= ?, coalesce(last_used_at, 0) FROM users"
-                     " WHERE token_hash = ? AND name != '(local)'");
+        Stmt s(c.db,
+               "SELECT id, expires_at IS NOT NULL AND expires_at <= ?, coalesce(last_used_at, 0) FROM users"
+               " WHERE token_hash = ? AND name != '(local)'");
         if (s.real(1, now).blob(2, token_hash).step() != SQLITE_ROW) return std::nullopt;
         owner = {s.integer(0), s.integer(1) != 0};
         stale = s.real(2) < now - 60;  // last use to the minute: not one write per request
@@ -50,9 +53,11 @@ std::vector<UserInfo> SqliteStore::list_users() {
     return out;
 }
 
-bool SqliteStore::rotate_user(const std::string& name, const std::string& token_hash, std::optional<double> expires_at) {
+bool SqliteStore::rotate_user(const std::string& name, const std::string& token_hash,
+                              std::optional<double> expires_at) {
     Conn c(m_pool);
-    Stmt s(c.db, "UPDATE users SET token_hash = ?, expires_at = ?, last_used_at = NULL WHERE name = ? AND name != '(local)'");
+    Stmt s(c.db,
+           "UPDATE users SET token_hash = ?, expires_at = ?, last_used_at = NULL WHERE name = ? AND name != '(local)'");
     s.blob(1, token_hash).text(3, name);
     expires_at ? s.real(2, *expires_at) : s.null(2);
     s.step();
@@ -103,7 +108,8 @@ std::optional<std::string> SqliteStore::pepper_check() {
 
 int64_t SqliteStore::pepper_dependents() {
     Conn c(m_pool);
-    return sqlite::query_int(c.db, "SELECT (SELECT count(*) FROM users WHERE name != '(local)') + (SELECT count(*) FROM shares)");
+    return sqlite::query_int(
+        c.db, "SELECT (SELECT count(*) FROM users WHERE name != '(local)') + (SELECT count(*) FROM shares)");
 }
 
 std::string SqliteStore::adopt_pepper_check(const std::string& check) {
@@ -127,7 +133,9 @@ int SqliteStore::reset_pepper(const std::string& check, double now) {
     int revoked = revoke_owned(c.db, -1, now, "pepper-reset");
     exec(c.db, "UPDATE users SET token_hash = randomblob(32), last_used_at = NULL WHERE name != '(local)'");
     exec(c.db, "DELETE FROM attempt_leases");
-    Stmt s(c.db, "INSERT INTO meta(key, value) VALUES('pepper_check', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+    Stmt s(
+        c.db,
+        "INSERT INTO meta(key, value) VALUES('pepper_check', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value");
     s.blob(1, check).step();
     t.commit();
     if (revoked) scrub(c.db);
@@ -143,7 +151,9 @@ int SqliteStore::revoke_owned(sqlite3* db, int64_t owner, double now, const std:
         s.integer(1, owner);
         while (s.step() == SQLITE_ROW) ids.push_back(s.str(0));
     }
-    Stmt u(db, "UPDATE shares SET state = 'revoked', sealed = NULL, nonce = NULL WHERE state = 'live' AND (owner = ?1 OR ?1 < 0)");
+    Stmt u(db,
+           "UPDATE shares SET state = 'revoked', sealed = NULL, nonce = NULL WHERE state = 'live' AND (owner = ?1 OR "
+           "?1 < 0)");
     u.integer(1, owner).step();
     Stmt leases(db, "DELETE FROM attempt_leases WHERE h IN (SELECT h FROM shares WHERE state != 'live')");
     leases.step();

@@ -55,7 +55,7 @@ struct Lease {
 
 // The outcome of burn_attempt().
 struct Burned {
-    int attempts_left = 0;  // fails_allowed - fails_burned after this wrong PIN
+    int attempts_left = 0;   // fails_allowed - fails_burned after this wrong PIN
     bool destroyed = false;  // this wrong PIN was the last one allowed
 };
 
