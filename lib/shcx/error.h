@@ -67,7 +67,15 @@ enum class ErrorCode {
     SHARE_NOT_FOUND,
     SHARE_RATE_LIMITED,
     SHARE_INVALID,
+    SHARE_LINK_INVALID,      // not https://HOST/.../s/ID#KEY
+    SHARE_PIN_MALFORMED,     // not 8 characters of the PIN alphabet
+    SHARE_REDIRECT_REFUSED,  // the share server answered with a redirect we do not follow
+    SHARE_UNAUTHORIZED,      // the API token is unknown, expired or missing
+    SHARE_PEPPER_MISSING,    // the database needs a pepper file that is not there
+    SHARE_PEPPER_MISMATCH,   // the pepper file is not the one the database was made with
     // Environment
+    URL_INVALID,          // not a URL curl_url accepts
+    URL_REFUSED,          // against the URL policy (shcx/url.h): not https, userinfo ...
     IO_ERROR,
     NETWORK_ERROR,
     USAGE,

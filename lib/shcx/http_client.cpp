@@ -7,6 +7,8 @@
 #include <memory>
 #include <mutex>
 
+#include "shcx/url.h"
+
 namespace shcx::http {
 namespace {
 
@@ -61,17 +63,10 @@ void global_init() {
 
 }  // namespace
 
-bool url_allowed(const std::string& url) {
-    if (url.rfind("https://", 0) == 0) return url.size() > 8;
-    for (const char* local : {"http://127.0.0.1:", "http://127.0.0.1/", "http://localhost:", "http://localhost/",
-                              "http://[::1]:", "http://[::1]/"})
-        if (url.rfind(local, 0) == 0) return true;
-    return false;
-}
+bool url_allowed(const std::string& url) { return !url::check_allowed(url); }
 
 Result<Response> get(const Request& request) {
-    if (!url_allowed(request.url))
-        return make_error(ErrorCode::NETWORK_ERROR, "refusing " + request.url + ": only https:// URLs (http:// to loopback)");
+    if (auto refused = url::check_allowed(request.url)) return *refused;
     global_init();
     std::unique_ptr<CURL, void (*)(CURL*)> curl(curl_easy_init(), curl_easy_cleanup);
     if (!curl) return make_error(ErrorCode::INTERNAL, "libcurl initialisation failed");
@@ -84,7 +79,7 @@ Result<Response> get(const Request& request) {
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
     // Redirects stay on https (a mirror may redirect; a downgrade is never followed).
     curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "https");
-    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, request.follow_redirects ? 1L : 0L);
     curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, request.connect_timeout_s);
@@ -116,6 +111,9 @@ Result<Response> get(const Request& request) {
     if (rc != CURLE_OK)
         return make_error(ErrorCode::NETWORK_ERROR, request.url + ": " + curl_easy_strerror(rc));
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &t.response.status);
+    char* location = nullptr;
+    if (!request.follow_redirects && curl_easy_getinfo(c, CURLINFO_REDIRECT_URL, &location) == CURLE_OK && location)
+        t.response.location = location;
     return std::move(t.response);
 }
 

@@ -19,6 +19,8 @@ struct Request {
     std::string body;            // sent with POST
     std::vector<std::pair<std::string, std::string>> headers;
     size_t max_bytes = 8u << 20;
+    // Off: a 3xx is returned as it is (with Response::location) for the caller to judge.
+    bool follow_redirects = true;
     long connect_timeout_s = 15;
     long total_timeout_s = 120;
     // Called with bytes received so far and the expected total (0 when unknown).
@@ -29,12 +31,13 @@ struct Response {
     long status = 0;
     std::string body;
     std::string etag, last_modified, retry_after;
+    std::string location;  // where a 3xx points, when follow_redirects is off
 };
 
-// True for https:// URLs, and http:// URLs whose host is 127.0.0.1, [::1] or localhost.
+// The URL policy of shcx/url.h: https://, or http:// to a loopback host; no userinfo.
 bool url_allowed(const std::string& url);
 
-// NETWORK_ERROR for transport failures (DNS, TLS, timeouts, a body cut short),
+// URL_INVALID / URL_REFUSED for a URL against the policy, NETWORK_ERROR for transport failures (DNS, TLS, timeouts, a body cut short),
 // INPUT_TOO_LARGE past max_bytes. Any HTTP status is returned as a Response.
 Result<Response> get(const Request& request);  // any method: see Request::method
 
