@@ -1,6 +1,5 @@
 #include "shcx/share/open_store.h"
 
-#include "shcx/share/migrations.h"
 #include "shcx/share/pg_store.h"
 
 namespace shcx::share {
@@ -18,7 +17,6 @@ Result<std::unique_ptr<Store>> open_store(const std::string& db, StoreOptions op
     if (is_postgres_uri(db)) return open_pg_store(db, {}, std::move(options));
     std::string path = sqlite_path(db);
     if (path.empty()) return make_error(ErrorCode::USAGE, "--db needs a SQLite file or a postgresql:// URI");
-    if (auto e = migrate_sqlite(path)) return *e;
     return open_sqlite_store(path, std::move(options));
 }
 

@@ -2,6 +2,7 @@
 // pepper and scrub rules).
 #include <cmath>
 
+#include "shcx/share/migrations.h"
 #include "shcx/share/sqlite_store_impl.h"
 
 namespace shcx::share {
@@ -12,76 +13,6 @@ using sqlite::exec;
 using sqlite::Stmt;
 using sqlite::Txn;
 
-constexpr int kSchemaVersion = 1;
-
-constexpr const char* kSchema = R"sql(
-CREATE TABLE IF NOT EXISTS users (
-  id INTEGER PRIMARY KEY,
-  name TEXT NOT NULL UNIQUE,
-  token_hash BLOB NOT NULL UNIQUE,
-  created_at REAL NOT NULL DEFAULT (unixepoch('now')),
-  expires_at REAL,
-  last_used_at REAL
-);
-CREATE TABLE IF NOT EXISTS shares (
-  h BLOB PRIMARY KEY,
-  id TEXT NOT NULL UNIQUE,
-  owner INTEGER NOT NULL REFERENCES users(id),
-  state TEXT NOT NULL,
-  created_at REAL NOT NULL,
-  expires_at REAL NOT NULL,
-  max_reveals INTEGER NOT NULL,
-  reveals_left INTEGER NOT NULL,
-  salt BLOB NOT NULL,
-  kdf_params TEXT NOT NULL,
-  verifier BLOB NOT NULL,
-  nonce BLOB,
-  sealed BLOB,
-  content_bytes INTEGER NOT NULL,
-  fails_allowed INTEGER NOT NULL DEFAULT 5,
-  fails_burned INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX IF NOT EXISTS shares_live ON shares(state, expires_at);
-CREATE INDEX IF NOT EXISTS shares_owner ON shares(owner);
-CREATE TABLE IF NOT EXISTS attempt_leases (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  h BLOB NOT NULL,
-  expires_at REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS attempt_leases_h ON attempt_leases(h, expires_at);
-CREATE TABLE IF NOT EXISTS audit (
-  seq INTEGER PRIMARY KEY,
-  share_id TEXT NOT NULL,
-  at REAL NOT NULL,
-  event TEXT NOT NULL,
-  client TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS audit_share ON audit(share_id);
-CREATE TABLE IF NOT EXISTS counters (
-  key TEXT NOT NULL,
-  window INTEGER NOT NULL,
-  count INTEGER NOT NULL,
-  PRIMARY KEY (key, window)
-);
-CREATE TABLE IF NOT EXISTS meta (
-  key TEXT PRIMARY KEY,
-  value BLOB NOT NULL
-);
-)sql";
-
-// Version 0 counted attempts in one fails_left column that a crash could leave charged
-// for ever. Burned attempts are exactly the recorded wrong PINs, so they are recounted
-// from the audit trail; a share stuck by a crash becomes usable again.
-constexpr const char* kUpgradeFrom0 = R"sql(
-ALTER TABLE shares ADD COLUMN fails_allowed INTEGER NOT NULL DEFAULT 5;
-ALTER TABLE shares ADD COLUMN fails_burned INTEGER NOT NULL DEFAULT 0;
-UPDATE shares SET fails_burned = min(fails_allowed,
-  (SELECT count(*) FROM audit WHERE audit.share_id = shares.id AND audit.event = 'wrong_pin'));
-ALTER TABLE shares DROP COLUMN fails_left;
-ALTER TABLE users ADD COLUMN expires_at REAL;
-ALTER TABLE users ADD COLUMN last_used_at REAL;
-)sql";
-
 }  // namespace
 
 void SqliteStore::add_event(sqlite3* db, const std::string& share_id, const char* event, const std::string& client,
@@ -90,19 +21,12 @@ void SqliteStore::add_event(sqlite3* db, const std::string& share_id, const char
     a.text(1, share_id).real(2, at).text(3, event).text(4, client).step();
 }
 
-void SqliteStore::init() {
+std::optional<Error> SqliteStore::init() {
+    // Private before SQLite first writes it, so its -wal and -shm are created private too.
     for (const auto& f : sqlite::make_private(m_pool.path()))
         warn(f + " was readable by other users; its mode is now 0600");
-    Conn c(m_pool);
-    Txn t(c.db);
-    int64_t version = sqlite::query_int(c.db, "PRAGMA user_version");
-    if (version < kSchemaVersion) {
-        if (sqlite::query_int(c.db, "SELECT count(*) FROM pragma_table_info('shares') WHERE name = 'fails_left'"))
-            exec(c.db, kUpgradeFrom0);
-        exec(c.db, kSchema);
-        exec(c.db, "PRAGMA user_version = 1");
-    }
-    t.commit();
+    // The schema is migrations/sqlite/*.sql, shared with `share migrate` (migrations.h).
+    return migrate_sqlite(m_pool.path());
 }
 
 std::optional<Error> SqliteStore::insert(const ShareRecord& r) {
@@ -330,7 +254,7 @@ void SqliteStore::warn(const std::string& message) {
 Result<std::unique_ptr<Store>> open_sqlite_store(const std::string& path, StoreOptions options) {
     try {
         auto store = std::make_unique<SqliteStore>(path, std::move(options));
-        store->init();
+        if (auto e = store->init()) return *e;
         return std::unique_ptr<Store>(std::move(store));
     } catch (const std::exception& e) {
         return make_error(ErrorCode::IO_ERROR, e.what());

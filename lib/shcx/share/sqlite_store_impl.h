@@ -15,8 +15,8 @@ namespace shcx::share {
 class SqliteStore final : public Store {
 public:
     SqliteStore(std::string path, StoreOptions options) : m_pool(std::move(path)), m_options(std::move(options)) {}
-    // Makes the files private, creates or upgrades the schema.
-    void init();
+    // Makes the files private, then creates or upgrades the schema (migrations.h).
+    std::optional<Error> init();
     Result<int64_t> add_user(const std::string& name, const std::string& token_hash, double now,
                              std::optional<double> expires_at) override;
     std::optional<TokenOwner> user_by_token_hash(const std::string& token_hash, double now) override;
