@@ -330,6 +330,7 @@ TEST_CASE("share server kill -9 with attempts in flight, restart: right PINs wor
         REQUIRE(r);
         CHECK(r->status == 200);  // at once: the dead server's leases hold at most 4 of 5 attempts
         auto local = run_shcx({"share", "status", busy[i].id, "--db", env->db.string(), "--json"});
+        CAPTURE(local.err);
         REQUIRE(local.code == 0);
         auto st = json::parse(local.out);
         CHECK(st["state"] == "live");

@@ -356,6 +356,7 @@ TEST_CASE("share migrate moves users and live shares to PostgreSQL, leaves tombs
     REQUIRE(made);
     CHECK(made->status == 201);
     auto st = run_shcx({"share", "status", live["id"], "--db", db, "--pepper", pepper, "--json"});
+    CAPTURE(st.err);
     REQUIRE(st.code == 0);
     auto events = json::parse(st.out)["events"];
     REQUIRE(events.size() == 2);
