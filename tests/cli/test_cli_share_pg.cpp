@@ -372,8 +372,12 @@ TEST_CASE("share migrate moves users and live shares to PostgreSQL, leaves tombs
     CHECK(PgServer::query(db, "SELECT count(*) FROM meta WHERE key = 'pepper_check'") == "1");
 
     // The source: a tombstone, the expired share wiped, no sealed content anywhere.
-    CHECK(contains(run_shcx({"share", "status", live["id"], "--db", file}).out, "State:    moved"));
-    CHECK(contains(run_shcx({"share", "status", expiring["id"], "--db", file}).out, "State:    expired"));
+    auto tombstone = run_shcx({"share", "status", live["id"], "--db", file});
+    auto wiped = run_shcx({"share", "status", expiring["id"], "--db", file});
+    CAPTURE(tombstone.err);
+    CAPTURE(wiped.err);
+    CHECK(contains(tombstone.out, "State:    moved"));
+    CHECK(contains(wiped.out, "State:    expired"));
     sqlite3* h = nullptr;
     REQUIRE(sqlite3_open(file.c_str(), &h) == SQLITE_OK);
     sqlite3_stmt* q = nullptr;
