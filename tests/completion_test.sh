@@ -27,7 +27,7 @@ expect "bash: shcx ver" "verify" "$(bash_complete ver)"
 expect "bash: shcx (all)" "verify decode trust share keygen issue" "$(bash_complete "")"
 expect "bash: shcx verify --j" "--json --jwks --jobs" "$(bash_complete verify --j)"
 expect "bash: shcx trust s" "sync status" "$(bash_complete trust s)"
-expect "bash: shcx share user" "add" "$(bash_complete share user "")"
+expect "bash: shcx share user" "add list rotate remove" "$(bash_complete share user "")"
 expect "bash: shcx verify --policy covid" "covid19-primary-series covid19-negative-test" \
   "$(bash_complete verify --policy covid)"
 expect "bash: a file for --jwks" "testdata/issuer/jwks.json" "$(bash_complete verify --jwks testdata/issuer/jw)"
@@ -44,7 +44,7 @@ zsh_out=$(SHCX="$shcx" zsh -f -c '
 expect "zsh" "verify decode trust share keygen issue
 -h --help --json --trust --store --jwks --crl --x5c-anchor --at --jobs --policy --allow-expired --passcode --passcode-file --recipient --clock-skew --strict
 sync status list add remove
-add
+add list rotate remove
 covid19-primary-series any-immunization covid19-negative-test
 (files)
 (files)" "$zsh_out"

@@ -22,7 +22,8 @@ struct Request {
     long connect_timeout_s = 15;
     long total_timeout_s = 120;
     // false: a 3xx is returned as it is, with Response::redirect_url, for callers with a
-    // stricter redirect rule than "https only" (SMART Health Links: same origin only).
+    // stricter redirect rule than "https only" (SMART Health Links and the share client:
+    // same origin only).
     bool follow_redirects = true;
     // Called with bytes received so far and the expected total (0 when unknown).
     std::function<void(uint64_t now, uint64_t total)> on_progress;
@@ -42,9 +43,5 @@ bool url_allowed(const std::string& url);
 // timeouts, a body cut short) and refused URLs, INPUT_TOO_LARGE past max_bytes. Any HTTP
 // status is returned as a Response.
 Result<Response> send(const Request& request);
-
-// The former name of send(), which the share tool (tools/shcx/cmd_share.cpp) still calls
-// for every method; remove once it calls send().
-inline Result<Response> get(const Request& request) { return send(request); }
 
 }  // namespace shcx::http

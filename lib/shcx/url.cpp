@@ -1,5 +1,6 @@
 #include "shcx/url.h"
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
 
 #include <algorithm>
@@ -9,88 +10,126 @@
 namespace shcx::url {
 namespace {
 
-using UrlHandle = std::unique_ptr<CURLU, void (*)(CURLU*)>;
+using Handle = std::unique_ptr<CURLU, void (*)(CURLU*)>;
 
-UrlHandle make_handle(std::string_view text) {
-    UrlHandle h(curl_url(), curl_url_cleanup);
-    if (!h) return h;
-    std::string s(text);  // curl_url_set needs a NUL-terminated string
-    // No guessing of a scheme for "example.org/x": a link must say what it means.
-    if (s.find('\0') != std::string::npos || curl_url_set(h.get(), CURLUPART_URL, s.c_str(), 0) != CURLUE_OK)
-        h.reset();
-    return h;
-}
-
-std::optional<std::string> get_part(CURLU* h, CURLUPart part, unsigned flags = 0) {
+// One part of a parsed URL; nullopt when absent.
+std::optional<std::string> get_part(CURLU* h, CURLUPart which, unsigned flags = 0) {
     char* out = nullptr;
-    if (curl_url_get(h, part, &out, flags) != CURLUE_OK || !out) return std::nullopt;
+    if (curl_url_get(h, which, &out, flags) != CURLUE_OK || !out) return std::nullopt;
     std::string s(out);
     curl_free(out);
     return s;
 }
 
-bool is_ipv4_loopback(std::string_view host) {
-    // Four decimal octets, the first 127 (libcurl has already normalised "127.1" and the like).
-    int octets = 0;
-    size_t i = 0;
-    std::string first;
-    while (i <= host.size()) {
-        size_t dot = host.find('.', i);
-        if (dot == std::string_view::npos) dot = host.size();
-        std::string_view part = host.substr(i, dot - i);
-        if (part.empty() || part.size() > 3 || !std::all_of(part.begin(), part.end(), [](char c) { return c >= '0' && c <= '9'; }))
-            return false;
-        if (std::stoi(std::string(part)) > 255) return false;
-        if (octets == 0) first = std::string(part);
-        ++octets;
-        i = dot + 1;
-        if (dot == host.size()) break;
-    }
-    return octets == 4 && first == "127";
+std::string part(CURLU* h, CURLUPart which, unsigned flags = 0) { return get_part(h, which, flags).value_or(""); }
+
+std::string lower(std::string s) {
+    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return s;
+}
+
+// Short enough for one error line, never the whole of a long (possibly secret) URL.
+std::string shown(std::string_view text) {
+    std::string s(text.substr(0, 80));
+    if (auto hash = s.find('#'); hash != std::string::npos) s = s.substr(0, hash) + "#...";
+    return s + (text.size() > 80 ? "..." : "");
+}
+
+// Control characters and spaces never belong in a URL we send.
+bool has_control_or_space(std::string_view text) {
+    return std::any_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f; });
+}
+constexpr const char* kControlOrSpace = "the URL contains spaces or control characters";
+
+// The policy on a parsed URL: why it may not be fetched, or nullopt.
+std::optional<std::string> policy_problem(const Url& u) {
+    if (u.has_userinfo) return "a user name or password in a URL is not allowed";
+    if (u.scheme == "https") return std::nullopt;
+    if (u.scheme == "http" && is_loopback_host(u.host)) return std::nullopt;
+    if (u.scheme == "http") return "only https:// URLs are fetched (http:// only to this machine)";
+    return "only https:// URLs are fetched, not " + u.scheme + "://";
 }
 
 }  // namespace
 
-std::optional<Parts> parse(std::string_view text) {
-    auto h = make_handle(text);
-    if (!h) return std::nullopt;
-    Parts p;
-    auto scheme = get_part(h.get(), CURLUPART_SCHEME);
-    auto host = get_part(h.get(), CURLUPART_HOST);
-    auto port = get_part(h.get(), CURLUPART_PORT, CURLU_DEFAULT_PORT);
-    if (!scheme || !host || host->empty()) return std::nullopt;
-    p.scheme = *scheme;
-    std::transform(p.scheme.begin(), p.scheme.end(), p.scheme.begin(), [](unsigned char c) { return std::tolower(c); });
-    p.host = *host;
-    std::transform(p.host.begin(), p.host.end(), p.host.begin(), [](unsigned char c) { return std::tolower(c); });
-    p.port = port.value_or("");
-    p.has_userinfo = get_part(h.get(), CURLUPART_USER).has_value() || get_part(h.get(), CURLUPART_PASSWORD).has_value();
-    p.has_fragment = get_part(h.get(), CURLUPART_FRAGMENT).has_value();
-    return p;
+std::string Url::origin() const { return scheme + "://" + host + ":" + std::to_string(port); }
+
+std::string Url::without_fragment() const {
+    bool default_port = (scheme == "https" && port == 443) || (scheme == "http" && port == 80);
+    return scheme + "://" + host + (default_port ? "" : ":" + std::to_string(port)) + path +
+           (query.empty() ? "" : "?" + query);
+}
+
+Result<Url> parse(std::string_view text) {
+    if (text.size() > 8192) return make_error(ErrorCode::URL_INVALID, "URL longer than 8192 characters");
+    Handle h(curl_url(), curl_url_cleanup);
+    if (!h) return make_error(ErrorCode::INTERNAL, "curl_url failed");
+    std::string s(text);  // curl_url_set needs a NUL-terminated string
+    if (s.find('\0') != std::string::npos) return make_error(ErrorCode::URL_INVALID, "URL contains a NUL byte");
+    // No guessing of a scheme for "example.org/x": a link must say what it means.
+    if (CURLUcode rc = curl_url_set(h.get(), CURLUPART_URL, s.c_str(), 0); rc != CURLUE_OK)
+        return make_error(ErrorCode::URL_INVALID, shown(text) + ": " + curl_url_strerror(rc));
+    Url u;
+    u.scheme = lower(part(h.get(), CURLUPART_SCHEME));
+    u.host = lower(part(h.get(), CURLUPART_HOST));
+    std::string port = part(h.get(), CURLUPART_PORT, CURLU_DEFAULT_PORT);
+    u.port = port.empty() ? 0 : std::stoi(port);  // curl_url accepts 0..65535 only
+    u.path = part(h.get(), CURLUPART_PATH);
+    if (u.path.empty()) u.path = "/";
+    u.query = part(h.get(), CURLUPART_QUERY);
+    auto fragment = get_part(h.get(), CURLUPART_FRAGMENT);
+    u.has_fragment = fragment.has_value();
+    u.fragment = fragment.value_or("");
+    for (CURLUPart p : {CURLUPART_USER, CURLUPART_PASSWORD, CURLUPART_OPTIONS})
+        if (get_part(h.get(), p)) u.has_userinfo = true;
+    if (u.host.empty()) return make_error(ErrorCode::URL_INVALID, shown(text) + ": no host");
+    return u;
 }
 
 bool is_loopback_host(std::string_view host) {
-    return host == "localhost" || host == "[::1]" || is_ipv4_loopback(host);
+    std::string h = lower(std::string(host));
+    if (h == "localhost" || h == "[::1]" || h == "::1") return true;
+    in_addr v4{};
+    return inet_pton(AF_INET, h.c_str(), &v4) == 1 && (ntohl(v4.s_addr) >> 24) == 127;
+}
+
+Result<Url> parse_allowed(std::string_view text) {
+    if (has_control_or_space(text)) return make_error(ErrorCode::URL_INVALID, shown(text) + ": " + kControlOrSpace);
+    auto u = parse(text);
+    if (!u) return u.error();
+    if (auto problem = policy_problem(u.value())) return make_error(ErrorCode::URL_REFUSED, shown(text) + ": " + *problem);
+    return u;
+}
+
+std::optional<Error> check_allowed(std::string_view text) {
+    auto u = parse_allowed(text);
+    if (!u) return u.error();
+    return std::nullopt;
 }
 
 std::optional<std::string> fetch_problem(std::string_view text) {
-    // Control characters and spaces never belong in a URL we send.
-    if (std::any_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f; }))
-        return "the URL contains spaces or control characters";
-    auto p = parse(text);
-    if (!p) return "not an absolute URL";
-    if (p->has_userinfo) return "the URL carries a user name or password";
-    if (p->scheme == "https") return std::nullopt;
-    if (p->scheme == "http" && is_loopback_host(p->host)) return std::nullopt;
-    if (p->scheme == "http") return "only https:// URLs are fetched (http:// only to this machine)";
-    return "only https:// URLs are fetched, not " + p->scheme + "://";
+    if (has_control_or_space(text)) return kControlOrSpace;
+    auto u = parse(text);
+    if (!u) return "not an absolute URL";
+    return policy_problem(u.value());
 }
 
-std::string origin(const Parts& parts) { return parts.scheme + "://" + parts.host + ":" + parts.port; }
+bool same_origin(const Url& a, const Url& b) { return a.scheme == b.scheme && a.host == b.host && a.port == b.port; }
+
+std::optional<Error> check_public_url(std::string_view text) {
+    auto u = parse_allowed(text);
+    if (!u) return u.error();
+    if (!u.value().query.empty() || u.value().has_fragment || text.find_first_of("?#") != std::string_view::npos)
+        return make_error(ErrorCode::URL_REFUSED, shown(text) + ": a base URL is https://HOST[/PATH], without ? or #");
+    return std::nullopt;
+}
 
 std::optional<std::string> with_query_param(std::string_view text, std::string_view name, std::string_view value) {
-    auto h = make_handle(text);
+    Handle h(curl_url(), curl_url_cleanup);
     if (!h) return std::nullopt;
+    std::string s(text);
+    if (s.find('\0') != std::string::npos || curl_url_set(h.get(), CURLUPART_URL, s.c_str(), 0) != CURLUE_OK)
+        return std::nullopt;
     std::string pair = std::string(name) + "=" + std::string(value);
     if (curl_url_set(h.get(), CURLUPART_QUERY, pair.c_str(), CURLU_APPENDQUERY | CURLU_URLENCODE) != CURLUE_OK)
         return std::nullopt;

@@ -84,6 +84,49 @@ test('right PIN after a wrong one shows the patient name and a download', async 
   assert.deepEqual(problems, []);
 });
 
+test('each wrong PIN says how many tries are left, the last but one warns, the last says the link is destroyed', async () => {
+  const share = await createShare();
+  const { page, problems } = await phonePage();
+  await page.goto(share.url);
+  const wrong = share.challenge === 'WR0NG000' ? 'WR0NG001' : 'WR0NG000';
+  const expected = [/Wrong PIN\. 4 tries left\./, /Wrong PIN\. 3 tries left\./, /Wrong PIN\. 2 tries left\./,
+    /Wrong PIN\. One try left: another wrong PIN destroys this link for good\./];
+  for (const text of expected) {
+    await page.fill('#pin', wrong);
+    await page.click('#open');
+    await page.waitForFunction((re) => new RegExp(re).test(document.getElementById('message').textContent), text.source);
+    await page.waitForSelector('#open:not([disabled])');
+  }
+  assert.equal(await page.getAttribute('#message', 'class'), 'error warning');
+  await page.fill('#pin', wrong);
+  await page.click('#open');
+  await page.waitForFunction(() => /destroyed/.test(document.getElementById('message').textContent));
+  assert.match(await page.textContent('#message'), /That was the last try: this link is now destroyed\./);
+  assert.equal(await page.isVisible('#pin'), false);
+  // A U is never part of a PIN: refused on the page, nothing sent.
+  const other = await createShare();
+  const second = await phonePage();
+  await second.page.goto(other.url);
+  await second.page.fill('#pin', 'ABCD-123U');
+  await second.page.click('#open');
+  assert.match(await second.page.textContent('#message'), /8 characters: digits and letters \(there is no U\)/);
+  assert.deepEqual(problems, []);
+  assert.deepEqual(second.problems, []);
+});
+
+test('a PIN read aloud opens the link: lower case, a dash, O for 0, I or L for 1', async () => {
+  const share = await createShare();
+  const spoken = (share.challenge.slice(0, 4) + '-' + share.challenge.slice(4)).toLowerCase()
+    .replace(/0/g, 'o').replace(/1/g, 'l');
+  const { page, problems } = await phonePage();
+  await page.goto(share.url);
+  await page.fill('#pin', spoken);
+  await page.click('#open');
+  await page.waitForSelector('.person-name');
+  assert.equal(await page.textContent('.person-name'), 'Adaeze N. Okafor');
+  assert.deepEqual(problems, []);
+});
+
 test('a used link shows the dead-link page; a link without its key says so', async () => {
   const share = await createShare();
   const reveal = await fetch(share.url.split('#')[0], {

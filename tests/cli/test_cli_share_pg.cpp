@@ -183,7 +183,8 @@ TEST_CASE("unknown, expired, used, revoked and destroyed shares give identical 4
     for (const auto& body : bodies) CHECK(body == bodies.front());
     for (int i = 0; i < 10; ++i) CHECK(PgEnv::client(i % 2 ? a : b).Get(("/s/" + live.sid).c_str())->status == 200);
     CHECK(PgEnv::client(a).Post(("/s/" + live.sid).c_str(), "nothing", "text/plain")->status == 403);  // not charged
-    CHECK(env.sql("SELECT fails_left FROM shares WHERE id = '" + live.id + "'") == "5");
+    CHECK(env.sql("SELECT fails_burned FROM shares WHERE id = '" + live.id + "'") == "0");
+    CHECK(env.sql("SELECT count(*) FROM attempt_leases") == "0");
     CHECK(env.post_pin(b, live.sid, live.pin) == 200);
     CHECK(env.sql("SELECT count(*) FROM shares WHERE state != 'live' AND (sealed IS NOT NULL OR nonce IS NOT NULL)") == "0");
 }
@@ -248,8 +249,8 @@ TEST_CASE("kill -9 of one instance under load: the other keeps serving, no doubl
               std::to_string(consumed));
         CHECK(got[i] <= consumed);
     }
-    CHECK(env.sql("SELECT count(*) FROM shares WHERE reveals_left < 0 OR reveals_left > max_reveals OR fails_left < 0"
-                  " OR fails_left > 5 OR (state = 'used') != (reveals_left = 0)"
+    CHECK(env.sql("SELECT count(*) FROM shares WHERE reveals_left < 0 OR reveals_left > max_reveals OR fails_burned < 0"
+                  " OR fails_burned > fails_allowed OR (state = 'used') != (reveals_left = 0)"
                   " OR (state != 'live' AND sealed IS NOT NULL)") == "0");
     // No session of the killed process holds a transaction (and its row locks) open:
     // PostgreSQL ends them as their sockets close (allow it a moment on a busy machine).
@@ -293,7 +294,7 @@ TEST_CASE("--db postgresql:// for user add and local create, status and revoke, 
     auto unreachable = run_shcx({"share", "status", id, "--db", "postgresql://postgres@/x?host=/nonexistent",
                                  "--pepper", pepper});
     CHECK(unreachable.code == 2);
-    CHECK(contains(unreachable.err, "shcx: error: PostgreSQL: cannot connect"));
+    CHECK(contains(unreachable.err, "shcx: error: IO_ERROR: PostgreSQL: cannot connect"));
 }
 
 TEST_CASE("share serve refuses a database with a newer schema") {
@@ -326,13 +327,22 @@ TEST_CASE("share migrate moves users and live shares to PostgreSQL, leaves tombs
     auto revoked = local_create("1h", "1");
     auto expiring = local_create("1s", "1");
     REQUIRE(run_shcx({"share", "revoke", revoked["id"], "--db", file}).code == 0);
+    REQUIRE(run_shcx({"share", "user", "add", "bob", "--db", file, "--expires", "90d"}).code == 0);
+    // Two wrong PINs so far, and an attempt leased by a request in flight.
+    sqlite3* src = nullptr;
+    REQUIRE(sqlite3_open(file.c_str(), &src) == SQLITE_OK);
+    std::string live_id = live["id"];
+    std::string burn = "UPDATE shares SET fails_burned = 2 WHERE id = '" + live_id +
+                       "'; INSERT INTO attempt_leases(h, expires_at) SELECT h, 4e9 FROM shares WHERE id = '" + live_id + "'";
+    REQUIRE(sqlite3_exec(src, burn.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK);
+    sqlite3_close(src);
     std::this_thread::sleep_for(std::chrono::milliseconds(1100));
 
     std::string db = PgServer::shared().create_database();
     auto moved = run_shcx({"share", "migrate", "--from", "sqlite:" + file, "--to", db});
     CAPTURE(moved.err);
     REQUIRE(moved.code == 0);
-    CHECK(contains(moved.out, "Users:   2 added, 0 already there"));
+    CHECK(contains(moved.out, "Users:   3 added, 0 already there"));
     CHECK(contains(moved.out, "Shares:  1 live share moved with 1 audit event; 1 expired one wiped in the source"));
 
     // On PostgreSQL the share reveals with its PIN, and alice's token works.
@@ -346,16 +356,28 @@ TEST_CASE("share migrate moves users and live shares to PostgreSQL, leaves tombs
     REQUIRE(made);
     CHECK(made->status == 201);
     auto st = run_shcx({"share", "status", live["id"], "--db", db, "--pepper", pepper, "--json"});
+    CAPTURE(st.err);
     REQUIRE(st.code == 0);
     auto events = json::parse(st.out)["events"];
     REQUIRE(events.size() == 2);
     CHECK(events[0]["event"] == "created");
     CHECK(events[1]["event"] == "revealed");
     CHECK(PgServer::query(db, "SELECT count(*) FROM shares") == "2");  // the moved one and alice's new one
+    // Burned attempts came along, leases did not; so did bob's expiry and the pepper's fingerprint.
+    auto moved_st = json::parse(st.out);
+    CHECK(moved_st["wrong_pins"] == 2);
+    CHECK(moved_st["attempts_left"] == 3);
+    CHECK(PgServer::query(db, "SELECT count(*) FROM attempt_leases") == "0");
+    CHECK(PgServer::query(db, "SELECT expires_at > created_at + 89 * 86400 FROM users WHERE name = 'bob'") == "t");
+    CHECK(PgServer::query(db, "SELECT count(*) FROM meta WHERE key = 'pepper_check'") == "1");
 
     // The source: a tombstone, the expired share wiped, no sealed content anywhere.
-    CHECK(contains(run_shcx({"share", "status", live["id"], "--db", file}).out, "State:    moved"));
-    CHECK(contains(run_shcx({"share", "status", expiring["id"], "--db", file}).out, "State:    expired"));
+    auto tombstone = run_shcx({"share", "status", live["id"], "--db", file});
+    auto wiped = run_shcx({"share", "status", expiring["id"], "--db", file});
+    CAPTURE(tombstone.err);
+    CAPTURE(wiped.err);
+    CHECK(contains(tombstone.out, "State:    moved"));
+    CHECK(contains(wiped.out, "State:    expired"));
     sqlite3* h = nullptr;
     REQUIRE(sqlite3_open(file.c_str(), &h) == SQLITE_OK);
     sqlite3_stmt* q = nullptr;
@@ -368,15 +390,23 @@ TEST_CASE("share migrate moves users and live shares to PostgreSQL, leaves tombs
     // Again: nothing left to move, the users are recognised.
     auto again = run_shcx({"share", "migrate", "--from", file, "--to", db});
     REQUIRE(again.code == 0);
-    CHECK(contains(again.out, "Users:   0 added, 2 already there"));
+    CHECK(contains(again.out, "Users:   0 added, 3 already there"));
     CHECK(contains(again.out, "Shares:  0 live shares moved"));
 
-    // Another store with a different "alice" is refused as a whole.
+    // Another store made with another pepper is refused as a whole: nothing in it would
+    // work on the target.
     auto other = (dir / "other.db").string();
-    REQUIRE(run_shcx({"share", "user", "add", "alice", "--db", other}).code == 0);
-    auto clash = run_shcx({"share", "migrate", "--from", other, "--to", db});
+    REQUIRE(run_shcx({"share", "user", "add", "carol", "--db", other}).code == 0);
+    auto foreign = run_shcx({"share", "migrate", "--from", other, "--to", db});
+    CHECK(foreign.code == 2);
+    CHECK(contains(foreign.err, "the target was made with another pepper than the source (nothing was moved)"));
+    // Another store with the same pepper but a different "alice" is refused as a whole.
+    auto twin = (dir / "twin.db").string();
+    REQUIRE(run_shcx({"share", "user", "add", "alice", "--db", twin, "--pepper", pepper}).code == 0);
+    auto clash = run_shcx({"share", "migrate", "--from", twin, "--to", db});
     CHECK(clash.code == 2);
     CHECK(contains(clash.err, "already has a user \"alice\" with another token (nothing was moved)"));
+    CHECK(PgServer::query(db, "SELECT count(*) FROM users WHERE name = 'carol'") == "0");
     CHECK(run_shcx({"share", "migrate", "--from", db, "--to", db}).code == 2);
     CHECK(run_shcx({"share", "migrate", "--from", file, "--to", file}).code == 2);
     CHECK(run_shcx({"share", "migrate", "--from", (dir / "missing.db").string(), "--to", db}).code == 2);

@@ -114,7 +114,7 @@ TEST_CASE("settings are checked before listening: USAGE for bad ones, IO_ERROR f
         REQUIRE_FALSE(s);
         return s.error();
     };
-    CHECK(bad([](auto& c) { c.public_url = "http://share.example"; }).code == ErrorCode::USAGE);
+    CHECK(bad([](auto& c) { c.public_url = "http://share.example"; }).code == ErrorCode::URL_REFUSED);
     CHECK(bad([](auto& c) { c.trusted_proxies = {"10.0.0.1/8"}; }).code == ErrorCode::USAGE);
     CHECK(bad([](auto& c) { c.max_connections = 0; }).code == ErrorCode::USAGE);
     CHECK(bad([](auto& c) { c.request_timeout_s = 0; }).code == ErrorCode::USAGE);

@@ -5,6 +5,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <string_view>
 
 #include "shcx/share/crypto.h"
 #include "support.h"
@@ -91,37 +92,53 @@ TEST_CASE("Wycheproof HMAC-SHA256 (tags truncated to tagSize)" * doctest::test_s
     CHECK(checked == doc["numberOfTests"].get<int>());
 }
 
-TEST_CASE("PINs: 8 characters of 0-9A-Z, every character used, no visible bias") {
+TEST_CASE("PINs: 8 characters of Crockford base32, every character used, no visible bias") {
     std::map<char, int> counts;
     std::set<std::string> seen;
     for (int i = 0; i < 4000; ++i) {
         auto pin = generate_pin();
         REQUIRE(pin.str().size() == 8);
         for (char c : pin.str()) {
-            CHECK(((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z')));
+            CHECK(std::string_view("0123456789ABCDEFGHJKMNPQRSTVWXYZ").find(c) != std::string_view::npos);
             ++counts[c];
         }
         seen.insert(pin.str());
     }
     CHECK(seen.size() == 4000);
-    CHECK(counts.size() == 36);
-    // 32000 draws over 36 symbols: expect ~889 each; modulo bias on 256 would push the
-    // first 4 symbols ~3% high. The band below is > 6 sigma wide.
+    CHECK(counts.size() == 32);  // never I, L, O or U
+    for (char never : {'I', 'L', 'O', 'U'}) CHECK(counts.count(never) == 0);
+    // 32000 draws over 32 symbols: expect 1000 each (sigma ~31). A biased draw (say
+    // modulo 36 folded onto 32) would push some symbols ~12% off; the band is > 6 sigma.
     for (const auto& [c, n] : counts) {
         CAPTURE(c);
-        CHECK(n > 700);
-        CHECK(n < 1080);
+        CHECK(n > 800);
+        CHECK(n < 1200);
     }
 }
 
-TEST_CASE("PIN input is normalised: case, spaces and dashes, anything else is malformed") {
+TEST_CASE("PIN input is normalised: case, spaces, dashes, O as 0, I and L as 1, U and others malformed") {
     CHECK(normalise_pin("ab12 cd34")->str() == "AB12CD34");
     CHECK(normalise_pin("AB12-CD34")->str() == "AB12CD34");
+    CHECK(normalise_pin(" ab12\tcd34 ")->str() == "AB12CD34");
+    CHECK(normalise_pin("oOiI-lL01")->str() == "00111101");
+    CHECK_FALSE(normalise_pin("AB12CD3U").has_value());
+    CHECK_FALSE(normalise_pin("AB12CD3u").has_value());
     CHECK_FALSE(normalise_pin("AB12CD3").has_value());
     CHECK_FALSE(normalise_pin("AB12CD345").has_value());
     CHECK_FALSE(normalise_pin("AB12CD3!").has_value());
+    CHECK_FALSE(normalise_pin("AB12CD3\xC3\x9C").has_value());
     CHECK_FALSE(normalise_pin("").has_value());
+    CHECK_FALSE(normalise_pin("--------").has_value());
     CHECK_FALSE(normalise_pin(std::string(1000, 'A')).has_value());
+    CHECK(format_pin("AB12CD34") == "AB12-CD34");
+    // Every generated PIN survives being read back in its shown form, in lower case.
+    for (int i = 0; i < 200; ++i) {
+        auto pin = generate_pin();
+        std::string typed = format_pin(pin.str());
+        for (auto& c : typed) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        REQUIRE(normalise_pin(typed).has_value());
+        CHECK(normalise_pin(typed)->str() == pin.str());
+    }
 }
 
 TEST_CASE("JWE dir/A256GCM round trip, wrong key, tampering and malformed input fail") {

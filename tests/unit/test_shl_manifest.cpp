@@ -298,7 +298,7 @@ TEST_CASE("shl: manifests that break the spec") {
         {ErrorCode::SHL_INVALID, "file 2: contentType is missing"},
         {ErrorCode::SHL_INVALID, "file 3: neither embedded nor location is given"},
         {ErrorCode::SHL_INVALID, "file 4: embedded is not a string"},
-        {ErrorCode::SHL_INVALID, "file 5: location: the URL carries a user name or password"},
+        {ErrorCode::SHL_INVALID, "file 5: location: a user name or password in a URL is not allowed"},
         {ErrorCode::SHL_INVALID, "file 6: location: only https:// URLs are fetched (http:// only to this machine)"},
         {ErrorCode::SHL_INVALID,
          "file 7: the manifest says application/fhir+json but the file's cty says application/smart-health-card"},

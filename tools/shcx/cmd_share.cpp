@@ -1,6 +1,7 @@
-// shcx share serve|user add|create|reveal|revoke|status: PIN-locked shares ("MedVault").
-// The record is encrypted here, under a key that only travels in the URL fragment; the
-// server adds a PIN-bound outer layer and counts reveals (docs/share-protocol.md).
+// shcx share serve|user|create|reveal|revoke|status: PIN-locked shares ("MedVault").
+// The work is in lib/shcx/share (client.h for the client side); this file parses
+// options, reads the PIN from the terminal and the token from $SHCX_SHARE_TOKEN, and
+// prints. `share migrate` is in cmd_share_migrate.cpp.
 #include <CLI/CLI.hpp>
 #include <fcntl.h>
 #include <pthread.h>
@@ -11,13 +12,13 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <iomanip>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
 
 #include "cli_common.h"
-#include "shcx/base64url.h"
 #include "shcx/detail/json.h"
 #include "shcx/fsutil.h"
 #include "shcx/http_client.h"
@@ -25,12 +26,15 @@
 #include "shcx/read/qr_read.h"
 #include "shcx/issue/qr_write.h"
 #include "shcx/share/api.h"
+#include "shcx/share/client.h"
 #include "shcx/share/crypto.h"
 #include "shcx/share/open_store.h"
+#include "shcx/share/pepper.h"
 #include "shcx/share/server.h"
 #include "shcx/share/service.h"
 #include "shcx/share/store.h"
 #include "shcx/timeutil.h"
+#include "shcx/url.h"
 
 namespace shcx::cli {
 namespace {
@@ -45,7 +49,8 @@ struct ShareOptions {
     double sweep_interval = 60, idle_timeout = 5, request_timeout = 10;
     std::vector<std::string> trusted_proxies;
     unsigned kdf_memory_kib = 19456, kdf_passes = 2;
-    std::string user_name;
+    bool init = false;
+    std::string user_name, expires;
     std::string file, ttl = "6h", qr;
     int reveals = 1;
     bool json = false;
@@ -58,55 +63,17 @@ int fail(const std::string& msg) {
     return kFailure;
 }
 
-// "6h", "90m", "1h30m", "45s" or plain seconds.
-std::optional<double> parse_duration(const std::string& s) {
-    if (s.empty()) return std::nullopt;
-    double total = 0, value = 0;
-    bool have_digits = false, any_unit = false;
-    for (char c : s) {
-        if (c >= '0' && c <= '9') {
-            value = value * 10 + (c - '0');
-            have_digits = true;
-            continue;
-        }
-        double unit = c == 'h' ? 3600 : c == 'm' ? 60 : c == 's' ? 1 : 0;
-        if (!unit || !have_digits) return std::nullopt;
-        total += value * unit;
-        value = 0;
-        have_digits = false;
-        any_unit = true;
-    }
-    if (have_digits) total += value;  // trailing bare number: seconds
-    else if (!any_unit) return std::nullopt;
-    return total;
+int fail(const Error& e, std::string_view context = {}) {
+    print_error(e, context);
+    return kFailure;
 }
 
-// The pepper file: 32 random bytes, created (mode 0600) on first use.
-Result<SecretString> load_pepper(const std::string& path, bool create) {
-    namespace fs = std::filesystem;
-    if (create && !fs::exists(path)) {
-        int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-        if (fd >= 0) {
-            SecretString p(share::random_bytes(32));
-            bool ok = write(fd, p.str().data(), 32) == 32 && fsync(fd) == 0;
-            close(fd);
-            if (!ok) {
-                unlink(path.c_str());
-                return make_error(ErrorCode::IO_ERROR, "cannot write the pepper file " + path);
-            }
-        } else if (errno != EEXIST) {
-            return make_error(ErrorCode::IO_ERROR, "cannot create the pepper file " + path + ": " + std::strerror(errno));
-        }
-    }
-    auto bytes = input::read_input_file(path, 64);
-    if (!bytes) return make_error(ErrorCode::IO_ERROR, "cannot read the pepper file " + path + " (run `share serve` once)");
-    SecretString pepper(std::move(bytes.value()));
-    if (pepper.str().size() != 32) return make_error(ErrorCode::IO_ERROR, "the pepper file " + path + " must hold 32 bytes");
-    std::error_code ec;
-    auto perms = fs::status(path, ec).permissions();
-    if ((perms & (fs::perms::group_all | fs::perms::others_all)) != fs::perms::none)
-        print_warning("the pepper file " + path + " is readable by others; chmod 600 it");
-    return pepper;
+int usage(const std::string& msg) { return fail(make_error(ErrorCode::USAGE, msg)); }
+
+std::string token_of(const ShareOptions& o) {
+    if (!o.token.empty()) return o.token;
+    const char* env = std::getenv("SHCX_SHARE_TOKEN");
+    return env ? env : "";
 }
 
 struct LocalService {
@@ -115,25 +82,41 @@ struct LocalService {
     std::unique_ptr<share::Service> service;
 };
 
-Result<std::unique_ptr<LocalService>> open_local(const ShareOptions& o, bool create_pepper,
+// The database and its pepper (share::open_pepper decides whether one may be created).
+Result<std::unique_ptr<LocalService>> open_local(const ShareOptions& o, share::PepperMode mode,
                                                  int create_limit = share::kCreatesPerMinute) {
     // With PostgreSQL several hosts share the store, so each must be given the one pepper:
-    // making a new one on a host that lacks it would fail every PIN checked there.
+    // making a new one on a host that lacks it would fail every PIN checked there. Only
+    // --init makes one (with every instance stopped: docs/postgresql.md).
     if (share::is_postgres_uri(o.db)) {
         if (o.pepper.empty())
             return make_error(ErrorCode::USAGE, "--pepper FILE is required with a PostgreSQL --db (the same file on every instance)");
-        if (!std::filesystem::exists(o.pepper))
-            return make_error(ErrorCode::IO_ERROR, "the pepper file " + o.pepper + " does not exist; with PostgreSQL, create it once"
+        if (mode == share::PepperMode::CreateIfNew) mode = share::PepperMode::Existing;
+        if (mode == share::PepperMode::Existing && !std::filesystem::exists(o.pepper))
+            return make_error(ErrorCode::SHARE_PEPPER_MISSING,
+                              "the pepper file " + o.pepper + " does not exist; with PostgreSQL, create it once"
                               " (head -c 32 /dev/urandom > FILE; chmod 600 FILE) and copy it to every instance");
     }
-    auto pepper = load_pepper(o.pepper.empty() ? share::sqlite_path(o.db) + ".pepper" : o.pepper, create_pepper);
-    if (!pepper) return pepper.error();
-    auto store = share::open_store(o.db);
+    share::StoreOptions store_options;
+    store_options.warn = [](std::string_view m) { print_warning(m); };
+    auto store = share::open_store(o.db, store_options);
     if (!store) return store.error();
     auto local = std::make_unique<LocalService>();
     local->store = std::move(store.value());
+    std::string path = o.pepper.empty() ? share::sqlite_path(o.db) + ".pepper" : o.pepper;
+    auto pepper = share::open_pepper(path, *local->store, mode, local->clock.now());
+    if (!pepper) return pepper.error();
+    if (pepper.value().readable_by_others)
+        print_warning("the pepper file " + path + " is readable by others; chmod 600 it");
+    if (pepper.value().created)
+        std::cerr << "shcx: created the pepper file " << path
+                  << " (mode 0600): keep it, and keep it out of database backups\n";
+    if (pepper.value().replaced)
+        print_warning(
+            "a new pepper: API tokens made before no longer work (issue new ones with `share user rotate`); " +
+            std::to_string(pepper.value().shares_revoked) + " live share(s) revoked");
     share::ServiceConfig cfg;
-    cfg.pepper = pepper.value().str();
+    cfg.pepper = pepper.value().bytes.str();
     cfg.kdf.m_cost_kib = o.kdf_memory_kib;
     cfg.kdf.t_cost = o.kdf_passes;
     cfg.creates_per_minute = create_limit;
@@ -141,47 +124,11 @@ Result<std::unique_ptr<LocalService>> open_local(const ShareOptions& o, bool cre
     return local;
 }
 
-std::string media_type(const std::string& bytes) {
-    if (bytes.rfind("%PDF-", 0) == 0) return "application/pdf";
-    auto img = image::sniff(bytes);
-    if (img == image::Format::Png) return "image/png";
-    if (img == image::Format::Jpeg) return "image/jpeg";
-    if (auto j = detail::parse_json(bytes); j && j->is_object()) {
-        if (j->contains("verifiableCredential")) return "application/smart-health-card";
-        if (j->contains("resourceType")) return "application/fhir+json";
-        return "application/json";
-    }
-    bool text = std::all_of(bytes.begin(), bytes.end(), [](char c) {
-        auto u = static_cast<unsigned char>(c);
-        return u >= 0x20 || c == '\n' || c == '\r' || c == '\t';
-    });
-    return text ? "text/plain; charset=utf-8" : "application/octet-stream";
-}
-
-std::string token_of(const ShareOptions& o) {
-    if (!o.token.empty()) return o.token;
-    const char* env = std::getenv("SHCX_SHARE_TOKEN");
-    return env ? env : "";
-}
-
-http::Request api_request(const ShareOptions& o, const std::string& method, const std::string& path) {
-    http::Request r;
-    std::string base = o.server;
-    while (!base.empty() && base.back() == '/') base.pop_back();
-    r.url = base + path;
-    r.method = method;
-    r.headers.push_back({"Authorization", "Bearer " + token_of(o)});
-    r.max_bytes = 1u << 20;
-    r.total_timeout_s = 60;
-    return r;
-}
-
-int http_failure(const http::Response& r, const std::string& what) {
-    auto j = detail::parse_json(r.body);
-    std::string msg = j ? detail::string_member(*j, "error").value_or(r.body) : r.body;
-    if (r.status == 401) return fail(what + ": the server refused the token (HTTP 401)");
-    if (r.status == 429) return fail(what + ": rate limited (" + msg + "); retry after " + r.retry_after + " s");
-    return fail(what + ": HTTP " + std::to_string(r.status) + ": " + msg);
+// --expires DURATION for a token: nullopt for none; false when malformed.
+bool token_ttl(const ShareOptions& o, std::optional<double>& ttl) {
+    if (o.expires.empty()) return true;
+    ttl = share::parse_duration(o.expires);
+    return ttl && *ttl > 0;
 }
 
 // The access log: each line is one write(2) under a mutex, so lines from concurrent
@@ -242,7 +189,7 @@ int run_serve(const ShareOptions& o) {
     cfg.idle_timeout_s = o.idle_timeout;
     cfg.request_timeout_s = o.request_timeout;
     cfg.trusted_proxies = o.trusted_proxies;
-    if (auto e = share::check_public_url(cfg.public_url)) return fail(e->message);
+    if (auto e = url::check_public_url(cfg.public_url)) return fail(*e);
     if (cfg.tls_cert.empty() != cfg.tls_key.empty()) return fail("--tls-cert and --tls-key go together");
 
     // Block the stop signals before any thread exists: every thread inherits the mask,
@@ -256,8 +203,8 @@ int run_serve(const ShareOptions& o) {
     signal(SIGPIPE, SIG_IGN);  // a closed stderr must not kill the server
     fit_descriptor_limit(cfg);
 
-    auto local = open_local(o, true, o.create_limit);
-    if (!local) return fail(local.error().message);
+    auto local = open_local(o, o.init ? share::PepperMode::Init : share::PepperMode::CreateIfNew, o.create_limit);
+    if (!local) return fail(local.error());
     auto server = share::Server::start(*local.value()->service, cfg, stderr_log());
     if (!server) return fail(server.error().message);
     share::Server& srv = *server.value();
@@ -279,79 +226,126 @@ int run_serve(const ShareOptions& o) {
 }
 
 int run_user_add(const ShareOptions& o) {
-    auto local = open_local(o, true);
-    if (!local) return fail(local.error().message);
-    auto token = local.value()->service->add_user(o.user_name);
-    if (!token) return fail(token.error().message);
+    std::optional<double> ttl;
+    if (!token_ttl(o, ttl)) return usage("--expires must be a duration such as 90d, 12h or 30m");
+    auto local = open_local(o, share::PepperMode::CreateIfNew);
+    if (!local) return fail(local.error());
+    auto token = local.value()->service->add_user(o.user_name, ttl);
+    if (!token) return fail(token.error());
     std::cout << token.value().str() << "\n";
     std::cerr << "shcx: API token for \"" << o.user_name << "\" printed above; it is stored only as a hash and not shown again\n";
     return kOk;
 }
 
-int run_create(const ShareOptions& o) {
-    if (o.db.empty() == o.server.empty()) return fail("give either --server URL (with --token) or --db FILE");
-    auto ttl = parse_duration(o.ttl);
-    if (!ttl || *ttl <= 0 || *ttl > share::kMaxTtlSeconds) return fail("--ttl must be more than 0 and at most 6h");
-    if (o.reveals < 1 || o.reveals > 100) return fail("--reveals must be between 1 and 100");
-    auto content = input::read_input_file(o.file, 1u << 20);
-    if (!content) return fail(o.file + ": " + content.error().message);
-    SecretString plaintext(std::move(content.value()));
-    SecretString key(share::random_bytes(32));
-    std::string jwe = share::jwe_encrypt(key.str(), plaintext.str(), media_type(plaintext.str()));
+int run_user_rotate(const ShareOptions& o) {
+    std::optional<double> ttl;
+    if (!token_ttl(o, ttl)) return usage("--expires must be a duration such as 90d, 12h or 30m");
+    auto local = open_local(o, share::PepperMode::Existing);
+    if (!local) return fail(local.error());
+    auto token = local.value()->service->rotate_user(o.user_name, ttl);
+    if (!token) return fail(token.error());
+    std::cout << token.value().str() << "\n";
+    std::cerr << "shcx: new API token for \"" << o.user_name
+              << "\" printed above; the old one no longer works, and this one is not shown again\n";
+    return kOk;
+}
 
-    std::string id, url, pin, expires;
-    int reveals = o.reveals;
+int run_user_remove(const ShareOptions& o) {
+    auto local = open_local(o, share::PepperMode::Existing);
+    if (!local) return fail(local.error());
+    auto revoked = local.value()->service->remove_user(o.user_name);
+    if (!revoked) return fail(revoked.error());
+    std::cout << "Removed " << o.user_name << "; " << revoked.value() << " live share"
+              << (revoked.value() == 1 ? "" : "s") << " revoked\n";
+    return kOk;
+}
+
+int run_user_list(const ShareOptions& o) {
+    auto local = open_local(o, share::PepperMode::Existing);
+    if (!local) return fail(local.error());
+    auto users = local.value()->service->list_users();
+    auto when = [](const std::optional<double>& t, const char* none) {
+        return t ? timeutil::format_utc(*t) : std::string(none);
+    };
+    if (o.json) {
+        Json out = Json::array();
+        for (const auto& u : users)
+            out.push_back(
+                {{"name", u.name},
+                 {"created_at", timeutil::format_utc(u.created_at)},
+                 {"last_used_at", u.last_used_at ? Json(timeutil::format_utc(*u.last_used_at)) : Json(nullptr)},
+                 {"expires_at", u.expires_at ? Json(timeutil::format_utc(*u.expires_at)) : Json(nullptr)}});
+        std::cout << out.dump(2) << "\n";
+        return kOk;
+    }
+    size_t width = 4;
+    for (const auto& u : users) width = std::max(width, u.name.size());
+    std::cout << std::left << std::setw(static_cast<int>(width)) << "NAME"
+              << "  CREATED               LAST USED             EXPIRES\n";
+    double now = timeutil::now();
+    for (const auto& u : users)
+        std::cout << std::setw(static_cast<int>(width)) << u.name << "  " << std::setw(20)
+                  << timeutil::format_utc(u.created_at) << "  " << std::setw(20) << when(u.last_used_at, "never")
+                  << "  " << when(u.expires_at, "never") << (u.expires_at && *u.expires_at <= now ? " (expired)" : "")
+                  << "\n";
+    return kOk;
+}
+
+int run_create(const ShareOptions& o) {
+    if (o.db.empty() == o.server.empty()) return usage("give either --server URL (with --token) or --db FILE");
+    auto ttl = share::parse_duration(o.ttl);
+    if (!ttl || *ttl <= 0 || *ttl > share::kMaxTtlSeconds) return usage("--ttl must be more than 0 and at most 6h");
+    if (o.reveals < 1 || o.reveals > 100) return usage("--reveals must be between 1 and 100");
+    auto content = input::read_input_file(o.file, 1u << 20);
+    if (!content) return fail(content.error());
+    SecretString plaintext(std::move(content.value()));
+    share::SealedRecord sealed = share::seal_record(plaintext.str());
+
+    share::CreatedShare made;
     if (!o.db.empty()) {
-        if (auto e = share::check_public_url(o.public_url)) return fail(e->message + " (needed with --db)");
-        auto local = open_local(o, false);
-        if (!local) return fail(local.error().message);
+        if (auto e = url::check_public_url(o.public_url))
+            return fail(make_error(e->code, e->message + " (--public-url is needed with --db)"));
+        auto local = open_local(o, share::PepperMode::Existing);
+        if (!local) return fail(local.error());
         auto& svc = *local.value()->service;
-        auto created = svc.create(svc.local_user(), jwe, o.reveals, *ttl);
-        if (!created) return fail(std::string(code_name(created.error().code)) + ": " + created.error().message);
+        auto created = svc.create(svc.local_user(), sealed.jwe, o.reveals, *ttl);
+        if (!created) return fail(created.error());
         std::string base = o.public_url;
         while (!base.empty() && base.back() == '/') base.pop_back();
-        id = created.value().id;
-        url = base + "/s/" + created.value().sid;
-        pin = created.value().pin.str();
-        expires = timeutil::format_utc(created.value().expires_at);
+        made = {created.value().id, base + "/s/" + created.value().sid, created.value().pin.str(),
+                timeutil::format_utc(created.value().expires_at), created.value().reveals};
     } else {
-        if (token_of(o).empty()) return fail("--token (or $SHCX_SHARE_TOKEN) is required with --server");
-        auto req = api_request(o, "POST",
-                               "/api/v1/shares?reveals=" + std::to_string(o.reveals) +
-                                   "&ttl=" + std::to_string(static_cast<long>(*ttl)));
-        req.body = jwe;
-        req.headers.push_back({"Content-Type", "application/jose"});
-        auto r = http::get(req);
-        if (!r) return fail(r.error().message);
-        if (r.value().status != 201) return http_failure(r.value(), "create");
-        auto j = detail::parse_json(r.value().body);
-        if (!j) return fail("create: the server's answer is not JSON");
-        id = detail::string_member(*j, "id").value_or("");
-        url = detail::string_member(*j, "url").value_or("");
-        pin = detail::string_member(*j, "challenge").value_or("");
-        expires = detail::string_member(*j, "expires_at").value_or("");
-        reveals = static_cast<int>(detail::integer_member(*j, "reveals").value_or(o.reveals));
-        if (url.empty() || pin.empty()) return fail("create: the server's answer lacks url or challenge");
+        if (token_of(o).empty()) return usage("--token (or $SHCX_SHARE_TOKEN) is required with --server");
+        auto created = share::ApiClient(o.server, token_of(o)).create(sealed.jwe, o.reveals, static_cast<long>(*ttl));
+        if (!created) return fail(created.error());
+        made = std::move(created.value());
     }
-    // The key travels only in the fragment, which browsers and HTTP clients never send.
-    std::string full_url = url + "#" + base64url::encode(key.str());
+    std::string full_url = share::link_with_key(made.url, sealed.key);
     if (!o.qr.empty()) {
         auto sym = qr_write::encode_text(full_url);
-        if (!sym) return fail(sym.error().message);
+        if (!sym) return fail(sym.error());
         bool svg = o.qr.size() > 4 && o.qr.compare(o.qr.size() - 4, 4, ".svg") == 0;
         std::string img = svg ? qr_write::render_svg({sym.value()}) : qr_write::render_png({sym.value()}, 8);
-        if (auto e = fsutil::write_file_atomic(o.qr, img)) return fail(e->message);
+        if (auto e = fsutil::write_file_atomic(o.qr, img)) return fail(*e);
     }
     if (o.json) {
-        std::cout << Json{{"id", id}, {"url", full_url}, {"challenge", pin}, {"expires_at", expires}, {"reveals", reveals}}.dump(2)
+        std::cout << Json{{"id", made.id},
+                          {"url", full_url},
+                          {"challenge", made.pin},
+                          {"expires_at", made.expires_at},
+                          {"reveals", made.reveals}}
+                         .dump(2)
                   << "\n";
     } else {
         std::cout << "URL:     " << full_url << "\n"
-                  << "PIN:     " << pin << "   (tell it in person; do not send it with the link)\n"
-                  << "Expires: " << expires << ", after " << reveals << " reveal" << (reveals == 1 ? "" : "s") << "\n"
-                  << "ID:      " << id << "   (for `shcx share status` / `shcx share revoke`)\n";
+                  << "PIN:     " << share::format_pin(made.pin)
+                  << "   (tell it in person; do not send it with the link)\n"
+                  << "Expires: " << made.expires_at << ", after " << made.reveals << " reveal"
+                  << (made.reveals == 1 ? "" : "s") << "\n"
+                  << "ID:      " << made.id << "   (for `shcx share status` / `shcx share revoke`)\n";
     }
-    secure_wipe(pin);
+    secure_wipe(made.pin);
+    secure_wipe(full_url);
     return kOk;
 }
 
@@ -379,107 +373,95 @@ SecretString read_pin(const ShareOptions& o) {
 }
 
 int run_reveal(const ShareOptions& o) {
-    std::string url = o.target;
-    if (std::filesystem::is_regular_file(o.target)) {
+    SecretString text(o.target);
+    std::error_code ec;
+    if (std::filesystem::is_regular_file(o.target, ec)) {
         auto bytes = input::read_input_file(o.target);
-        if (!bytes) return fail(o.target + ": " + bytes.error().message);
-        if (image::sniff(bytes.value()) != image::Format::None) {
-            auto img = image::decode_gray(bytes.value());
-            if (!img) return fail(o.target + ": " + img.error().message);
-            auto texts = qr_read::read_qr_texts(img.value());
-            if (texts.empty()) return fail(o.target + ": QR_NOT_FOUND: no QR code found in the image");
-            url = texts.front();
-        } else {
-            url = bytes.value();
-            while (!url.empty() && (url.back() == '\n' || url.back() == '\r' || url.back() == ' ')) url.pop_back();
+        if (!bytes) return fail(bytes.error());
+        SecretString held(std::move(bytes.value()));
+        auto link_text = share::link_text_of(held.str());
+        if (!link_text) return fail(link_text.error(), o.target);
+        text = SecretString(std::move(link_text.value()));
+    }
+    auto link = share::parse_link(text.str());
+    if (!link) return fail(link.error());
+    SecretString pin = read_pin(o);
+    auto content = share::reveal(link.value(), pin.str());
+    if (!content) {
+        print_error(content.error());
+        switch (content.error().code) {
+            case ErrorCode::SHARE_WRONG_PIN:
+            case ErrorCode::SHARE_NOT_FOUND:
+            case ErrorCode::SHARE_RATE_LIMITED: return kNegative;  // refused: the answer, not a failure
+            default: return kFailure;
         }
     }
-    auto hash = url.find('#');
-    auto s = url.find("/s/");
-    if (hash == std::string::npos || s == std::string::npos || s > hash)
-        return fail("not a share link (https://HOST/s/ID#KEY): " + url.substr(0, std::min<size_t>(url.size(), 60)));
-    std::string base = url.substr(0, hash);
-    SecretString key_b64(url.substr(hash + 1));
-    auto key = base64url::decode(key_b64.str());
-    if (!key || key->size() != 32) return fail("the link's key (after #) is damaged");
-    SecretString key_bytes(std::move(*key));
-    SecretString pin = read_pin(o);
-    if (!share::normalise_pin(pin.str())) return fail("the PIN has 8 letters and digits");
-
-    http::Request req;
-    req.url = base;
-    req.method = "POST";
-    req.body = Json{{"challenge", pin.str()}}.dump();
-    req.headers.push_back({"Content-Type", "application/json"});
-    req.max_bytes = 4u << 20;
-    auto r = http::get(req);
-    secure_wipe(req.body);
-    if (!r) return fail(r.error().message);
-    switch (r.value().status) {
-        case 200: break;
-        case 403: print_error("SHARE_WRONG_PIN: wrong PIN"); return kNegative;
-        case 404:
-            print_error("SHARE_NOT_FOUND: the link is not valid (unknown, expired, already used, or revoked)");
-            return kNegative;
-        case 429:
-            print_error("SHARE_RATE_LIMITED: too many attempts; retry after " + r.value().retry_after + " s");
-            return kNegative;
-        default: return fail("reveal: HTTP " + std::to_string(r.value().status));
-    }
-    auto content = share::jwe_decrypt(key_bytes.str(), r.value().body);
-    if (!content) return fail(std::string(code_name(content.error().code)) + ": " + content.error().message);
+    SecretString plaintext(std::move(content.value().plaintext));
     if (!o.out.empty()) {
-        if (auto e = fsutil::write_file_atomic(o.out, content.value().plaintext, 0600)) return fail(e->message);
-        std::cerr << "shcx: wrote " << content.value().plaintext.size() << " bytes (" << content.value().content_type
-                  << ") to " << o.out << "\n";
+        if (auto e = fsutil::write_file_atomic(o.out, plaintext.str(), 0600)) return fail(*e);
+        std::cerr << "shcx: wrote " << plaintext.str().size() << " bytes (" << content.value().content_type << ") to "
+                  << o.out << "\n";
     } else {
-        std::cout << content.value().plaintext;
+        std::cout << plaintext.str();
         std::cout.flush();
     }
-    secure_wipe(content.value().plaintext);
     return kOk;
 }
 
-int run_owner_op(const ShareOptions& o, bool revoke) {
-    if (o.db.empty() == o.server.empty()) return fail("give either --server URL (with --token) or --db FILE");
-    Json status;
-    if (!o.db.empty()) {
-        auto local = open_local(o, false);
-        if (!local) return fail(local.error().message);
-        auto& svc = *local.value()->service;
-        if (revoke) {
-            if (!svc.revoke(o.id, -1, "local")) return fail("no live share with id " + o.id);
-            status = {{"id", o.id}, {"state", "revoked"}};
-        } else {
-            auto st = svc.status(o.id, -1);
-            if (!st) return fail("no share with id " + o.id);
-            status = *detail::parse_json(share::status_json(*st));
-        }
-    } else {
-        if (token_of(o).empty()) return fail("--token (or $SHCX_SHARE_TOKEN) is required with --server");
-        auto r = http::get(api_request(o, revoke ? "DELETE" : "GET", "/api/v1/shares/" + o.id));
-        if (!r) return fail(r.error().message);
-        if (r.value().status == 404) return fail("no " + std::string(revoke ? "live " : "") + "share with id " + o.id);
-        if (r.value().status != 200) return http_failure(r.value(), revoke ? "revoke" : "status");
-        auto j = detail::parse_json(r.value().body);
-        if (!j) return fail("the server's answer is not JSON");
-        status = *j;
-    }
-    if (o.json || revoke) {
-        if (o.json) std::cout << status.dump(2) << "\n";
-        else std::cout << "Revoked " << o.id << "\n";
-        return kOk;
-    }
+void print_status(const Json& status) {
+    std::string state = status.value("state", "");
+    int wrong = status.value("wrong_pins", 0), left = status.value("attempts_left", 0);
     std::cout << "ID:       " << status.value("id", "") << "\n"
-              << "State:    " << status.value("state", "") << "\n"
+              << "State:    " << state;
+    if (state == "destroyed")
+        std::cout << ": " << wrong << " wrong PIN" << (wrong == 1 ? " was" : "s were")
+                  << " entered, so the record was wiped; share it again with a new link";
+    std::cout << "\n"
               << "Created:  " << status.value("created_at", "") << "\n"
               << "Expires:  " << status.value("expires_at", "") << "\n"
               << "Reveals:  " << status.value("reveals_left", 0) << " of " << status.value("reveals", 0) << " left\n"
-              << "Attempts: " << status.value("attempts_left", 0) << " wrong PINs left\n"
+              << "Attempts: " << left << " wrong PIN" << (left == 1 ? "" : "s") << " left (" << wrong << " entered)\n"
               << "Events:\n";
     for (const auto& e : status.value("events", Json::array()))
         std::cout << "  " << e.value("at", "") << "  " << e.value("event", "")
                   << (e.value("client", "").empty() ? "" : "  client " + e.value("client", "")) << "\n";
+}
+
+int run_owner_op(const ShareOptions& o, bool revoke) {
+    if (o.db.empty() == o.server.empty()) return usage("give either --server URL (with --token) or --db FILE");
+    Json status;
+    if (!o.db.empty()) {
+        auto local = open_local(o, share::PepperMode::Existing);
+        if (!local) return fail(local.error());
+        auto& svc = *local.value()->service;
+        if (revoke) {
+            if (!svc.revoke(o.id, -1, "local"))
+                return fail(make_error(ErrorCode::SHARE_NOT_FOUND, "no live share with id " + o.id));
+        } else {
+            auto st = svc.status(o.id, -1);
+            if (!st) return fail(make_error(ErrorCode::SHARE_NOT_FOUND, "no share with id " + o.id));
+            status = *detail::parse_json(share::status_json(*st));
+        }
+    } else {
+        if (token_of(o).empty()) return usage("--token (or $SHCX_SHARE_TOKEN) is required with --server");
+        share::ApiClient api(o.server, token_of(o));
+        if (revoke) {
+            if (auto e = api.revoke(o.id)) return fail(*e);
+        } else {
+            auto body = api.status_json(o.id);
+            if (!body) return fail(body.error());
+            status = *detail::parse_json(body.value());
+        }
+    }
+    if (revoke) {
+        if (o.json)
+            std::cout << Json{{"id", o.id}, {"state", "revoked"}}.dump(2) << "\n";
+        else std::cout << "Revoked " << o.id << "\n";
+    } else if (o.json) {
+        std::cout << status.dump(2) << "\n";
+    } else {
+        print_status(status);
+    }
     return kOk;
 }
 
@@ -492,7 +474,8 @@ void setup_share(CLI::App& app, int& exit_code) {
     auto local_opts = [&](CLI::App* c, bool required) {
         auto* db = c->add_option("--db", o->db, "Share store: a SQLite file, or a postgresql:// URI");
         if (required) db->required();
-        c->add_option("--pepper", o->pepper, "Pepper file (default: DB.pepper; created by serve, mode 0600)");
+        c->add_option("--pepper", o->pepper,
+                      "Pepper file (default: DB.pepper; created with a new database, mode 0600)");
     };
     auto remote_opts = [&](CLI::App* c) {
         c->add_option("--server", o->server, "Share server base URL");
@@ -524,14 +507,32 @@ void setup_share(CLI::App& app, int& exit_code) {
     serve->add_option("--kdf-memory", o->kdf_memory_kib, "Argon2id memory per evaluation, KiB")->capture_default_str();
     serve->add_option("--kdf-passes", o->kdf_passes, "Argon2id passes")->capture_default_str();
     serve->add_option("--ready-file", o->ready_file, "Write the listening URL to FILE once ready");
+    serve->add_flag("--init", o->init,
+                    "Create a new pepper file for a database whose pepper is lost (tokens and shares made with the old "
+                    "one stop working)");
     serve->callback([o, &exit_code] { exit_code = run_serve(*o); });
 
-    auto* user = share->add_subcommand("user", "Manage API users");
+    auto* user = share->add_subcommand("user", "Manage API users and their tokens");
     user->require_subcommand(1);
     auto* add = user->add_subcommand("add", "Create an API user and print its token (once)");
     add->add_option("NAME", o->user_name, "User name")->required();
+    add->add_option("--expires", o->expires, "The token expires after DURATION (e.g. 90d, 12h); default never");
     local_opts(add, true);
     add->callback([o, &exit_code] { exit_code = run_user_add(*o); });
+    auto* list = user->add_subcommand("list", "List API users: created, last used, expiry (never the tokens)");
+    local_opts(list, true);
+    list->add_flag("--json", o->json, "Print JSON");
+    list->callback([o, &exit_code] { exit_code = run_user_list(*o); });
+    auto* rotate = user->add_subcommand("rotate", "Print a new token for a user (once); the old one stops working");
+    rotate->add_option("NAME", o->user_name, "User name")->required();
+    rotate->add_option("--expires", o->expires, "The new token expires after DURATION; default never");
+    local_opts(rotate, true);
+    rotate->callback([o, &exit_code] { exit_code = run_user_rotate(*o); });
+    auto* remove =
+        user->add_subcommand("remove", "Remove a user: its token stops working, its live shares are revoked");
+    remove->add_option("NAME", o->user_name, "User name")->required();
+    local_opts(remove, true);
+    remove->callback([o, &exit_code] { exit_code = run_user_remove(*o); });
 
     auto* create = share->add_subcommand("create", "Share a file: prints a one-time URL and a PIN");
     create->add_option("FILE", o->file, "The record: .smart-health-card, FHIR JSON, PDF, text ...")->required();
@@ -555,7 +556,7 @@ void setup_share(CLI::App& app, int& exit_code) {
     remote_opts(revoke);
     revoke->callback([o, &exit_code] { exit_code = run_owner_op(*o, true); });
 
-    auto* status = share->add_subcommand("status", "State and audit events of a share (owner)");
+    auto* status = share->add_subcommand("status", "State, attempts and audit events of a share (owner)");
     status->add_option("ID", o->id, "Share id from create")->required();
     local_opts(status, false);
     remote_opts(status);

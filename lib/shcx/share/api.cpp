@@ -1,7 +1,5 @@
 #include "shcx/share/api.h"
 
-#include <cmath>
-
 #include "shcx/base64url.h"
 #include "shcx/detail/json.h"
 #include "shcx/timeutil.h"
@@ -97,7 +95,8 @@ std::string status_json(const ShareStatus& st) {
                 {"expires_at", timeutil::format_utc(st.record.expires_at)},
                 {"reveals", st.record.max_reveals},
                 {"reveals_left", st.record.reveals_left},
-                {"attempts_left", st.record.fails_left},
+                {"wrong_pins", st.record.fails_burned},
+                {"attempts_left", st.record.attempts_left()},
                 {"events", events}}
                .dump() +
            "\n";
@@ -123,25 +122,19 @@ Api::Api(Service& service, const Clock& clock, std::string public_url, int revea
     while (!m_public_url.empty() && m_public_url.back() == '/') m_public_url.pop_back();
 }
 
-int Api::rate_check(const std::string& address) {
-    double now = m_clock.now();
-    int64_t window = static_cast<int64_t>(std::floor(now / 60));
-    std::lock_guard<std::mutex> lock(m_rate_mutex);
-    if (m_rate_window != window) {
-        m_rate_counts.clear();  // old windows are forgotten: memory stays bounded per minute
-        m_rate_window = window;
-    }
-    if (++m_rate_counts[address] <= m_reveal_limit) return 0;
-    return std::max(1, static_cast<int>(std::ceil(static_cast<double>(window + 1) * 60 - now)));
-}
-
-std::optional<int64_t> Api::owner_of(const HttpRequest& req) {
-    if (req.authorization.rfind("Bearer ", 0) != 0) return std::nullopt;
-    return m_service.authenticate(std::string_view(req.authorization).substr(7));
+std::variant<int64_t, HttpResponse> Api::owner_of(const HttpRequest& req) {
+    Authenticated auth;
+    if (req.authorization.rfind("Bearer ", 0) == 0)
+        auth = m_service.authenticate(std::string_view(req.authorization).substr(7));
+    if (auth.status == Authenticated::Status::Ok) return auth.user;
+    bool expired = auth.status == Authenticated::Status::Expired;
+    auto r = json_reply(401, {{"error", expired ? "token_expired" : "unauthorized"}});
+    r.headers.push_back({"WWW-Authenticate", expired ? "Bearer error=\"invalid_token\"" : "Bearer"});
+    return r;
 }
 
 HttpResponse Api::reveal(const HttpRequest& req, const std::string& sid) {
-    if (int wait = rate_check(req.remote_addr)) {
+    if (int wait = m_service.reveal_rate_wait(req.remote_addr, m_reveal_limit)) {
         auto r = json_reply(429, {{"error", "rate_limited"}});
         r.headers.push_back({"Retry-After", std::to_string(wait)});
         return r;
@@ -153,8 +146,26 @@ HttpResponse Api::reveal(const HttpRequest& req, const std::string& sid) {
     auto r = m_service.reveal(sid, pin.str(), req.remote_addr);
     switch (r.outcome) {
         case RevealOutcome::Revealed: return reply(200, std::move(r.content), "application/jose");
-        case RevealOutcome::WrongPin:
-        case RevealOutcome::MalformedPin: return json_reply(403, {{"error", "wrong_pin"}});
+        case RevealOutcome::WrongPin: {
+            // Like the SMART Health Links 401 with remainingAttempts: the person at the
+            // keyboard learns where they stand; an attacker learns nothing new.
+            Json body = {{"error", "wrong_pin"}, {"remaining_attempts", r.attempts_left}};
+            if (r.attempts_left == 0) {
+                body["destroyed"] = true;
+                body["message"] = "That was the last try: the share is destroyed.";
+            } else if (r.attempts_left == 1) {
+                body["message"] = "One try left: another wrong PIN destroys the share.";
+            }
+            return json_reply(403, body);
+        }
+        case RevealOutcome::MalformedPin:
+            return json_reply(
+                403, {{"error", "malformed_pin"}, {"message", "A PIN is 8 characters: digits and letters (not U)."}});
+        case RevealOutcome::Busy: {
+            auto busy = json_reply(429, {{"error", "busy"}});
+            busy.headers.push_back({"Retry-After", std::to_string(r.retry_after)});
+            return busy;
+        }
         case RevealOutcome::Gone: break;
     }
     return not_found();
@@ -197,12 +208,9 @@ HttpResponse Api::handle(const HttpRequest& req) {
     }
     bool api = p == "/api/v1/shares" || p == "/api/v1/metrics" || p.rfind("/api/v1/shares/", 0) == 0;
     if (!api) return not_found();
-    auto owner = owner_of(req);
-    if (!owner) {
-        auto r = json_reply(401, {{"error", "unauthorized"}});
-        r.headers.push_back({"WWW-Authenticate", "Bearer"});
-        return r;
-    }
+    auto who = owner_of(req);
+    if (auto* refused = std::get_if<HttpResponse>(&who)) return std::move(*refused);
+    auto owner = std::get_if<int64_t>(&who);
     if (m == "POST" && p == "/api/v1/shares") return create(req, *owner);
     if (m == "GET" && p == "/api/v1/metrics") return json_reply(200, {{"kdf_evaluations", m_service.kdf_evaluations()}});
     if (auto id = id_after(p, "/api/v1/shares/")) {

@@ -4,10 +4,9 @@
 #pragma once
 
 #include <map>
-#include <memory>
-#include <mutex>
 #include <string>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "shcx/share/service.h"
@@ -46,17 +45,12 @@ public:
 private:
     HttpResponse reveal(const HttpRequest& req, const std::string& sid);
     HttpResponse create(const HttpRequest& req, int64_t owner);
-    std::optional<int64_t> owner_of(const HttpRequest& req);
-    // 0 when allowed, else seconds until the address's window ends.
-    int rate_check(const std::string& address);
-
+    // The user behind the bearer token, or the 401 to answer.
+    std::variant<int64_t, HttpResponse> owner_of(const HttpRequest& req);
     Service& m_service;
     const Clock& m_clock;
     std::string m_public_url;
-    int m_reveal_limit;
-    std::mutex m_rate_mutex;
-    int64_t m_rate_window = 0;
-    std::map<std::string, int> m_rate_counts;
+    int m_reveal_limit;  // per client address per minute, counted in the store
 };
 
 }  // namespace shcx::share

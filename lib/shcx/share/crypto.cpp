@@ -19,8 +19,6 @@
 
 namespace shcx::share {
 namespace {
-constexpr char kPinAlphabet[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
-
 using CipherCtx = std::unique_ptr<EVP_CIPHER_CTX, void (*)(EVP_CIPHER_CTX*)>;
 
 const EVP_CIPHER* gcm_for(size_t key_len) {
@@ -42,15 +40,10 @@ std::string random_bytes(size_t n) {
 }
 
 SecretString generate_pin() {
-    SecretString pin;
-    while (pin.str().size() < kPinLength) {
-        SecretString pool(random_bytes(16));
-        for (unsigned char b : pool.str()) {
-            // 252 = 7 * 36: bytes above it would favour the first characters.
-            if (b >= 252 || pin.str().size() == kPinLength) continue;
-            pin.str() += kPinAlphabet[b % 36];
-        }
-    }
+    static_assert(kPinAlphabet.size() == 32);
+    SecretString pool(random_bytes(kPinLength));
+    SecretString pin(std::string(kPinLength, '0'));
+    for (size_t i = 0; i < kPinLength; ++i) pin.str()[i] = kPinAlphabet[static_cast<unsigned char>(pool.str()[i]) % 32];
     return pin;
 }
 
@@ -60,11 +53,18 @@ std::optional<SecretString> normalise_pin(std::string_view input) {
     for (char c : input) {
         if (c == ' ' || c == '-' || c == '\t') continue;
         char up = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-        if (!((up >= '0' && up <= '9') || (up >= 'A' && up <= 'Z'))) return std::nullopt;
+        if (up == 'O') up = '0';
+        if (up == 'I' || up == 'L') up = '1';
+        if (kPinAlphabet.find(up) == std::string_view::npos) return std::nullopt;
         out.str() += up;
     }
     if (out.str().size() != kPinLength) return std::nullopt;
     return out;
+}
+
+std::string format_pin(std::string_view pin) {
+    if (pin.size() != kPinLength) return std::string(pin);
+    return std::string(pin.substr(0, 4)) + "-" + std::string(pin.substr(4));
 }
 
 std::string KdfParams::encode() const {

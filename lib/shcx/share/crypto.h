@@ -15,12 +15,18 @@ namespace shcx::share {
 
 std::string random_bytes(size_t n);  // OpenSSL RAND_bytes; throws if the CSPRNG fails
 
+// PINs are read aloud: Crockford base32 (0-9 and A-Z without I, L, O, U), 8 characters
+// = 40 bits (docs/share-protocol-hardening.md says why 8 and not 10).
 inline constexpr size_t kPinLength = 8;
-// 8 characters from 0-9A-Z, each drawn without modulo bias (36^8, about 41 bits).
+inline constexpr std::string_view kPinAlphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+// 8 characters from the CSPRNG; 256 is a multiple of 32, so `byte % 32` has no bias.
 SecretString generate_pin();
-// Upper-cases and drops spaces and dashes; nullopt unless the result is 8 characters
-// of 0-9A-Z. The argument is not modified; the caller wipes it.
+// What a person may type for a PIN: case does not matter, spaces and dashes are dropped,
+// O reads as 0 and I, L as 1. nullopt unless that leaves 8 characters of kPinAlphabet
+// (U stays invalid). The argument is not modified; the caller wipes it.
 std::optional<SecretString> normalise_pin(std::string_view input);
+// "ABCD-EFGH": how a PIN is shown, in two halves that are easier to read out.
+std::string format_pin(std::string_view pin);
 
 struct KdfParams {
     uint32_t t_cost = 2;          // passes

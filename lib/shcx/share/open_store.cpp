@@ -1,6 +1,5 @@
 #include "shcx/share/open_store.h"
 
-#include "shcx/share/migrations.h"
 #include "shcx/share/pg_store.h"
 
 namespace shcx::share {
@@ -14,12 +13,11 @@ std::string sqlite_path(std::string_view db) {
     return std::string(db);
 }
 
-Result<std::unique_ptr<Store>> open_store(const std::string& db) {
-    if (is_postgres_uri(db)) return open_pg_store(db);
+Result<std::unique_ptr<Store>> open_store(const std::string& db, StoreOptions options) {
+    if (is_postgres_uri(db)) return open_pg_store(db, {}, std::move(options));
     std::string path = sqlite_path(db);
     if (path.empty()) return make_error(ErrorCode::USAGE, "--db needs a SQLite file or a postgresql:// URI");
-    if (auto e = migrate_sqlite(path)) return *e;
-    return open_sqlite_store(path);
+    return open_sqlite_store(path, std::move(options));
 }
 
 }  // namespace shcx::share

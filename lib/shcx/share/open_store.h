@@ -16,6 +16,7 @@ bool is_postgres_uri(std::string_view db);
 // The SQLite file of a --db value that is not a PostgreSQL URI ("sqlite:" prefix removed).
 std::string sqlite_path(std::string_view db);
 
-Result<std::unique_ptr<Store>> open_store(const std::string& db);
+// options reach either store (warnings it wants an operator to hear).
+Result<std::unique_ptr<Store>> open_store(const std::string& db, StoreOptions options = {});
 
 }  // namespace shcx::share

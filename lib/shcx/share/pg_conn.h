@@ -13,6 +13,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -47,6 +48,8 @@ public:
     Params& text(std::string_view v);   // text without NUL bytes
     Params& integer(int64_t v);
     Params& real(double v);  // shortest text that reads back as the same double
+    Params& real_or_null(std::optional<double> v);
+    Params& null();
 
     int size() const { return static_cast<int>(m_values.size()); }
     const char* const* values() const { return m_values.data(); }

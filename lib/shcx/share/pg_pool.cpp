@@ -46,6 +46,13 @@ Params& Params::add(std::string v, int format) {
     m_formats.push_back(format);
     return *this;
 }
+Params& Params::null() {
+    m_values.push_back(nullptr);  // SQL NULL, whatever the type
+    m_lengths.push_back(0);
+    m_formats.push_back(0);
+    return *this;
+}
+Params& Params::real_or_null(std::optional<double> v) { return v ? real(*v) : null(); }
 Params& Params::bytes(std::string_view v) { return add(std::string(v), 1); }
 Params& Params::text(std::string_view v) { return add(std::string(v), 0); }
 Params& Params::integer(int64_t v) { return add(std::to_string(v), 0); }

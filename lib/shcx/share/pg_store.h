@@ -21,8 +21,11 @@ struct PgStoreOptions {
 
 // uri: any libpq connection URI or key=value string, e.g.
 // postgresql://shcx@/shares?host=/run/postgresql. Applies pending schema migrations
-// (refusing a newer schema) before returning.
-Result<std::unique_ptr<Store>> open_pg_store(const std::string& uri, const PgStoreOptions& options = {});
+// (refusing a newer schema) before returning. store_options is accepted for symmetry with
+// open_sqlite_store; PostgreSQL has nothing to warn about (there is no WAL file of ours to
+// scrub: docs/postgresql.md, "What the database server keeps").
+Result<std::unique_ptr<Store>> open_pg_store(const std::string& uri, const PgStoreOptions& options = {},
+                                             StoreOptions store_options = {});
 
 // The highest schema migration recorded in the database (0: none yet).
 Result<int> pg_schema_version(const std::string& uri);

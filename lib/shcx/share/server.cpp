@@ -25,6 +25,7 @@
 #include "shcx/share/api.h"
 #include "shcx/share/http_request.h"
 #include "shcx/timeutil.h"
+#include "shcx/url.h"
 
 namespace shcx::share {
 namespace {
@@ -645,22 +646,12 @@ void ServerImpl::sweep() {
             std::to_string(full) + " request(s) answered 503, " + std::to_string(failed) + " accept error(s)");
 }
 
-std::optional<Error> check_public_url(const std::string& url) {
-    if (url.rfind("https://", 0) == 0 && url.size() > 8) return std::nullopt;
-    for (const char* local : {"http://127.0.0.1", "http://localhost", "http://[::1]"})
-        if (url.rfind(local, 0) == 0) {
-            char next = url.size() > std::string(local).size() ? url[std::string(local).size()] : '\0';
-            if (next == '\0' || next == ':' || next == '/') return std::nullopt;
-        }
-    return make_error(ErrorCode::USAGE, "--public-url must be https:// (http:// only for loopback hosts): " + url);
-}
-
 Server::Server(std::unique_ptr<ServerImpl> impl) : m(std::move(impl)) {}
 Server::~Server() = default;
 
 Result<std::unique_ptr<Server>> Server::start(Service& service, const ServerConfig& cfg, LogFn log) {
     auto usage = [](const std::string& msg) { return make_error(ErrorCode::USAGE, msg); };
-    if (auto e = check_public_url(cfg.public_url)) return *e;
+    if (auto e = url::check_public_url(cfg.public_url)) return *e;
     if (cfg.tls_cert.empty() != cfg.tls_key.empty()) return usage("--tls-cert and --tls-key go together");
     if (cfg.port < 0 || cfg.port > 65535) return usage("the port must be 0 to 65535");
     if (cfg.io_threads < 1 || cfg.io_threads > 64) return usage("I/O threads must be 1 to 64");

@@ -45,9 +45,6 @@ inline constexpr size_t kMaxHeaderFields = 100;
 // Request bodies: past this, 413 before the body is read.
 inline constexpr size_t kMaxRequestBody = kMaxContentBytes + 64 * 1024;
 
-// "https://" URLs, or "http://" with a loopback host. USAGE otherwise.
-std::optional<Error> check_public_url(const std::string& url);
-
 // Receives whole lines without a newline; no line holds a control character. Called
 // from several threads at once: write each line whole (one write under a lock).
 using LogFn = std::function<void(std::string_view line)>;

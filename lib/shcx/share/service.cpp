@@ -13,7 +13,34 @@ std::string be64(int64_t v) {
     return s;
 }
 std::string h_of(std::string_view sid) { return sha256(sid); }
+bool valid_sid(std::string_view sid) { return sid.size() == 22 && base64url::is_alphabet(sid); }
+int64_t minute_of(double t) { return static_cast<int64_t>(std::floor(t / 60)); }
 }  // namespace
+
+// One of max_concurrent_kdf places to run Argon2id: a flood queues instead of allocating
+// m_cost per request. A reveal holds it from its lease to its verdict (see reveal()).
+class KdfSlot {
+public:
+    explicit KdfSlot(Service& s) : m_s(s) { acquire(); }
+    ~KdfSlot() { release(); }
+    void acquire() {
+        std::unique_lock<std::mutex> lock(m_s.m_kdf_mutex);
+        m_s.m_kdf_cv.wait(lock, [&] { return m_s.m_kdf_running < m_s.m_config.max_concurrent_kdf; });
+        ++m_s.m_kdf_running;
+        m_held = true;
+    }
+    void release() {
+        if (!m_held) return;
+        std::lock_guard<std::mutex> lock(m_s.m_kdf_mutex);
+        --m_s.m_kdf_running;
+        m_held = false;
+        m_s.m_kdf_cv.notify_one();
+    }
+
+private:
+    Service& m_s;
+    bool m_held = false;
+};
 
 double SystemClock::now() const {
     using namespace std::chrono;
@@ -27,17 +54,43 @@ std::string Service::user_token_hash(std::string_view token) const {
     return hmac_sha256(m_config.pepper, "shcx1|token|" + std::string(token));
 }
 
-Result<SecretString> Service::add_user(const std::string& name) {
-    if (name.empty() || name.size() > 64) return make_error(ErrorCode::USAGE, "user names are 1 to 64 characters");
+std::optional<double> Service::expiry_after(std::optional<double> ttl) const {
+    if (!ttl) return std::nullopt;
+    return m_clock.now() + *ttl;
+}
+
+Result<SecretString> Service::add_user(const std::string& name, std::optional<double> ttl) {
+    if (name.empty() || name.size() > 64 || name == "(local)")
+        return make_error(ErrorCode::USAGE, "user names are 1 to 64 characters (and not \"(local)\")");
+    if (ttl && !(*ttl > 0)) return make_error(ErrorCode::USAGE, "a token lifetime must be more than 0");
     SecretString token(base64url::encode(random_bytes(32)));
-    auto id = m_store.add_user(name, user_token_hash(token.str()));
+    auto id = m_store.add_user(name, user_token_hash(token.str()), m_clock.now(), expiry_after(ttl));
     if (!id) return id.error();
     return token;
 }
 
-std::optional<int64_t> Service::authenticate(std::string_view token) {
-    if (token.empty() || token.size() > 128) return std::nullopt;
-    return m_store.user_by_token_hash(user_token_hash(token));
+Result<SecretString> Service::rotate_user(const std::string& name, std::optional<double> ttl) {
+    if (ttl && !(*ttl > 0)) return make_error(ErrorCode::USAGE, "a token lifetime must be more than 0");
+    SecretString token(base64url::encode(random_bytes(32)));
+    if (!m_store.rotate_user(name, user_token_hash(token.str()), expiry_after(ttl)))
+        return make_error(ErrorCode::USAGE, "no user named \"" + name + "\"");
+    return token;
+}
+
+Result<int> Service::remove_user(const std::string& name) {
+    auto revoked = m_store.remove_user(name, m_clock.now());
+    if (!revoked) return make_error(ErrorCode::USAGE, "no user named \"" + name + "\"");
+    return *revoked;
+}
+
+Authenticated Service::authenticate(std::string_view token) {
+    Authenticated out;
+    if (token.empty() || token.size() > 128) return out;
+    auto owner = m_store.user_by_token_hash(user_token_hash(token), m_clock.now());
+    if (!owner) return out;
+    out.status = owner->expired ? Authenticated::Status::Expired : Authenticated::Status::Ok;
+    out.user = owner->id;
+    return out;
 }
 
 std::string Service::client_tag(std::string_view address) const {
@@ -49,20 +102,6 @@ std::string Service::aad(std::string_view h, double expires_at, int max_reveals)
 }
 
 SecretString Service::derive_p(std::string_view pin, std::string_view salt, const KdfParams& params) {
-    // At most max_concurrent_kdf evaluations at once: a flood queues instead of
-    // allocating m_cost per request.
-    std::unique_lock<std::mutex> lock(m_kdf_mutex);
-    m_kdf_cv.wait(lock, [&] { return m_kdf_running < m_config.max_concurrent_kdf; });
-    ++m_kdf_running;
-    lock.unlock();
-    struct Release {
-        Service* s;
-        ~Release() {
-            std::lock_guard<std::mutex> l(s->m_kdf_mutex);
-            --s->m_kdf_running;
-            s->m_kdf_cv.notify_one();
-        }
-    } release{this};
     ++m_kdf_count;
     return argon2id(pin, salt, params);
 }
@@ -74,8 +113,7 @@ Result<Created> Service::create(int64_t owner, std::string_view content_jwe, int
     if (content_jwe.empty() || content_jwe.size() > kMaxContentBytes)
         return make_error(ErrorCode::SHARE_INVALID, "the content must be 1 byte to 1.5 MiB of client-encrypted JWE");
     double now = m_clock.now();
-    int64_t window = static_cast<int64_t>(std::floor(now / 60));
-    if (m_store.bump_counter("create:" + std::to_string(owner), window) > m_config.creates_per_minute)
+    if (m_store.bump_counter("create:" + std::to_string(owner), minute_of(now)) > m_config.creates_per_minute)
         return make_error(ErrorCode::SHARE_RATE_LIMITED,
                           "at most " + std::to_string(m_config.creates_per_minute) + " shares per minute");
     Created c;
@@ -91,11 +129,15 @@ Result<Created> Service::create(int64_t owner, std::string_view content_jwe, int
     r.created_at = now;
     r.expires_at = c.expires_at;
     r.max_reveals = r.reveals_left = reveals;
-    r.fails_left = m_config.fails_allowed;
+    r.fails_allowed = m_config.fails_allowed;
     r.salt = random_bytes(16);
     r.kdf_params = m_config.kdf.encode();
     r.content_bytes = static_cast<int64_t>(content_jwe.size());
-    SecretString p = derive_p(c.pin.str(), r.salt, m_config.kdf);
+    SecretString p;
+    {
+        KdfSlot slot(*this);
+        p = derive_p(c.pin.str(), r.salt, m_config.kdf);
+    }
     r.verifier = hmac_sha256(m_config.pepper, "shcx1|verify|" + r.h + p.str());
     SecretString wrap(hmac_sha256(m_config.pepper, "shcx1|wrap|" + r.h + p.str()));
     SecretString kek(*hkdf_sha256(wrap.str(), r.h, "shcx1|outer", 32));
@@ -105,38 +147,94 @@ Result<Created> Service::create(int64_t owner, std::string_view content_jwe, int
     return c;
 }
 
+int Service::reveal_rate_wait(std::string_view address, int limit) {
+    // Keyed by the address's HMAC tag: no client address is ever written to the database.
+    double now = m_clock.now();
+    int64_t window = minute_of(now);
+    if (m_store.bump_counter("reveal:" + client_tag(address), window) <= limit) return 0;
+    return std::max(1, static_cast<int>(std::ceil(static_cast<double>(window + 1) * 60 - now)));
+}
+
 bool Service::is_live(std::string_view sid) {
-    if (sid.size() != 22 || !base64url::is_alphabet(sid)) return false;
+    if (!valid_sid(sid)) return false;
     return m_store.is_live(h_of(sid), m_clock.now());
+}
+
+void Service::lease_ended() {
+    std::lock_guard<std::mutex> lock(m_lease_mutex);
+    m_lease_cv.notify_all();
 }
 
 Revealed Service::reveal(std::string_view sid, std::string_view pin_input, std::string_view client_address) {
     Revealed out;
-    if (sid.size() != 22 || !base64url::is_alphabet(sid)) return out;  // Gone
+    if (!valid_sid(sid)) return out;  // Gone
     auto pin = normalise_pin(pin_input);
     if (!pin) {
         out.outcome = RevealOutcome::MalformedPin;  // nothing charged
         return out;
     }
     std::string h = h_of(sid);
-    // Step 2: charge the attempt first; a burst can test no more PINs than fails_left.
-    if (!m_store.precharge(h, m_clock.now())) return out;
-    auto in = m_store.kdf_inputs(h);
-    auto params = in ? KdfParams::decode(in->kdf_params) : std::nullopt;
-    if (!in || !params) return out;
     std::string client = client_tag(client_address);
+    // Step 2: a KDF slot, then an attempt lease (docs/share-protocol-hardening.md). The
+    // slot comes first so a lease only lives as long as one KDF and its verdict.
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(m_config.lease_wait_seconds);
+    KdfSlot slot(*this);
+    Lease lease;
+    for (;;) {
+        double now = m_clock.now();
+        lease = m_store.precharge(h, now, now + m_config.lease_seconds);
+        if (lease.status == Lease::Status::Gone) return out;
+        if (lease.status == Lease::Status::Granted) break;
+        // Busy: every attempt left is held by a request in flight (or by a process that
+        // died, until its leases lapse). Wait for one to end; never burn anything.
+        slot.release();
+        if (std::chrono::steady_clock::now() >= deadline) {
+            out.outcome = RevealOutcome::Busy;
+            out.retry_after = std::max(1, static_cast<int>(std::ceil(lease.busy_until - now)));
+            return out;
+        }
+        {
+            std::unique_lock<std::mutex> lock(m_lease_mutex);
+            m_lease_cv.wait_for(lock, std::chrono::milliseconds(25));  // other processes: polled
+        }
+        slot.acquire();
+    }
+    // Until a verdict is recorded, any way out hands the attempt back.
+    struct Unverdicted {
+        Service& s;
+        int64_t lease;
+        bool open = true;
+        ~Unverdicted() {
+            if (!open) return;
+            try {
+                s.m_store.release_lease(lease);
+            } catch (...) {
+                // it lapses by itself after lease_seconds
+            }
+            s.lease_ended();
+        }
+    } pending{*this, lease.id};
+    auto params = KdfParams::decode(lease.inputs.kdf_params);
+    if (!params) return out;
     // Step 3: derive and compare outside any transaction.
-    SecretString p = derive_p(pin->str(), in->salt, *params);
+    SecretString p = derive_p(pin->str(), lease.inputs.salt, *params);
+    slot.release();
     std::string v = hmac_sha256(m_config.pepper, "shcx1|verify|" + h + p.str());
-    if (!constant_time_equal(v, in->verifier)) {
-        // Step 4.
-        m_store.audit(in->id, "wrong_pin", client, m_clock.now());
-        if (m_store.destroy_if_exhausted(h)) m_store.audit(in->id, "destroyed", client, m_clock.now());
+    if (!constant_time_equal(v, lease.inputs.verifier)) {
+        // Step 4. Should this transaction fail, the lease is left to lapse: the attempt
+        // comes back only after lease_seconds.
+        pending.open = false;
+        auto burned = m_store.burn_attempt(h, lease.id, m_clock.now(), client);
+        lease_ended();
+        if (!burned) return out;  // the share died meanwhile
         out.outcome = RevealOutcome::WrongPin;
+        out.attempts_left = burned->attempts_left;
         return out;
     }
     // Step 5: the atomic take; losing the race is a 404.
-    auto taken = m_store.take_reveal(h, m_clock.now(), client);
+    pending.open = false;
+    auto taken = m_store.take_reveal(h, lease.id, m_clock.now(), client);
+    lease_ended();
     if (!taken) return out;
     SecretString wrap(hmac_sha256(m_config.pepper, "shcx1|wrap|" + h + p.str()));
     SecretString kek(*hkdf_sha256(wrap.str(), h, "shcx1|outer", 32));
@@ -148,9 +246,7 @@ Revealed Service::reveal(std::string_view sid, std::string_view pin_input, std::
 }
 
 bool Service::revoke(const std::string& id, int64_t owner, std::string_view client_address) {
-    bool done = m_store.revoke(id, owner);
-    if (done) m_store.audit(id, "revoked", client_tag(client_address), m_clock.now());
-    return done;
+    return m_store.revoke(id, owner, m_clock.now(), client_tag(client_address));
 }
 
 std::optional<ShareStatus> Service::status(const std::string& id, int64_t owner) {

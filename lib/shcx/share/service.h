@@ -1,14 +1,16 @@
-// The share protocol (docs/share-protocol.md) over a Store, independent of HTTP: create,
-// reveal (pre-charge, KDF outside any transaction, constant-time check, atomic take),
-// revoke, status, sweep. The clock is injected so tests can stand exactly on an expiry.
+// The share protocol (docs/share-protocol.md, docs/share-protocol-hardening.md) over a
+// Store, independent of HTTP: create, reveal (KDF slot, attempt lease, KDF outside any
+// transaction, constant-time check, atomic burn or take), revoke, status, sweep, API
+// users and the shared reveal rate limit. The clock is injected so tests can stand
+// exactly on an expiry.
 #pragma once
 
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,11 +34,17 @@ struct SystemClock final : Clock {
 };
 
 struct ServiceConfig {
-    std::string pepper;  // 32 secret bytes from the pepper file
+    std::string pepper;  // 32 secret bytes from the pepper file (pepper.h)
     KdfParams kdf;
     int max_concurrent_kdf = 4;  // bounds memory: each Argon2id evaluation holds m_cost
     int fails_allowed = kDefaultFails;
     int creates_per_minute = kCreatesPerMinute;
+    // An attempt lease outlives the KDF, the verdict's transaction and its busy wait
+    // (10 s) with room to spare; after a crash the attempts it held come back after it.
+    double lease_seconds = 30;
+    // How long a reveal waits while every attempt left is held by requests in flight,
+    // before it answers Busy (429) instead.
+    double lease_wait_seconds = 10;
 };
 
 struct Created {
@@ -46,11 +54,13 @@ struct Created {
     int reveals = 1;
 };
 
-enum class RevealOutcome { Revealed, WrongPin, MalformedPin, Gone };
+enum class RevealOutcome { Revealed, WrongPin, MalformedPin, Gone, Busy };
 
 struct Revealed {
     RevealOutcome outcome = RevealOutcome::Gone;
-    std::string content;  // the inner JWE, when revealed
+    std::string content;    // the inner JWE, when revealed
+    int attempts_left = 0;  // WrongPin: wrong PINs still allowed (0: the share is destroyed)
+    int retry_after = 0;    // Busy: seconds until an attempt is certainly free again
 };
 
 struct ShareStatus {
@@ -58,19 +68,34 @@ struct ShareStatus {
     std::vector<AuditEvent> events;
 };
 
+struct Authenticated {
+    enum class Status { Ok, Unknown, Expired } status = Status::Unknown;
+    int64_t user = 0;
+};
+
 class Service {
 public:
     Service(Store& store, const Clock& clock, ServiceConfig config);
 
     std::string user_token_hash(std::string_view token) const;
-    // A new user; returns the API token (shown once, stored only as a hash).
-    Result<SecretString> add_user(const std::string& name);
+    // A new user; returns the API token (shown once, stored only as a hash). ttl: the
+    // token expires that many seconds from now. USAGE for a bad or taken name.
+    Result<SecretString> add_user(const std::string& name, std::optional<double> ttl_seconds = std::nullopt);
+    // A new token for an existing user (the old one stops working), with a new expiry.
+    Result<SecretString> rotate_user(const std::string& name, std::optional<double> ttl_seconds = std::nullopt);
+    // Removes a user and revokes its live shares; returns how many. USAGE if unknown.
+    Result<int> remove_user(const std::string& name);
+    std::vector<UserInfo> list_users() { return m_store.list_users(); }
     // The owner of shares created locally with --db (no token needed on this machine).
     int64_t local_user() { return m_store.local_user(); }
-    std::optional<int64_t> authenticate(std::string_view bearer_token);
+    Authenticated authenticate(std::string_view bearer_token);
 
     // SHARE_RATE_LIMITED past creates_per_minute; SHARE_INVALID for bad arguments.
     Result<Created> create(int64_t owner, std::string_view content_jwe, int reveals, double ttl_seconds);
+    // A reveal request from `client_address` against the per-address limit, counted in
+    // the store so every process on it shares the budget: 0 when allowed, else the
+    // seconds until the current minute ends.
+    int reveal_rate_wait(std::string_view client_address, int limit_per_minute);
     Revealed reveal(std::string_view sid, std::string_view pin_input, std::string_view client_address);
     // True when the share exists, is live, and (for GET) may show the PIN page.
     bool is_live(std::string_view sid);
@@ -84,8 +109,11 @@ public:
     std::string client_tag(std::string_view address) const;
 
 private:
+    friend class KdfSlot;
     SecretString derive_p(std::string_view pin, std::string_view salt, const KdfParams& params);
     static std::string aad(std::string_view h, double expires_at, int max_reveals);
+    std::optional<double> expiry_after(std::optional<double> ttl_seconds) const;
+    void lease_ended();
 
     Store& m_store;
     const Clock& m_clock;
@@ -94,6 +122,10 @@ private:
     std::mutex m_kdf_mutex;
     std::condition_variable m_kdf_cv;
     int m_kdf_running = 0;
+    // Reveals waiting for a leased attempt hear when one ends in this process (leases
+    // held by other processes are seen by polling).
+    std::mutex m_lease_mutex;
+    std::condition_variable m_lease_cv;
 };
 
 }  // namespace shcx::share

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <vector>
 
 #include "shcx/share/migrations.h"
@@ -20,6 +21,7 @@ struct SourceUser {
     int64_t id;
     std::string name, token_hash;
     double created_at;
+    std::optional<double> expires_at, last_used_at;
 };
 
 // A prepared SQLite statement for this one job; throws on failure like the SQLite store.
@@ -52,6 +54,10 @@ public:
         return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(m_s, col))) : std::string();
     }
     double real(int col) { return sqlite3_column_double(m_s, col); }
+    std::optional<double> real_or_null(int col) {
+        if (sqlite3_column_type(m_s, col) == SQLITE_NULL) return std::nullopt;
+        return real(col);
+    }
     int64_t integer(int col) { return sqlite3_column_int64(m_s, col); }
 
 private:
@@ -70,15 +76,19 @@ void exec(sqlite3* db, const char* sql) {
 
 namespace sql {
 constexpr pg::Statement insert_user{"move_insert_user",
-    "INSERT INTO users(name, token_hash, created_at) VALUES($1::text, $2::bytea, $3::float8)"
-    " ON CONFLICT (name) DO NOTHING RETURNING id"};
+    "INSERT INTO users(name, token_hash, created_at, expires_at, last_used_at) VALUES($1::text, $2::bytea,"
+    " $3::float8, $4::float8, $5::float8) ON CONFLICT (name) DO NOTHING RETURNING id"};
 constexpr pg::Statement user_by_name{"move_user_by_name", "SELECT id, token_hash FROM users WHERE name = $1::text"};
 constexpr pg::Statement insert_share{"move_insert_share",
-    "INSERT INTO shares(h, id, owner, state, created_at, expires_at, max_reveals, reveals_left, fails_left, salt,"
-    " kdf_params, verifier, nonce, sealed, content_bytes) VALUES($1::bytea, $2::text, $3::bigint, 'live',"
-    " $4::float8, $5::float8, $6::int, $7::int, $8::int, $9::bytea, $10::text, $11::bytea, $12::bytea, $13::bytea,"
-    " $14::bigint) ON CONFLICT DO NOTHING RETURNING id"};
+    "INSERT INTO shares(h, id, owner, state, created_at, expires_at, max_reveals, reveals_left, fails_allowed,"
+    " fails_burned, salt, kdf_params, verifier, nonce, sealed, content_bytes) VALUES($1::bytea, $2::text,"
+    " $3::bigint, 'live', $4::float8, $5::float8, $6::int, $7::int, $8::int, $9::int, $10::bytea, $11::text,"
+    " $12::bytea, $13::bytea, $14::bytea, $15::bigint) ON CONFLICT DO NOTHING RETURNING id"};
 constexpr pg::Statement share_by_h{"move_share_by_h", "SELECT id FROM shares WHERE h = $1::bytea"};
+// The pepper's fingerprint (pepper.h) comes along unless the target has its own.
+constexpr pg::Statement adopt_pepper_check{"move_adopt_pepper_check",
+    "INSERT INTO meta(key, value) VALUES('pepper_check', $1::bytea) ON CONFLICT (key) DO NOTHING"};
+constexpr pg::Statement pepper_check{"move_pepper_check", "SELECT value FROM meta WHERE key = 'pepper_check'"};
 constexpr pg::Statement insert_event{"move_insert_event",
     "INSERT INTO audit(share_id, at, event, client) VALUES($1::text, $2::float8, $3::text, $4::text)"};
 }  // namespace sql
@@ -106,14 +116,23 @@ Result<MoveReport> move_sqlite_to_postgres(const std::string& sqlite_file, const
         // reveal a share between its copy and its tombstone.
         exec(db, "PRAGMA secure_delete=ON; BEGIN IMMEDIATE");
         std::vector<SourceUser> users;
-        for (Query q(db, "SELECT id, name, token_hash, created_at FROM users ORDER BY id"); q.step();)
-            users.push_back({q.integer(0), q.blob(1), q.blob(2), q.real(3)});
+        for (Query q(db, "SELECT id, name, token_hash, created_at, expires_at, last_used_at FROM users ORDER BY id");
+             q.step();)
+            users.push_back({q.integer(0), q.blob(1), q.blob(2), q.real(3), q.real_or_null(4), q.real_or_null(5)});
+        std::optional<std::string> source_check;
+        if (Query q(db, "SELECT value FROM meta WHERE key = 'pepper_check'"); q.step()) source_check = q.blob(0);
 
         auto conn = pg::connect(postgres_uri);
         conn->exec_simple("BEGIN");
+        if (source_check) {
+            conn->exec(sql::adopt_pepper_check, Params().bytes(*source_check));
+            if (conn->exec(sql::pepper_check).bytes(0, 0) != *source_check)
+                throw std::runtime_error("the target was made with another pepper than the source");
+        }
         std::map<int64_t, int64_t> owner_of;  // source user id -> target user id
         for (const auto& u : users) {
-            auto ins = conn->exec(sql::insert_user, Params().text(u.name).bytes(u.token_hash).real(u.created_at));
+            auto ins = conn->exec(sql::insert_user, Params().text(u.name).bytes(u.token_hash).real(u.created_at)
+                                                        .real_or_null(u.expires_at).real_or_null(u.last_used_at));
             if (!ins.empty()) {
                 owner_of[u.id] = ins.integer(0, 0);
                 ++report.users;
@@ -129,17 +148,17 @@ Result<MoveReport> move_sqlite_to_postgres(const std::string& sqlite_file, const
 
         std::vector<std::string> moved;  // hashes of the shares now on the target
         Query shares(db,
-                     "SELECT h, id, owner, created_at, expires_at, max_reveals, reveals_left, fails_left, salt,"
-                     " kdf_params, verifier, nonce, sealed, content_bytes FROM shares"
+                     "SELECT h, id, owner, created_at, expires_at, max_reveals, reveals_left, fails_allowed,"
+                     " fails_burned, salt, kdf_params, verifier, nonce, sealed, content_bytes FROM shares"
                      " WHERE state = 'live' AND expires_at > ? AND reveals_left > 0");
         shares.real(1, now);
         while (shares.step()) {
             std::string h = shares.blob(0), id = shares.blob(1);
             Params p;
             p.bytes(h).text(id).integer(owner_of.at(shares.integer(2))).real(shares.real(3)).real(shares.real(4));
-            p.integer(shares.integer(5)).integer(shares.integer(6)).integer(shares.integer(7)).bytes(shares.blob(8));
-            p.text(shares.blob(9)).bytes(shares.blob(10)).bytes(shares.blob(11)).bytes(shares.blob(12));
-            p.integer(shares.integer(13));
+            p.integer(shares.integer(5)).integer(shares.integer(6)).integer(shares.integer(7)).integer(shares.integer(8));
+            p.bytes(shares.blob(9)).text(shares.blob(10)).bytes(shares.blob(11)).bytes(shares.blob(12));
+            p.bytes(shares.blob(13)).integer(shares.integer(14));
             bool inserted = !conn->exec(sql::insert_share, p).empty();
             if (!inserted) {
                 // Already there from an interrupted earlier run: the same share, or a clash.

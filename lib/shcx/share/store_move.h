@@ -1,6 +1,8 @@
-// `shcx share migrate`: moves a SQLite share store onto PostgreSQL. Users (with their
-// token hashes) and every live, unexpired share (with its sealed content and audit
-// events) are copied in one PostgreSQL transaction; then, in one SQLite transaction, the
+// `shcx share migrate`: moves a SQLite share store onto PostgreSQL. The pepper's
+// fingerprint, the users (with their token hashes, expiry and last use) and every live,
+// unexpired share (with its sealed content, burned attempts and audit events) are copied
+// in one PostgreSQL transaction; attempt leases are not (none can be in use: the source
+// is locked for writing throughout); then, in one SQLite transaction, the
 // moved shares become tombstones in state "moved" and the expired ones are wiped, so the
 // source holds no sealed content afterwards and no share can be revealed on both sides.
 // Running it again after an interruption finishes the job (shares already on the

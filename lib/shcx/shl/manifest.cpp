@@ -27,7 +27,7 @@ Error prefixed(const std::string& prefix, Error e) {
 
 std::string origin_of(const std::string& u) {
     auto parts = url::parse(u);
-    return parts ? url::origin(*parts) : "(invalid URL)";
+    return parts ? parts.value().origin() : "(invalid URL)";
 }
 
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
@@ -88,7 +88,7 @@ public:
             req.connect_timeout_s = m_opt.connect_timeout_s;
             req.total_timeout_s = std::min<long>(m_opt.request_timeout_s, static_cast<long>(remaining));
             req.follow_redirects = false;
-            auto r = http::get(req);
+            auto r = http::send(req);
             secure_wipe(req.body);
             if (!r) {
                 if (r.error().code == ErrorCode::INPUT_TOO_LARGE)

@@ -140,11 +140,39 @@
     result.appendChild(link);
   }
 
+  // The server's rule (crypto.h normalise_pin): case, spaces and dashes do not matter,
+  // O reads as 0, I and L as 1; the alphabet has no U.
+  function normalise(text) {
+    return text.replace(/[\s-]/g, '').toUpperCase().replace(/O/g, '0').replace(/[IL]/g, '1');
+  }
+  var MALFORMED = 'The PIN has 8 characters: digits and letters (there is no U).';
+
+  async function wrongPin(res) {
+    var body = {};
+    try { body = await res.json(); } catch (e) { /* no details */ }
+    if (body.error === 'malformed_pin') {
+      say(MALFORMED, true);
+      return;
+    }
+    var left = body.remaining_attempts;
+    if (left === 0 || body.destroyed) {
+      form.hidden = true;
+      say('Wrong PIN. That was the last try: this link is now destroyed. Ask the person who shared it for a new one.', true);
+    } else if (left === 1) {
+      say('Wrong PIN. One try left: another wrong PIN destroys this link for good. Check the PIN with the person who shared it first.', true);
+      message.className = 'error warning';
+    } else if (typeof left === 'number') {
+      say('Wrong PIN. ' + left + ' tries left. Check it with the person who shared this link.', true);
+    } else {
+      say('Wrong PIN. Check it with the person who shared this link.', true);
+    }
+  }
+
   form.addEventListener('submit', async function (ev) {
     ev.preventDefault();
-    var pin = input.value.replace(/[\s-]/g, '').toUpperCase();
-    if (!/^[0-9A-Z]{8}$/.test(pin)) {
-      say('The PIN has 8 letters and digits.', true);
+    var pin = normalise(input.value);
+    if (!/^[0-9A-HJKMNP-TV-Z]{8}$/.test(pin)) {
+      say(MALFORMED, true);
       return;
     }
     button.disabled = true;
@@ -163,13 +191,16 @@
     if (res.status === 403) {
       button.disabled = false;
       input.select();
-      say('Wrong PIN. Check it with the person who shared this link.', true);
+      await wrongPin(res);
     } else if (res.status === 404) {
       form.hidden = true;
-      say('This link is no longer valid: it expired, was already used, or was revoked.', true);
+      say('This link is no longer valid: it expired, was already used, was revoked, or was destroyed by wrong PINs.', true);
     } else if (res.status === 429) {
       button.disabled = false;
-      say('Too many attempts. Wait a minute, then try again.', true);
+      var busy = false;
+      try { busy = (await res.json()).error === 'busy'; } catch (e) { /* rate limited */ }
+      say(busy ? 'Someone else is opening this link right now. Wait a moment, then try again.'
+               : 'Too many attempts. Wait a minute, then try again.', true);
     } else if (!res.ok) {
       button.disabled = false;
       say('The server could not open this record (error ' + res.status + ').', true);
