@@ -22,7 +22,7 @@ Result<Fetched> fetch_jwks(const std::string& iss, const Options& opt) {
     req.max_bytes = kMaxJwksBytes;
     req.total_timeout_s = opt.timeout_s;
     req.headers = {{"Accept", "application/json"}};
-    auto resp = http::get(req);
+    auto resp = http::send(req);
     if (!resp) return resp.error();
     if (resp.value().status != 200)
         return make_error(ErrorCode::NETWORK_ERROR, out.url + ": HTTP " + std::to_string(resp.value().status));
