@@ -45,7 +45,10 @@ std::vector<qr_read::Symbol> symbols_in(const std::string& png) {
 TEST_CASE("the data-codeword table matches libqrencode's byte capacity for every version and level") {
     const std::pair<char, QRecLevel> levels[] = {{'L', QR_ECLEVEL_L}, {'M', QR_ECLEVEL_M}, {'Q', QR_ECLEVEL_Q}, {'H', QR_ECLEVEL_H}};
     for (int v = 1; v <= 40; ++v)
-        for (auto [name, level] : levels) {
+        for (const auto& lv : levels) {
+            // (not a structured binding: clang cannot capture those in CAPTURE's lambda)
+            const char name = lv.first;
+            const QRecLevel level = lv.second;
             CAPTURE(v);
             CAPTURE(name);
             int d = qr_symbol::data_codewords(v, name);
@@ -135,7 +138,8 @@ TEST_CASE("mirrored and colour-inverted QR images are read") {
     for (const auto& src : sources) {
         auto plain = input::extract_cards({{"plain.png", src.png}});
         REQUIRE(plain.cards.size() == 1);
-        for (auto [mirror, invert] : {std::pair{true, false}, std::pair{false, true}, std::pair{true, true}}) {
+        for (auto how : {std::pair{true, false}, std::pair{false, true}, std::pair{true, true}}) {
+            const bool mirror = how.first, invert = how.second;
             CAPTURE(src.name);
             CAPTURE(mirror);
             CAPTURE(invert);
