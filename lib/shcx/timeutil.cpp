@@ -86,6 +86,9 @@ std::optional<double> parse_time(std::string_view s) {
 }
 
 std::string format_utc(double seconds) {
+    // Beyond about 30 million years gmtime cannot say, and converting a larger double to
+    // time_t is undefined: a card's nbf of 1e308 must still print something.
+    if (!std::isfinite(seconds) || std::fabs(seconds) > 1e15) return "invalid-time";
     time_t t = static_cast<time_t>(std::floor(seconds));
     std::tm tm{};
     if (!gmtime_r(&t, &tm)) return "invalid-time";

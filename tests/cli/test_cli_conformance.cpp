@@ -269,7 +269,9 @@ TEST_CASE("--strict on the spec examples" * doctest::test_suite("conformance")) 
         }
         forms.push_back({numeric, true});
         forms.push_back({png, true});
-        for (auto [inputs, qr] : forms) {
+        for (const auto& form : forms) {
+            auto inputs = form.first;
+            const bool qr = form.second;
             CAPTURE(inputs[0]);
             inputs.insert(inputs.end(), {"--strict", "--jwks", kSpecIss + "=" + ex("issuer/.well-known/jwks.json"), "--crl",
                                          ex("issuer/.well-known/crl/3Kfdg-XwP-7gXyywtUfUADwBumDOPKMQx-iELL11W9s.json"),

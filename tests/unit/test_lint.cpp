@@ -168,6 +168,14 @@ TEST_CASE("QR rules: chunking, chunk size and balance, version, segments, and wh
               ")]; expected [byte (5): the shc:/ header, numeric (" + std::to_string(short_text.size() - 5) +
               "): the digits]");
 
+    // Text too long for any QR code at all.
+    input::FoundCard huge;
+    huge.qr.push_back({"huge.txt", "shc:/" + std::string(8000, '5'), 4000, std::nullopt});
+    auto hw = lint::check_qr(huge);
+    CHECK(code_names(hw) == std::vector<std::string>{"QR_VERSION_TOO_HIGH"});
+    CHECK(hw[0].message == "huge.txt fits no QR version (no symbol at hand; re-encoded with libqrencode at level L); "
+                           "SMART Health Card QR codes are version 22 at most");
+
     // A JWS or a file carries no QR rules.
     CHECK(lint::check_qr(one_card({{"c.jws", jws}})).empty());
 }

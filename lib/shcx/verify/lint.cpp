@@ -15,6 +15,7 @@ using detail::member;
 using detail::string_member;
 
 constexpr int kMaxQrVersion = qr_write::kMaxVersion;
+constexpr int kMaxVersionAtAll = 40;  // ISO/IEC 18004
 
 // Where a rule was broken, collected per code and reported as one warning each.
 class Findings {
@@ -202,16 +203,19 @@ std::vector<Error> check_qr(const input::FoundCard& found) {
         if (part.symbol && part.symbol->version) {
             version = part.symbol->version;
             how = "read from the symbol (" + std::string(1, part.symbol->ec_level) + " error correction)";
-        } else if (auto v = qr_write::version_for(part.text)) {
-            version = v.value();
+        } else {
             how = part.symbol ? "the symbol's codewords match no version; re-encoded with libqrencode at level L"
                               : "no symbol at hand; re-encoded with libqrencode at level L";
+            auto v = qr_write::version_for(part.text);
+            version = v ? v.value() : kMaxVersionAtAll + 1;  // fits no version at all
         }
         if (version > kMaxQrVersion)
             out.push_back(make_error(ErrorCode::QR_VERSION_TOO_HIGH,
-                                     qr_name(part, i, n) + " is QR version " + std::to_string(version) + " (" + how +
-                                         "); SMART Health Card QR codes are version " + std::to_string(kMaxQrVersion) +
-                                         " at most"));
+                                     qr_name(part, i, n) +
+                                         (version > kMaxVersionAtAll ? std::string(" fits no QR version")
+                                                                     : " is QR version " + std::to_string(version)) +
+                                         " (" + how + "); SMART Health Card QR codes are version " +
+                                         std::to_string(kMaxQrVersion) + " at most"));
         // Segments can only be read from a symbol, and only once its version is known
         // (the width of the character counts depends on it).
         if (!part.symbol || !part.symbol->version) continue;
