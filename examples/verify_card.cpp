@@ -29,7 +29,7 @@ int main(int argc, char** argv) {
     trust::TrustStore store;
     store.add_issuer(std::move(issuer.value()));
 
-    std::vector<input::Source> sources;
+    std::vector<input::NamedBytes> sources;
     int exit_code = 0;
     for (int i = 3; i < argc; ++i) {
         auto bytes = input::read_input_file(argv[i]);

@@ -14,7 +14,7 @@ say() { echo "test-install: $*" >&2; }
 
 check_prefix() {  # prefix, kind (static|shared)
   local p=$1 kind=$2 f
-  for f in bin/shcx share/man/man1/shcx.1 share/man/man1/shcx-verify.1 include/shcx/shcx.h include/shcx/verify.h \
+  for f in bin/shcx share/man/man1/shcx.1 share/man/man1/shcx-verify.1 include/shcx/shcx.h include/shcx/verify/verify.h include/shcx/error_codes.def \
     lib/cmake/shcx/shcxConfig.cmake lib/cmake/shcx/shcxConfigVersion.cmake lib/pkgconfig/shcx.pc \
     share/bash-completion/completions/shcx share/zsh/site-functions/_shcx; do
     [ -e "$p/$f" ] || fail "$kind: $f not installed"
