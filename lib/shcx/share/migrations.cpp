@@ -75,6 +75,11 @@ std::optional<Error> migrate_sqlite(const std::string& path) {
     };
     // WAL before the first write, so a database created here is in WAL mode from the start.
     if (auto e = h.exec("PRAGMA journal_mode=WAL"); !e.empty()) return failed("open", e);
+    // Up to date (every open but the first): no write lock, so a `share status --db` beside
+    // a busy server never queues behind its writers.
+    int current = h.version(), known_now = latest_schema_version(Dialect::Sqlite);
+    if (current == known_now) return std::nullopt;
+    if (current > known_now) return schema_too_new(current, known_now);
     // IMMEDIATE: two processes starting together take turns; the second sees the work done.
     if (auto e = h.exec("BEGIN IMMEDIATE"); !e.empty()) return failed("lock", e);
     if (auto e = h.exec(std::string(kMigrationsTable)); !e.empty()) return failed("migrate", e);
