@@ -3,6 +3,7 @@
 // manifest requests, with the share's guarantees (exact reveals, the attempt budget, 404s).
 #include <doctest/doctest.h>
 #include <httplib.h>
+#include <sqlite3.h>
 
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -218,6 +219,23 @@ TEST_CASE("share create --shl with --db, and refused for other content, a public
     CHECK(contains(too_long.err, "SHARE_INVALID"));
     CHECK(contains(too_long.err, "129 characters"));
     CHECK(too_long.out.empty());
+    // The share made before the link was found too long is not left live: only the
+    // first two are, and the refused one was revoked.
+    auto states = [&] {
+        sqlite3* db = nullptr;
+        REQUIRE(sqlite3_open_v2(env.db.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
+        sqlite3_stmt* st = nullptr;
+        REQUIRE(sqlite3_prepare_v2(db, "SELECT state, count(*) FROM shares GROUP BY state ORDER BY state", -1, &st,
+                                   nullptr) == SQLITE_OK);
+        std::string out;
+        while (sqlite3_step(st) == SQLITE_ROW)
+            out += std::string(reinterpret_cast<const char*>(sqlite3_column_text(st, 0))) + "=" +
+                   std::to_string(sqlite3_column_int(st, 1)) + " ";
+        sqlite3_finalize(st);
+        sqlite3_close(db);
+        return out;
+    };
+    CHECK(states() == "live=1 revoked=1 used=1 ");
 
     auto label = run_shcx({"share", "create", kCard, "--db", env.db.string(), "--public-url", base, "--label", "x"});
     CHECK(label.code == 2);
