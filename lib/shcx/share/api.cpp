@@ -191,7 +191,8 @@ HttpResponse Api::manifest(const HttpRequest& req, const std::string& sid) {
     if (passcode_json) secure_wipe(passcode_json->get_ref<std::string&>());
     // embeddedLengthMax is not honoured: the file is handed out once, in this answer, only
     // after the PIN check, so it is always embedded (docs/shl.md, "Making links").
-    auto r = m_service.reveal_passcode(sid, passcode_json ? &passcode.str() : nullptr, req.remote_addr);
+    auto r = m_service.reveal_passcode(
+        sid, passcode_json ? std::optional<std::string_view>(passcode.str()) : std::nullopt, req.remote_addr);
     switch (r.outcome) {
         case RevealOutcome::Revealed: {
             std::string type = "application/octet-stream";

@@ -176,7 +176,8 @@ Revealed Service::reveal(std::string_view sid, std::string_view pin_input, std::
     return check_pin(sid, &*pin, client_address);
 }
 
-Revealed Service::reveal_passcode(std::string_view sid, const std::string* passcode, std::string_view client_address) {
+Revealed Service::reveal_passcode(std::string_view sid, std::optional<std::string_view> passcode,
+                                  std::string_view client_address) {
     if (!valid_sid(sid)) return {};  // Gone
     auto pin = passcode ? normalise_pin(*passcode) : std::nullopt;
     return check_pin(sid, pin ? &*pin : nullptr, client_address);

@@ -98,10 +98,11 @@ public:
     int reveal_rate_wait(std::string_view client_address, int limit_per_minute);
     Revealed reveal(std::string_view sid, std::string_view pin_input, std::string_view client_address);
     // The same reveal for the SMART Health Links manifest protocol (docs/shl.md, "Making
-    // links"), where any passcode that is not the PIN is wrong: a missing (nullptr) or
+    // links"), where any passcode that is not the PIN is wrong: a missing (nullopt) or
     // malformed passcode burns an attempt like a wrong PIN (without running the KDF)
     // instead of answering MalformedPin.
-    Revealed reveal_passcode(std::string_view sid, const std::string* passcode, std::string_view client_address);
+    Revealed reveal_passcode(std::string_view sid, std::optional<std::string_view> passcode,
+                             std::string_view client_address);
     // True when the share exists, is live, and (for GET) may show the PIN page.
     bool is_live(std::string_view sid);
     // owner < 0: the local operator (--db mode), who may act on any share.
