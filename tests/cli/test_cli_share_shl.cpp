@@ -219,8 +219,8 @@ TEST_CASE("share create --shl with --db, and refused for other content, a public
     CHECK(contains(too_long.err, "SHARE_INVALID"));
     CHECK(contains(too_long.err, "129 characters"));
     CHECK(too_long.out.empty());
-    // The share made before the link was found too long is not left live: only the
-    // first two are, and the refused one was revoked.
+    // A share made before its link was refused is not left live: the refused ones were
+    // revoked.
     auto states = [&] {
         sqlite3* db = nullptr;
         REQUIRE(sqlite3_open_v2(env.db.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
@@ -235,7 +235,13 @@ TEST_CASE("share create --shl with --db, and refused for other content, a public
         sqlite3_close(db);
         return out;
     };
-    CHECK(states() == "live=1 revoked=1 used=1 ");
+    auto long_label = run_shcx({"share", "create", kCard, "--db", env.db.string(), "--public-url", base, "--shl",
+                                "--label", std::string(81, 'x')});
+    CHECK(long_label.code == 2);
+    CHECK(contains(long_label.err, "SHARE_INVALID"));
+    CHECK(contains(long_label.err, "label"));
+    CHECK(long_label.out.empty());
+    CHECK(states() == "live=1 revoked=2 used=1 ");
 
     auto label = run_shcx({"share", "create", kCard, "--db", env.db.string(), "--public-url", base, "--label", "x"});
     CHECK(label.code == 2);
