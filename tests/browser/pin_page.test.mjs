@@ -1,6 +1,7 @@
 // The share PIN page in a real browser (Debian's Chromium, phone-sized viewport): open
 // the link with its #key, type a wrong PIN, then the right one, and read the patient's
-// name from the decrypted card. Needs SHCX_BIN (the shcx binary) and /usr/bin/chromium.
+// name from the decrypted card; the same for a SMART Health Link's viewer URL
+// ({public}/v#shlink:/...). Needs SHCX_BIN (the shcx binary) and /usr/bin/chromium.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
@@ -24,8 +25,8 @@ function freePort() {
   });
 }
 
-async function createShare() {
-  const out = execFileSync(shcx, ['share', 'create', card, '--server', base, '--token', token, '--json']);
+async function createShare(extra = []) {
+  const out = execFileSync(shcx, ['share', 'create', card, '--server', base, '--token', token, '--json', ...extra]);
   return JSON.parse(out.toString());
 }
 
@@ -34,7 +35,7 @@ async function phonePage() {
   const page = await context.newPage();
   const problems = [];
   page.on('pageerror', (e) => problems.push(String(e)));
-  page.on('console', (m) => { if (m.type() === 'error' && !/40[34]/.test(m.text())) problems.push(m.text()); });
+  page.on('console', (m) => { if (m.type() === 'error' && !/40[134]/.test(m.text())) problems.push(m.text()); });
   return { page, problems };
 }
 
@@ -143,4 +144,46 @@ test('a used link shows the dead-link page; a link without its key says so', asy
   await second.page.goto(fresh.url.split('#')[0]);
   assert.match(await second.page.textContent('#message'), /This link is incomplete/);
   assert.equal(await second.page.isVisible('#pin'), false);
+});
+
+test('an SHL viewer URL: a wrong PIN shows the tries left, the right one the decrypted card; a second open finds nothing', async () => {
+  const share = await createShare(['--shl', '--label', 'Vaccinations']);
+  assert.match(share.url, /\/v#shlink:\//);
+  const { page, problems } = await phonePage();
+  await page.goto(share.url);
+  assert.equal(new URL(page.url()).hash, '');  // the link (and its key) left the address bar
+  assert.match(await page.textContent('#intro'), /\u201cVaccinations\u201d/);
+  const wrong = share.challenge === 'WRONG000' ? 'WRONG001' : 'WRONG000';
+  await page.fill('#pin', wrong);
+  await page.click('#open');
+  await page.waitForSelector('#message.error');
+  assert.match(await page.textContent('#message'), /Wrong PIN\. 4 tries left\./);
+  await page.waitForSelector('#open:not([disabled])');
+  await page.fill('#pin', share.challenge);
+  await page.click('#open');
+  await page.waitForSelector('.person-name');
+  assert.equal(await page.textContent('.person-name'), 'Adaeze N. Okafor');
+  assert.match(await page.textContent('#result'), /Born 1984-03-12/);
+  assert.match(await page.textContent('#result'), /2021-04-02 — Pfizer-BioNTech COVID-19, lot EW0182/);
+  assert.equal(await page.getAttribute('#download', 'download'), 'health-card.smart-health-card');
+  assert.deepEqual(problems, []);
+  // Used up: the same link again says so once the PIN is sent.
+  const second = await phonePage();
+  await second.page.goto(share.url);
+  await second.page.fill('#pin', share.challenge);
+  await second.page.click('#open');
+  await second.page.waitForSelector('#message.error');
+  assert.match(await second.page.textContent('#message'), /no longer valid/);
+  assert.deepEqual(second.problems, []);
+  // The viewer without a link, and a link to another server, are refused on the page.
+  const bare = await phonePage();
+  await bare.page.goto(`${base}/v`);
+  assert.match(await bare.page.textContent('#message'), /This link is incomplete/);
+  assert.equal(await bare.page.isVisible('#pin'), false);
+  const payload = JSON.parse(Buffer.from(share.shlink.slice(8), 'base64url').toString());
+  payload.url = 'https://elsewhere.example/m/AAAAAAAAAAAAAAAAAAAAAA';
+  const foreign = await phonePage();
+  await foreign.page.goto(`${base}/v#shlink:/${Buffer.from(JSON.stringify(payload)).toString('base64url')}`);
+  assert.match(await foreign.page.textContent('#message'), /belongs to another server/);
+  assert.equal(await foreign.page.isVisible('#pin'), false);
 });

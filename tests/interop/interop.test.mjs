@@ -5,13 +5,16 @@
 //  - cards its SHCIssuer signs verify in shcx, and cards `shcx issue` signs verify with its
 //    SHCReader;
 //  - links shcx's test server makes (lib/shcx/shl/jwe encryption, our manifest) are opened
-//    by its SHLViewer.
+//    by its SHLViewer;
+//  - a share made by `shcx share create --shl` and served by `shcx share serve` opens once
+//    in its SHLViewer (the PIN as passcode), and never again.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -280,5 +283,64 @@ test('a link served by shcx (its JWE files and manifest) is opened by SHLViewer'
     assert.deepEqual(resolved.fhirResources[0], ips);
   } finally {
     served.stop();
+  }
+});
+
+// `shcx share serve` on a free loopback port, with a fast KDF; stopped by the caller.
+async function shareServer() {
+  const port = await new Promise((resolve) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => { const { port: p } = s.address(); s.close(() => resolve(p)); });
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const db = join(tmp, `shares-${port}.db`);
+  const ready = join(tmp, `ready-${port}`);
+  const child = spawn(SHCX, ['share', 'serve', '--db', db, '--listen', `127.0.0.1:${port}`, '--public-url', url,
+    '--ready-file', ready, '--kdf-memory', '1024', '--kdf-passes', '1'], { stdio: ['ignore', 'ignore', 'ignore'] });
+  for (let i = 0; i < 2400 && !existsSync(ready); i++) await new Promise((r) => setTimeout(r, 25));  // up to 60 s
+  if (!existsSync(ready)) { child.kill('SIGKILL'); throw new Error('share server did not start'); }
+  const user = await shcx(['share', 'user', 'add', 'interop', '--db', db]);
+  assert.equal(user.code, 0, user.stderr);
+  return { url, token: user.stdout.trim(), stop: () => child.kill('SIGTERM') };
+}
+
+test('a share made by shcx share create --shl opens once in SHLViewer, with the PIN as passcode', async () => {
+  const srv = await shareServer();
+  try {
+    const card = join(TESTDATA, 'cards/covid-three-doses.smart-health-card');
+    const made = await shcx(['share', 'create', card, '--server', srv.url, '--token', srv.token, '--shl', '--json',
+      '--label', 'Interop share']);
+    assert.equal(made.code, 0, made.stderr);
+    const share = JSON.parse(made.stdout);
+    assert.equal(share.url, `${srv.url}/v#${share.shlink}`);
+    // The viewer URL as a phone camera would hand it over.
+    const viewer = new SHLViewer({ shlinkURI: share.url });
+    assert.equal(viewer.shl.requiresPasscode, true);
+    assert.equal(viewer.shl.label, 'Interop share');
+    assert.equal(viewer.shl.exp, Date.parse(share.expires_at) / 1000);
+    const wrong = share.challenge === 'WRONG000' ? 'WRONG001' : 'WRONG000';
+    await assert.rejects(viewer.resolveSHL({ recipient: 'ktc', passcode: wrong }), { name: 'SHLInvalidPasscodeError' });
+    const demoKey = JSON.parse(readFileSync(join(TESTDATA, 'issuer/jwks.json'), 'utf8')).keys[0];
+    const resolved = await viewer.resolveSHL({
+      recipient: 'ktc', passcode: share.challenge, embeddedLengthMax: 100, shcReaderConfig: { publicKey: demoKey },
+    });
+    assert.equal(resolved.manifest.files.length, 1);
+    assert.equal(resolved.manifest.files[0].contentType, 'application/smart-health-card');
+    assert.equal(resolved.smartHealthCards.length, 1);
+    const cardBundle = await resolved.smartHealthCards[0].asBundle();
+    assert.equal(cardBundle.entry[0].resource.resourceType, 'Patient');
+    assert.equal(resolved.fhirResources.length, 0);
+    // One reveal: the second open, right passcode and all, finds nothing.
+    const again = new SHLViewer({ shlinkURI: share.shlink });
+    await assert.rejects(again.resolveSHL({ recipient: 'ktc', passcode: share.challenge }),
+      { name: 'SHLManifestNotFoundError' });
+    // The owner sees one wrong PIN and one reveal.
+    const status = await shcx(['share', 'status', share.id, '--server', srv.url, '--token', srv.token, '--json']);
+    assert.equal(status.code, 0, status.stderr);
+    const st = JSON.parse(status.stdout);
+    assert.equal(st.state, 'used');
+    assert.equal(st.wrong_pins, 1);
+  } finally {
+    srv.stop();
   }
 });

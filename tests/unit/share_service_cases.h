@@ -484,3 +484,64 @@ TEST_CASE("share pepper: a database from before the fingerprint adopts the peppe
     REQUIRE(open_pepper(path, *store, PepperMode::Existing, 1).ok());
     CHECK(store->pepper_check() == pepper_fingerprint(std::string(32, 'k')));
 }
+
+TEST_CASE("the SHL manifest protocol: 401 remainingAttempts for wrong, missing and malformed passcodes, exactly N reveals, then 404") {
+    Fixture f;
+    Api api(f.service, f.clock, "https://s.example", 100);
+    // A JWE header naming its content, so the manifest's contentType can be checked.
+    const std::string jwe = "eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIiwiY3R5IjoiYXBwbGljYXRpb24vZmhpcitqc29uIn0..iv.ct.tag";
+    auto c = f.create(jwe, 2);
+    auto post = [&](const std::string& body) {
+        return api.handle(HttpRequest{"POST", "/m/" + c.sid, {}, "application/json", "", body, "1.2.3.4"});
+    };
+    auto attempts_left = [&] { return f.service.status(c.id, f.owner).value().record.attempts_left(); };
+    // Not a manifest request: refused before anything is charged.
+    CHECK(post("not json").status == 400);
+    CHECK(post(R"({"passcode":"WRONG000"})").status == 400);             // no recipient
+    CHECK(post(R"({"recipient":"r","passcode":7})").status == 400);      // passcode not a string
+    CHECK(post(std::string(2000, ' ')).status == 413);
+    CHECK(attempts_left() == 5);
+    // Wrong, missing and malformed passcodes each cost an attempt; the malformed ones no KDF.
+    auto kdf_before = f.service.kdf_evaluations();
+    auto wrong = post(R"({"recipient":"r","passcode":"WRONG000","embeddedLengthMax":10})");
+    CHECK(wrong.status == 401);
+    CHECK(wrong.content_type == "application/json");
+    CHECK(wrong.body == "{\"remainingAttempts\":4}\n");
+    CHECK(f.service.kdf_evaluations() == kdf_before + 1);
+    CHECK(post(R"({"recipient":"r"})").body == "{\"remainingAttempts\":3}\n");
+    CHECK(post(R"({"recipient":"r","passcode":"ABCD123U"})").body == "{\"remainingAttempts\":2}\n");
+    CHECK(f.service.kdf_evaluations() == kdf_before + 1);
+    CHECK(attempts_left() == 2);
+    // The PIN as passcode, as a person types it: exactly two reveals, each with the file embedded.
+    std::string spoken = c.pin.str().substr(0, 4) + "-" + c.pin.str().substr(4);
+    for (auto& ch : spoken) ch = static_cast<char>(std::tolower(ch));
+    for (int i = 0; i < 2; ++i) {
+        auto ok = post(R"({"recipient":"r","passcode":")" + spoken + R"(","embeddedLengthMax":10})");
+        CHECK(ok.status == 200);
+        CHECK(ok.content_type == "application/json");
+        CHECK(ok.body == "{\"files\":[{\"contentType\":\"application/fhir+json\",\"embedded\":\"" + jwe + "\"}]}\n");
+    }
+    auto gone = post(R"({"recipient":"r","passcode":")" + c.pin.str() + "\"}");
+    CHECK(gone.status == 404);
+    CHECK(gone.body == Api::not_found_body());
+    CHECK(f.service.status(c.id, f.owner).value().record.state == "used");
+    // The last wrong passcode destroys a share: remainingAttempts 0, then 404.
+    auto d = f.create(jwe);
+    auto post_d = [&](const std::string& body) {
+        return api.handle(HttpRequest{"POST", "/m/" + d.sid, {}, "application/json", "", body, "1.2.3.4"});
+    };
+    for (int i = 4; i >= 0; --i)
+        CHECK(post_d(R"({"recipient":"r","passcode":"WRONG000"})").body ==
+              "{\"remainingAttempts\":" + std::to_string(i) + "}\n");
+    CHECK(post_d(R"({"recipient":"r","passcode":")" + d.pin.str() + "\"}").status == 404);
+    // An expired share is 404 too; GET on a manifest URL is 404 and changes nothing; the viewer page is served.
+    auto e = f.create(jwe, 1, 60);
+    f.clock.t = f.clock.t + 61;
+    CHECK(api.handle(HttpRequest{"POST", "/m/" + e.sid, {}, "application/json", "", R"({"recipient":"r","passcode":")" + e.pin.str() + "\"}", "1.2.3.4"}).status == 404);
+    auto live = f.create(jwe);
+    CHECK(api.handle(HttpRequest{"GET", "/m/" + live.sid, {}, "", "", "", "1.2.3.4"}).status == 404);
+    CHECK(f.service.status(live.id, f.owner).value().record.attempts_left() == 5);
+    auto viewer = api.handle(HttpRequest{"GET", "/v", {}, "", "", "", "1.2.3.4"});
+    CHECK(viewer.status == 200);
+    CHECK(test::contains(viewer.body, "<script src=\"/static/pin.js\"></script>"));
+}

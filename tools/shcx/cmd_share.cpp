@@ -33,6 +33,8 @@
 #include "shcx/share/server.h"
 #include "shcx/share/service.h"
 #include "shcx/share/store.h"
+#include "shcx/shl/link.h"
+#include "shcx/shl/manifest.h"
 #include "shcx/timeutil.h"
 #include "shcx/url.h"
 
@@ -53,7 +55,8 @@ struct ShareOptions {
     std::string user_name, expires;
     std::string file, ttl = "6h", qr;
     int reveals = 1;
-    bool json = false;
+    bool json = false, shl = false;
+    std::string label;
     std::string target, pin, out;
     std::string id;
 };
@@ -299,6 +302,16 @@ int run_create(const ShareOptions& o) {
     auto content = input::read_input_file(o.file, 1u << 20);
     if (!content) return fail(content.error());
     SecretString plaintext(std::move(content.value()));
+    if (!o.shl && !o.label.empty()) return usage("--label goes with --shl");
+    // A SMART Health Link file is a card or FHIR (docs/shl.md, "Making links"): other
+    // records stay plain shares, which any content may be.
+    if (o.shl) {
+        auto type = share::media_type(plaintext.str());
+        if (type != shl::kHealthCardType && type != shl::kFhirType)
+            return fail(make_error(ErrorCode::SHARE_INVALID,
+                                   "a SMART Health Link carries a SMART Health Card or FHIR JSON, and " + o.file +
+                                       " is " + type + " (share it without --shl)"));
+    }
     share::SealedRecord sealed = share::seal_record(plaintext.str());
 
     share::CreatedShare made;
@@ -321,6 +334,26 @@ int run_create(const ShareOptions& o) {
         made = std::move(created.value());
     }
     std::string full_url = share::link_with_key(made.url, sealed.key);
+    std::optional<share::ShlShare> shl_share;
+    if (o.shl) {
+        auto exp = timeutil::parse_time(made.expires_at);
+        if (!exp) return fail(make_error(ErrorCode::SHARE_INVALID, "the server's expires_at is not a time"));
+        auto made_shl = share::make_shl(made.url, sealed.key, static_cast<int64_t>(*exp), o.label);
+        if (!made_shl) {
+            // The share exists but its link cannot be an SHL: do not leave it live.
+            if (!o.db.empty()) {
+                if (auto local = open_local(o, share::PepperMode::Existing))
+                    local.value()->service->revoke(made.id, -1, "local");
+            } else {
+                (void)share::ApiClient(o.server, token_of(o)).revoke(made.id);
+            }
+            return fail(made_shl.error());
+        }
+        shl_share = std::move(made_shl.value());
+        // Phone cameras open the viewer URL; SHL apps take the shlink:/ after its '#'.
+        secure_wipe(full_url);
+        full_url = shl_share->viewer_url.str();
+    }
     if (!o.qr.empty()) {
         auto sym = qr_write::encode_text(full_url);
         if (!sym) return fail(sym.error());
@@ -329,15 +362,21 @@ int run_create(const ShareOptions& o) {
         if (auto e = fsutil::write_file_atomic(o.qr, img)) return fail(*e);
     }
     if (o.json) {
-        std::cout << Json{{"id", made.id},
-                          {"url", full_url},
-                          {"challenge", made.pin},
-                          {"expires_at", made.expires_at},
-                          {"reveals", made.reveals}}
-                         .dump(2)
-                  << "\n";
+        Json out{{"id", made.id},
+                 {"url", full_url},
+                 {"challenge", made.pin},
+                 {"expires_at", made.expires_at},
+                 {"reveals", made.reveals}};
+        if (shl_share) out["shlink"] = shl_share->shlink.str();
+        std::cout << out.dump(2) << "\n";
+        if (shl_share) secure_wipe(out["shlink"].get_ref<std::string&>());
+        secure_wipe(out["url"].get_ref<std::string&>());
+        secure_wipe(out["challenge"].get_ref<std::string&>());
     } else {
-        std::cout << "URL:     " << full_url << "\n"
+        std::cout << "URL:     " << full_url << "\n";
+        if (shl_share)
+            std::cout << "SHLink:  " << shl_share->shlink.str() << "   (the same link, for SMART Health Links apps)\n";
+        std::cout
                   << "PIN:     " << share::format_pin(made.pin)
                   << "   (tell it in person; do not send it with the link)\n"
                   << "Expires: " << made.expires_at << ", after " << made.reveals << " reveal"
@@ -372,6 +411,50 @@ SecretString read_pin(const ShareOptions& o) {
     return line;
 }
 
+// `share reveal` of a SMART Health Link: the PIN is its passcode, checked for shape before
+// anything is sent (a typo would cost one of the link's attempts); the one file is the record.
+int reveal_shl(const ShareOptions& o, const SecretString& text) {
+    auto link = shl::parse_link(text.str());
+    if (!link) return fail(link.error());
+    std::optional<SecretString> pin;
+    if (link.value().passcode) {
+        SecretString typed = read_pin(o);
+        pin = share::normalise_pin(typed.str());
+        if (!pin)
+            return fail(make_error(ErrorCode::SHARE_PIN_MALFORMED,
+                                   "a PIN is 8 characters: digits and letters except U (O reads as 0, I and L as 1)"));
+    }
+    shl::FetchOptions options;
+    options.recipient = "shcx share reveal";
+    options.passcode = pin ? &*pin : nullptr;
+    options.now = timeutil::now();
+    auto contents = shl::fetch(link.value(), options);
+    if (!contents) {
+        print_error(contents.error());
+        switch (contents.error().code) {
+            case ErrorCode::SHL_PASSCODE_WRONG:
+            case ErrorCode::SHL_NOT_FOUND:
+            case ErrorCode::SHL_EXPIRED: return kNegative;  // refused: the answer, not a failure
+            default: return kFailure;
+        }
+    }
+    auto& files = contents.value().files;
+    if (!contents.value().errors.empty()) return fail(contents.value().errors.front().error);
+    if (files.size() != 1)
+        return fail(make_error(ErrorCode::SHL_INVALID, "the link holds " + std::to_string(files.size()) +
+                                                           " files, not one record; `shcx decode` reads such links"));
+    const shl::File& file = files.front();
+    if (!o.out.empty()) {
+        if (auto e = fsutil::write_file_atomic(o.out, file.content.str(), 0600)) return fail(*e);
+        std::cerr << "shcx: wrote " << file.content.str().size() << " bytes (" << file.content_type << ") to " << o.out
+                  << "\n";
+    } else {
+        std::cout << file.content.str();
+        std::cout.flush();
+    }
+    return kOk;
+}
+
 int run_reveal(const ShareOptions& o) {
     SecretString text(o.target);
     std::error_code ec;
@@ -383,6 +466,7 @@ int run_reveal(const ShareOptions& o) {
         if (!link_text) return fail(link_text.error(), o.target);
         text = SecretString(std::move(link_text.value()));
     }
+    if (shl::looks_like_link(text.str())) return reveal_shl(o, text);
     auto link = share::parse_link(text.str());
     if (!link) return fail(link.error());
     SecretString pin = read_pin(o);
@@ -542,10 +626,17 @@ void setup_share(CLI::App& app, int& exit_code) {
     create->add_option("--reveals", o->reveals, "How many times it can be revealed")->capture_default_str();
     create->add_option("--ttl", o->ttl, "Lifetime, at most 6h (e.g. 30m, 2h, 1h30m)")->capture_default_str();
     create->add_option("--qr", o->qr, "Also write the URL as a QR code (PNG, or SVG by extension)");
+    create->add_flag("--shl", o->shl,
+                     "Make the share a SMART Health Link (flag P, the PIN as passcode): the URL opens the PIN page as "
+                     "a viewer, and --json adds \"shlink\"");
+    create->add_option("--label", o->label, "With --shl: the link's label (at most 80 characters)");
     create->callback([o, &exit_code] { exit_code = run_create(*o); });
 
     auto* reveal = share->add_subcommand("reveal", "Open a share link (or a QR image of one) with its PIN");
-    reveal->add_option("LINK", o->target, "https://HOST/s/ID#KEY, or an image or text file holding it")->required();
+    reveal->add_option("LINK", o->target,
+                       "https://HOST/s/ID#KEY, a SMART Health Link (shlink:/... or a viewer URL), or an image or text "
+                       "file holding one")
+        ->required();
     reveal->add_option("--pin", o->pin, "The PIN (else asked on the terminal, or read from stdin)");
     reveal->add_option("-o,--out", o->out, "Write the record to FILE (mode 0600) instead of stdout");
     reveal->callback([o, &exit_code] { exit_code = run_reveal(*o); });

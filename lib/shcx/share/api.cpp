@@ -133,12 +133,16 @@ std::variant<int64_t, HttpResponse> Api::owner_of(const HttpRequest& req) {
     return r;
 }
 
+std::optional<HttpResponse> Api::rate_limited(const HttpRequest& req) {
+    int wait = m_service.reveal_rate_wait(req.remote_addr, m_reveal_limit);
+    if (!wait) return std::nullopt;
+    auto r = json_reply(429, {{"error", "rate_limited"}});
+    r.headers.push_back({"Retry-After", std::to_string(wait)});
+    return r;
+}
+
 HttpResponse Api::reveal(const HttpRequest& req, const std::string& sid) {
-    if (int wait = m_service.reveal_rate_wait(req.remote_addr, m_reveal_limit)) {
-        auto r = json_reply(429, {{"error", "rate_limited"}});
-        r.headers.push_back({"Retry-After", std::to_string(wait)});
-        return r;
-    }
+    if (auto limited = rate_limited(req)) return std::move(*limited);
     if (req.body.size() > kMaxRevealBody) return json_reply(413, {{"error", "too_large"}});
     auto challenge = challenge_of(req);
     SecretString pin(challenge.value_or(""));
@@ -171,6 +175,47 @@ HttpResponse Api::reveal(const HttpRequest& req, const std::string& sid) {
     return not_found();
 }
 
+HttpResponse Api::manifest(const HttpRequest& req, const std::string& sid) {
+    if (auto limited = rate_limited(req)) return std::move(*limited);
+    if (req.body.size() > kMaxRevealBody) return json_reply(413, {{"error", "too_large"}});
+    // {"recipient": "...", "passcode": "...", "embeddedLengthMax": n}. A request that is
+    // not one is refused before anything is charged; a missing passcode is a wrong one.
+    auto request = detail::parse_json(req.body, 4);
+    if (!request || !request->is_object())
+        return json_reply(400, {{"error", "the manifest request is a JSON object with recipient and passcode"}});
+    auto recipient = detail::string_member(*request, "recipient");
+    if (!recipient || recipient->empty()) return json_reply(400, {{"error", "recipient is required"}});
+    Json* passcode_json = request->contains("passcode") ? &(*request)["passcode"] : nullptr;
+    if (passcode_json && !passcode_json->is_string()) return json_reply(400, {{"error", "passcode must be a string"}});
+    SecretString passcode(passcode_json ? passcode_json->get<std::string>() : "");
+    if (passcode_json) secure_wipe(passcode_json->get_ref<std::string&>());
+    // embeddedLengthMax is not honoured: the file is handed out once, in this answer, only
+    // after the PIN check, so it is always embedded (docs/shl.md, "Making links").
+    auto r = m_service.reveal_passcode(
+        sid, passcode_json ? std::optional<std::string_view>(passcode.str()) : std::nullopt, req.remote_addr);
+    switch (r.outcome) {
+        case RevealOutcome::Revealed: {
+            std::string type = "application/octet-stream";
+            auto dot = r.content.find('.');
+            if (auto header = base64url::decode(std::string_view(r.content).substr(0, dot)))
+                if (auto j = detail::parse_json(*header, 4); j && j->is_object())
+                    type = detail::string_member(*j, "cty").value_or(type);
+            Json files = Json::array();
+            files.push_back(Json{{"contentType", type}, {"embedded", std::move(r.content)}});
+            return json_reply(200, {{"files", std::move(files)}});
+        }
+        case RevealOutcome::WrongPin: return json_reply(401, {{"remainingAttempts", r.attempts_left}});
+        case RevealOutcome::Busy: {
+            auto busy = json_reply(429, {{"error", "busy"}});
+            busy.headers.push_back({"Retry-After", std::to_string(r.retry_after)});
+            return busy;
+        }
+        case RevealOutcome::MalformedPin:  // reveal_passcode never answers it
+        case RevealOutcome::Gone: break;
+    }
+    return not_found();
+}
+
 HttpResponse Api::create(const HttpRequest& req, int64_t owner) {
     auto reveals = number_param(req, "reveals", 1);
     auto ttl = number_param(req, "ttl", static_cast<long>(kMaxTtlSeconds));
@@ -186,7 +231,7 @@ HttpResponse Api::create(const HttpRequest& req, int64_t owner) {
     }
     auto& c = created.value();
     return json_reply(201, {{"id", c.id},
-                            {"url", m_public_url + "/s/" + c.sid},
+                            {"url", m_public_url + std::string(kSharePath) + c.sid},
                             {"challenge", c.pin.str()},
                             {"expires_at", timeutil::format_utc(c.expires_at)},
                             {"reveals", c.reveals}});
@@ -198,7 +243,13 @@ HttpResponse Api::handle(const HttpRequest& req) {
     if (m == "GET" && p == "/healthz") return reply(200, "ok\n", "text/plain");
     if (m == "GET" && p == "/static/pin.js") return reply(200, std::string(kPinJs), "text/javascript; charset=utf-8");
     if (m == "GET" && p == "/static/pin.css") return reply(200, std::string(kPinCss), "text/css; charset=utf-8");
-    if (auto sid = id_after(p, "/s/")) {
+    // The viewer: the same page, which finds the link in its fragment.
+    if (m == "GET" && p == kViewerPath) return reply(200, std::string(kPinHtml), "text/html; charset=utf-8");
+    if (auto sid = id_after(p, kManifestPath)) {
+        if (m == "POST") return manifest(req, *sid);
+        return not_found();
+    }
+    if (auto sid = id_after(p, kSharePath)) {
         // The PIN page: the same static bytes for every live share; reading it changes
         // nothing, so link previewers and scanners that pre-fetch cannot burn a share.
         if (m == "GET") return m_service.is_live(*sid) ? reply(200, std::string(kPinHtml), "text/html; charset=utf-8")

@@ -4,7 +4,9 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -30,6 +32,13 @@ struct HttpResponse {
 
 inline constexpr size_t kMaxRevealBody = 1024;
 
+// Where a share answers (docs/share-protocol.md): {public}/s/{sid} the PIN page and its
+// reveal, {public}/m/{sid} the SMART Health Links manifest, {public}/v the page as an SHL
+// viewer ({public}/v#shlink:/...).
+inline constexpr std::string_view kSharePath = "/s/";
+inline constexpr std::string_view kManifestPath = "/m/";
+inline constexpr std::string_view kViewerPath = "/v";
+
 // The owner's view of a share (GET /api/v1/shares/{id}, `share status --json`).
 std::string status_json(const ShareStatus& status);
 
@@ -44,6 +53,10 @@ public:
 
 private:
     HttpResponse reveal(const HttpRequest& req, const std::string& sid);
+    // POST {public}/m/{sid}: the same reveal as an SHL manifest request (docs/shl.md).
+    HttpResponse manifest(const HttpRequest& req, const std::string& sid);
+    // The per-address limit on reveal requests, shared by both ways to reveal.
+    std::optional<HttpResponse> rate_limited(const HttpRequest& req);
     HttpResponse create(const HttpRequest& req, int64_t owner);
     // The user behind the bearer token, or the 401 to answer.
     std::variant<int64_t, HttpResponse> owner_of(const HttpRequest& req);

@@ -6,6 +6,7 @@
 // only within the server's origin.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -32,6 +33,19 @@ struct SealedRecord {
 SealedRecord seal_record(std::string_view plaintext);
 // `url` + "#" + base64url(key).
 std::string link_with_key(std::string_view url, const SecretString& key);
+
+// A share as a SMART Health Link with flag P (docs/shl.md, "Making links"): the payload's
+// url is the share's manifest URL {public}/m/{sid}, its key the share key, its exp the
+// share's expiry; the viewer URL {public}/v#shlink:/... opens the PIN page as a viewer.
+struct ShlShare {
+    SecretString shlink;      // "shlink:/...", holds the key
+    SecretString viewer_url;  // {public}/v#shlink:/...
+};
+// `share_url` is {public}/s/{sid} as create returns it. SHARE_INVALID when the manifest URL
+// would be over the spec's 128 characters (a shorter public URL is needed) or the label
+// breaks the spec's rules (80 characters, no control characters).
+Result<ShlShare> make_shl(std::string_view share_url, const SecretString& key, int64_t expires_at,
+                          std::string_view label);
 
 struct ShareLink {
     std::string post_url;  // the link without its fragment: where the PIN goes

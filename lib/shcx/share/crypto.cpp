@@ -14,8 +14,7 @@
 #include <memory>
 #include <stdexcept>
 
-#include "shcx/base64url.h"
-#include "shcx/detail/json.h"
+#include "shcx/shl/jwe.h"
 
 namespace shcx::share {
 namespace {
@@ -176,39 +175,16 @@ std::optional<std::string> aes_gcm_open(std::string_view key, std::string_view i
     return out;
 }
 
+// The JWE format is shl::jwe's (docs/shl.md, "Files"): one implementation for shares and links.
 std::string jwe_encrypt(std::string_view key32, std::string_view plaintext, std::string_view content_type) {
-    detail::Json header = {{"alg", "dir"}, {"enc", "A256GCM"}, {"cty", std::string(content_type)}};
-    std::string protected_b64 = base64url::encode(header.dump());
-    std::string iv = random_bytes(12);
-    std::string sealed = aes_gcm_seal(key32, iv, protected_b64, plaintext);
-    std::string_view ct(sealed.data(), sealed.size() - 16), tag(sealed.data() + sealed.size() - 16, 16);
-    return protected_b64 + ".." + base64url::encode(iv) + "." + base64url::encode(ct) + "." + base64url::encode(tag);
+    return shl::encrypt(plaintext, key32, content_type);
 }
 
 Result<JweContent> jwe_decrypt(std::string_view key32, std::string_view jwe) {
-    auto bad = [](const std::string& m) { return make_error(ErrorCode::SHARE_DECRYPT_FAILED, m); };
-    std::string_view parts[5];
-    size_t start = 0;
-    for (int i = 0; i < 5; ++i) {
-        size_t dot = i < 4 ? jwe.find('.', start) : jwe.size();
-        if (dot == std::string_view::npos) return bad("not a compact JWE (five parts)");
-        parts[i] = jwe.substr(start, dot - start);
-        start = dot + 1;
-    }
-    if (jwe.find('.', parts[4].data() - jwe.data()) != std::string_view::npos) return bad("not a compact JWE (five parts)");
-    auto header_json = base64url::decode(parts[0]);
-    auto iv = base64url::decode(parts[2]);
-    auto ct = base64url::decode(parts[3]);
-    auto tag = base64url::decode(parts[4]);
-    if (!header_json || !iv || !ct || !tag || !parts[1].empty() || tag->size() != 16 || iv->size() != 12)
-        return bad("malformed JWE");
-    auto header = detail::parse_json(*header_json);
-    if (!header || detail::string_member(*header, "alg") != "dir" || detail::string_member(*header, "enc") != "A256GCM")
-        return bad("JWE header must be {\"alg\":\"dir\",\"enc\":\"A256GCM\"}");
-    if (key32.size() != 32) return bad("the share key must be 32 bytes");
-    auto plain = aes_gcm_open(key32, *iv, parts[0], *ct + *tag);
-    if (!plain) return bad("the content does not decrypt with this link's key (wrong link, or modified)");
-    return JweContent{detail::string_member(*header, "cty").value_or("application/octet-stream"), std::move(*plain)};
+    // A share holds at most kMaxContentBytes of JWE, so its plaintext is smaller still.
+    auto opened = shl::decrypt(jwe, key32);
+    if (!opened) return make_error(ErrorCode::SHARE_DECRYPT_FAILED, opened.error().message);
+    return JweContent{std::move(opened.value().content_type), std::move(opened.value().plaintext.str())};
 }
 
 }  // namespace shcx::share

@@ -51,15 +51,14 @@ std::string aes_gcm_seal(std::string_view key, std::string_view iv, std::string_
 std::optional<std::string> aes_gcm_open(std::string_view key, std::string_view iv, std::string_view aad,
                                         std::string_view ciphertext_and_tag);
 
-// Compact JWE, "dir" key agreement and A256GCM content encryption (RFC 7516 §7.1):
-// BASE64URL(header) . "" . BASE64URL(iv) . BASE64URL(ciphertext) . BASE64URL(tag), with
-// the ASCII of BASE64URL(header) as AAD.
+// Compact JWE, "dir" key agreement and A256GCM content encryption (RFC 7516 §7.1), the
+// files of SMART Health Links: shl::encrypt / shl::decrypt under the share's error codes.
 std::string jwe_encrypt(std::string_view key32, std::string_view plaintext, std::string_view content_type);
 struct JweContent {
     std::string content_type;
     std::string plaintext;
 };
-// SHARE_DECRYPT_FAILED for a malformed JWE, a wrong key or a modified one.
+// SHARE_DECRYPT_FAILED for a malformed JWE (shl::decrypt's rules), a wrong key or a modified one.
 Result<JweContent> jwe_decrypt(std::string_view key32, std::string_view jwe);
 
 }  // namespace shcx::share

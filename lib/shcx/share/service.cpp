@@ -166,13 +166,25 @@ void Service::lease_ended() {
 }
 
 Revealed Service::reveal(std::string_view sid, std::string_view pin_input, std::string_view client_address) {
-    Revealed out;
-    if (!valid_sid(sid)) return out;  // Gone
+    if (!valid_sid(sid)) return {};  // Gone
     auto pin = normalise_pin(pin_input);
     if (!pin) {
+        Revealed out;
         out.outcome = RevealOutcome::MalformedPin;  // nothing charged
         return out;
     }
+    return check_pin(sid, &*pin, client_address);
+}
+
+Revealed Service::reveal_passcode(std::string_view sid, std::optional<std::string_view> passcode,
+                                  std::string_view client_address) {
+    if (!valid_sid(sid)) return {};  // Gone
+    auto pin = passcode ? normalise_pin(*passcode) : std::nullopt;
+    return check_pin(sid, pin ? &*pin : nullptr, client_address);
+}
+
+Revealed Service::check_pin(std::string_view sid, const SecretString* pin, std::string_view client_address) {
+    Revealed out;
     std::string h = h_of(sid);
     std::string client = client_tag(client_address);
     // Step 2: a KDF slot, then an attempt lease (docs/share-protocol-hardening.md). The
@@ -214,13 +226,19 @@ Revealed Service::reveal(std::string_view sid, std::string_view pin_input, std::
             s.lease_ended();
         }
     } pending{*this, lease.id};
-    auto params = KdfParams::decode(lease.inputs.kdf_params);
-    if (!params) return out;
-    // Step 3: derive and compare outside any transaction.
-    SecretString p = derive_p(pin->str(), lease.inputs.salt, *params);
+    // Step 3: derive and compare outside any transaction. No PIN at all (a passcode that
+    // cannot be one) is wrong without a KDF.
+    SecretString p;
+    bool right = false;
+    if (pin) {
+        auto params = KdfParams::decode(lease.inputs.kdf_params);
+        if (!params) return out;
+        p = derive_p(pin->str(), lease.inputs.salt, *params);
+        std::string v = hmac_sha256(m_config.pepper, "shcx1|verify|" + h + p.str());
+        right = constant_time_equal(v, lease.inputs.verifier);
+    }
     slot.release();
-    std::string v = hmac_sha256(m_config.pepper, "shcx1|verify|" + h + p.str());
-    if (!constant_time_equal(v, lease.inputs.verifier)) {
+    if (!right) {
         // Step 4. Should this transaction fail, the lease is left to lapse: the attempt
         // comes back only after lease_seconds.
         pending.open = false;

@@ -97,6 +97,12 @@ public:
     // seconds until the current minute ends.
     int reveal_rate_wait(std::string_view client_address, int limit_per_minute);
     Revealed reveal(std::string_view sid, std::string_view pin_input, std::string_view client_address);
+    // The same reveal for the SMART Health Links manifest protocol (docs/shl.md, "Making
+    // links"), where any passcode that is not the PIN is wrong: a missing (nullopt) or
+    // malformed passcode burns an attempt like a wrong PIN (without running the KDF)
+    // instead of answering MalformedPin.
+    Revealed reveal_passcode(std::string_view sid, std::optional<std::string_view> passcode,
+                             std::string_view client_address);
     // True when the share exists, is live, and (for GET) may show the PIN page.
     bool is_live(std::string_view sid);
     // owner < 0: the local operator (--db mode), who may act on any share.
@@ -110,6 +116,8 @@ public:
 
 private:
     friend class KdfSlot;
+    // Steps 2 to 5 of a reveal; pin == nullptr is a passcode that cannot be right.
+    Revealed check_pin(std::string_view sid, const SecretString* pin, std::string_view client_address);
     SecretString derive_p(std::string_view pin, std::string_view salt, const KdfParams& params);
     static std::string aad(std::string_view h, double expires_at, int max_reveals);
     std::optional<double> expiry_after(std::optional<double> ttl_seconds) const;

@@ -1,5 +1,9 @@
 // The share PIN page: the key comes from the URL fragment (never sent to the server),
 // the PIN is POSTed, and the record is decrypted here with WebCrypto (AES-256-GCM JWE).
+// Two kinds of link open here (docs/share-protocol.md, "The PIN page"):
+//   {public}/s/{sid}#{key}      the PIN goes to this page's own address as {"challenge"};
+//   {public}/v#shlink:/{...}    a SMART Health Link: the PIN is the passcode of a manifest
+//                               request to the link's url, and the file comes embedded.
 (function () {
   'use strict';
   var form = document.getElementById('pin-form');
@@ -7,9 +11,12 @@
   var button = document.getElementById('open');
   var message = document.getElementById('message');
   var result = document.getElementById('result');
-  var key = location.hash.slice(1);
+  var fragment = location.hash.slice(1);
   // Remove the key from the address bar and history as soon as it is read.
   if (location.hash) history.replaceState(null, '', location.pathname + location.search);
+  var SHLINK = 'shlink:/';
+  var shl = null;  // the SMART Health Link payload, when the fragment holds one
+  var key = fragment;
 
   var CVX = {
     '207': 'Moderna COVID-19', '208': 'Pfizer-BioNTech COVID-19', '210': 'AstraZeneca COVID-19',
@@ -39,9 +46,48 @@
     return e;
   }
 
-  if (!/^[A-Za-z0-9_-]{43}$/.test(key)) {
+  function refuse(text) {
     form.hidden = true;
-    say('This link is incomplete. Open it exactly as it was shared: the part after "#" is needed.', true);
+    say(text, true);
+  }
+  var INCOMPLETE = 'This link is incomplete. Open it exactly as it was shared: the part after "#" is needed.';
+
+  if (fragment.indexOf(SHLINK) === 0) {
+    try {
+      shl = JSON.parse(new TextDecoder().decode(b64u(fragment.slice(SHLINK.length))));
+    } catch (e) {
+      shl = null;
+    }
+    if (!shl || typeof shl.url !== 'string' || typeof shl.key !== 'string') {
+      refuse(INCOMPLETE);
+      return;
+    }
+    key = shl.key;
+    // The page may only talk to its own server (its Content-Security-Policy says so too).
+    var sameOrigin = false;
+    try { sameOrigin = new URL(shl.url).origin === location.origin; } catch (e) { /* not a URL */ }
+    if (!sameOrigin) {
+      refuse('This SMART Health Link belongs to another server. Open it with an app that reads SMART Health Links.');
+      return;
+    }
+    if (String(shl.flag || '').indexOf('P') < 0) {
+      refuse('This SMART Health Link has no PIN. Open it with an app that reads SMART Health Links.');
+      return;
+    }
+    if (typeof shl.exp === 'number' && shl.exp * 1000 <= Date.now()) {
+      refuse('This link has expired. Ask the person who shared it for a new one.');
+      return;
+    }
+    if (typeof shl.label === 'string' && shl.label) {
+      document.getElementById('intro').textContent = 'Someone shared a health record with you: \u201c' + shl.label +
+        '\u201d. Enter the PIN they told you.';
+    }
+  } else if (location.pathname.indexOf('/s/') < 0) {
+    refuse(INCOMPLETE);
+    return;
+  }
+  if (!/^[A-Za-z0-9_-]{43}$/.test(key)) {
+    refuse(INCOMPLETE);
     return;
   }
 
@@ -56,7 +102,9 @@
     var k = await crypto.subtle.importKey('raw', b64u(key), { name: 'AES-GCM' }, false, ['decrypt']);
     var plain = await crypto.subtle.decrypt(
       { name: 'AES-GCM', iv: b64u(p[2]), additionalData: new TextEncoder().encode(p[0]), tagLength: 128 }, k, data);
-    return { type: header.cty || 'application/octet-stream', bytes: new Uint8Array(plain) };
+    var bytes = new Uint8Array(plain);
+    if (header.zip === 'DEF') bytes = await inflateRaw(bytes);
+    return { type: header.cty || 'application/octet-stream', bytes: bytes };
   }
 
   async function inflateRaw(bytes) {
@@ -154,7 +202,7 @@
       say(MALFORMED, true);
       return;
     }
-    var left = body.remaining_attempts;
+    var left = shl ? body.remainingAttempts : body.remaining_attempts;
     if (left === 0 || body.destroyed) {
       form.hidden = true;
       say('Wrong PIN. That was the last try: this link is now destroyed. Ask the person who shared it for a new one.', true);
@@ -168,6 +216,13 @@
     }
   }
 
+  // The one file a share's manifest embeds.
+  function embeddedFile(manifest) {
+    var file = manifest && manifest.files && manifest.files[0];
+    if (!file || typeof file.embedded !== 'string') throw new Error('no embedded file');
+    return file.embedded;
+  }
+
   form.addEventListener('submit', async function (ev) {
     ev.preventDefault();
     var pin = normalise(input.value);
@@ -178,17 +233,21 @@
     button.disabled = true;
     say('Checking\u2026');
     var res;
+    // A SMART Health Link's manifest request: the PIN is the passcode; the file is
+    // embedded in the answer whatever embeddedLengthMax says (docs/shl.md).
+    var request = shl ? { url: shl.url, body: { recipient: 'shcx PIN page', passcode: pin } }
+                      : { url: location.pathname, body: { challenge: pin } };
     try {
-      res = await fetch(location.pathname, {
+      res = await fetch(request.url, {
         method: 'POST', headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({ challenge: pin }), cache: 'no-store', credentials: 'omit', redirect: 'error'
+        body: JSON.stringify(request.body), cache: 'no-store', credentials: 'omit', redirect: 'error'
       });
     } catch (e) {
       button.disabled = false;
       say('Network error. Check your connection and try again.', true);
       return;
     }
-    if (res.status === 403) {
+    if (res.status === (shl ? 401 : 403)) {
       button.disabled = false;
       input.select();
       await wrongPin(res);
@@ -206,7 +265,7 @@
       say('The server could not open this record (error ' + res.status + ').', true);
     } else {
       try {
-        var content = await decrypt(await res.text());
+        var content = await decrypt(shl ? embeddedFile(await res.json()) : await res.text());
         form.hidden = true;
         document.getElementById('intro').hidden = true;
         say('');
