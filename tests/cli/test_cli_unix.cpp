@@ -134,6 +134,9 @@ TEST_CASE("usage errors are one coded line, exit 2, with a suggestion for a near
     expect_usage({"decode", "--fhir-ot=x", card("lab-result.txt")},
                  "shcx: error: USAGE: unknown option '--fhir-ot' for shcx decode (did you mean '--fhir-out'?)");
     expect_usage({"keygen", "--zzzzzz"}, "shcx: error: USAGE: unknown option '--zzzzzz' for shcx keygen");
+    expect_usage({"share", "status", "-x3Fq9", "--db", "x.sqlite"},
+                 "shcx: error: USAGE: unknown option '-x3Fq9' for shcx share status (an argument that starts with - goes "
+                 "after --)");
     expect_usage({}, "shcx: error: USAGE: shcx needs a command: verify, decode, trust, share, keygen, issue");
     expect_usage({"trust"}, "shcx: error: USAGE: shcx trust needs a command: sync, status, list, add, remove");
     expect_usage({"issue", "bundle.json", "--iss", "https://i.example"},

@@ -308,7 +308,9 @@ void setup_verify(CLI::App& app, int& exit_code) {
                     "Write the FHIR bundle of each VALID card to FILE (FILE-N for several; - for standard output)");
     cmd->add_option("--trust", opt->trust_file, "Trust only this file (VCI snapshot format) instead of the store");
     cmd->add_option("--store", opt->store, "Trust store directory (default $SHCX_TRUST or ~/.local/share/shcx/trust)");
-    cmd->add_option("--jwks", opt->jwks, "Also trust the keys of this JWKS: FILE (any iss) or ISS=FILE (repeatable)")->allow_extra_args(false);
+    cmd->add_option("--jwks", opt->jwks, "Also trust the keys of this JWKS: FILE (any iss) or ISS=FILE (repeatable)")
+        ->allow_extra_args(false)
+        ->type_name("FILE|ISS=FILE");
     cmd->add_option("--crl", opt->crls, "Also use this revocation list (repeatable)")->allow_extra_args(false);
     cmd->add_option("--x5c-anchor", opt->x5c_anchors, "PEM anchor(s) for x5c chains; makes x5c problems errors")->allow_extra_args(false);
     cmd->add_option("--at", opt->at, "Verify as of TIME (RFC 3339 or epoch seconds) instead of now");

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <exception>
 #include <map>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -70,7 +71,8 @@ std::string did_you_mean(const std::string& suggestion) {
 // close to a command or option name gets a suggestion.
 std::string usage_message(CLI::App& app, std::string message) {
     CLI::App* cmd = selected_command(app);
-    std::string where = cmd == &app ? "shcx" : "shcx " + cmd->get_name();
+    std::string where;  // "shcx share status"
+    for (const CLI::App* c = cmd; c != nullptr; c = c->get_parent()) where = c->get_name() + (where.empty() ? "" : " ") + where;
     std::vector<std::string> leftover = app.remaining(true);
     if (!leftover.empty()) {
         const std::string& word = leftover.front();
@@ -81,7 +83,11 @@ std::string usage_message(CLI::App& app, std::string message) {
                 for (const auto& s : o->get_snames()) names.push_back("-" + s);
             }
             std::string name = word.substr(0, word.find('='));
-            return "unknown option '" + name + "' for " + where + did_you_mean(closest(name, names));
+            std::string suggestion = closest(name, names);
+            bool takes_arguments = !cmd->get_options([](const CLI::Option* o) { return o->get_positional(); }).empty();
+            return "unknown option '" + name + "' for " + where +
+                   (suggestion.empty() && takes_arguments ? " (an argument that starts with - goes after --)"
+                                                          : did_you_mean(suggestion));
         }
         std::vector<std::string> subs;
         for (CLI::App* sub : cmd->get_subcommands([](CLI::App*) { return true; })) subs.push_back(sub->get_name());
@@ -103,7 +109,8 @@ std::string usage_message(CLI::App& app, std::string message) {
 }
 
 // What each option's value is, by option name, instead of CLI11's TEXT/INT/FLOAT in
-// --help (the completions read these names too).
+// --help (the completions read these names too). An option whose value means something
+// else in one command names it where it is added (verify's --jwks).
 const std::map<std::string, std::string>& value_names() {
     static const std::map<std::string, std::string> names = {
         {"--at", "TIME"}, {"--nbf", "TIME"}, {"--exp", "TIME"},
@@ -116,7 +123,7 @@ const std::map<std::string, std::string>& value_names() {
         {"--clock-skew", "SECONDS"}, {"--sweep-interval", "SECONDS"}, {"--idle-timeout", "SECONDS"},
         {"--request-timeout", "SECONDS"},
         {"--listen", "HOST:PORT"}, {"--trusted-proxy", "ADDRESS"},
-        {"--policy", "NAME|FILE"}, {"--jwks", "FILE|ISS=FILE"}, {"--db", "FILE|URI"},
+        {"--policy", "NAME|FILE"}, {"--db", "FILE|URI"},
         {"--name", "NAME"}, {"--recipient", "NAME"}, {"--rid", "RID"}, {"--type", "URI"},
         {"--fhir-version", "VERSION"}, {"--passcode", "PASSCODE"}, {"--pin", "PIN"}, {"--token", "TOKEN"},
         {"--from", "FILE"}, {"--to", "URI"},
@@ -129,6 +136,8 @@ const std::map<std::string, std::string>& value_names() {
 void name_option_values(CLI::App* app) {
     for (CLI::Option* o : app->get_options([](CLI::Option*) { return true; })) {
         if (o->get_expected_max() == 0) continue;  // a flag
+        static const std::set<std::string> cli11_names = {"", "TEXT", "INT", "UINT", "FLOAT", "BOOLEAN"};
+        if (!cli11_names.count(o->get_type_name())) continue;  // named where it was added
         auto found = value_names().find(o->get_name());
         // Paths are the rest: every other option that takes a value names a file.
         o->type_name(found != value_names().end() ? found->second : "FILE");
