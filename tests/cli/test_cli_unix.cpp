@@ -134,9 +134,10 @@ TEST_CASE("usage errors are one coded line, exit 2, with a suggestion for a near
     expect_usage({"decode", "--fhir-ot=x", card("lab-result.txt")},
                  "shcx: error: USAGE: unknown option '--fhir-ot' for shcx decode (did you mean '--fhir-out'?)");
     expect_usage({"keygen", "--zzzzzz"}, "shcx: error: USAGE: unknown option '--zzzzzz' for shcx keygen");
-    expect_usage({"share", "status", "-x3Fq9", "--db", "x.sqlite"},
-                 "shcx: error: USAGE: unknown option '-x3Fq9' for shcx share status (an argument that starts with - goes "
-                 "after --)");
+    expect_usage(
+        {"share", "status", "-x3Fq9", "--db", "x.sqlite"},
+        "shcx: error: USAGE: unknown option '-x3Fq9' for shcx share status (an argument that starts with - goes "
+        "after --)");
     expect_usage({}, "shcx: error: USAGE: shcx needs a command: verify, decode, trust, share, keygen, issue");
     expect_usage({"trust"}, "shcx: error: USAGE: shcx trust needs a command: sync, status, list, add, remove");
     expect_usage({"issue", "bundle.json", "--iss", "https://i.example"},
@@ -151,9 +152,11 @@ TEST_CASE("errors the commands find are coded too") {
     TempDir tmp;
     auto key = (tmp / "key.jwk").string();
     REQUIRE(run_shcx({"keygen", "--out", key}).code == 0);
-    expect_usage({"keygen", "--out", key}, "shcx: error: " + key + ": IO_ERROR: already exists (use --force to replace it)");
-    expect_usage({"verify", "--at", "yesterday", card("lab-result.txt")},
-                 "shcx: error: --at: USAGE: not an RFC 3339 time on the calendar, or seconds since the epoch: yesterday");
+    expect_usage({"keygen", "--out", key},
+                 "shcx: error: " + key + ": IO_ERROR: already exists (use --force to replace it)");
+    expect_usage(
+        {"verify", "--at", "yesterday", card("lab-result.txt")},
+        "shcx: error: --at: USAGE: not an RFC 3339 time on the calendar, or seconds since the epoch: yesterday");
     expect_usage({"verify", "--jobs", "0", card("lab-result.txt")}, "shcx: error: --jobs: USAGE: must be at least 1");
     expect_usage({"trust", "remove", "--store", (tmp / "store").string(), "--iss", "https://nobody.example"},
                  "shcx: error: USAGE: no local issuer https://nobody.example (issuers from the VCI snapshot cannot be "
@@ -182,7 +185,8 @@ TEST_CASE("a failed write to standard output exits 2 with IO_ERROR, for every co
         CHECK(r.err == line);
     }
     // A card that is not valid stays "not valid" on a good disk, and becomes 2 on a full one.
-    std::vector<std::string> early{"verify", card("lab-result.txt"), "--at", "2020-01-01T00:00:00Z", "--jwks", demo_trust()};
+    std::vector<std::string> early{"verify",    card("lab-result.txt"), "--at", "2020-01-01T00:00:00Z", "--jwks",
+                                   demo_trust()};
     CHECK(run_shcx(early).code == 1);
     auto invalid = run_redirected("/dev/full", early);
     CHECK(invalid.code == 2);
@@ -210,11 +214,13 @@ TEST_CASE("- is standard output for output paths, and never a file named -") {
     CHECK(d.code == 0);
     CHECK(d.err.empty());
     CHECK(json::parse(d.out) == bundle);
-    REQUIRE(run_shcx({"decode", "--fhir-out", (tmp / "d.json").string(), card("two-people.smart-health-card")}).code == 0);
+    REQUIRE(run_shcx({"decode", "--fhir-out", (tmp / "d.json").string(), card("two-people.smart-health-card")}).code ==
+            0);
     CHECK(d.out == read_file(tmp / "d.json"));
 
     // verify writes the bundle only for a card that verified.
-    auto v = run_in(tmp.path(), {"verify", "--fhir-out", "-", card("two-people.smart-health-card"), "--jwks", demo_trust()});
+    auto v =
+        run_in(tmp.path(), {"verify", "--fhir-out", "-", card("two-people.smart-health-card"), "--jwks", demo_trust()});
     CHECK(v.code == 0);
     CHECK(v.out == d.out);
     auto untrusted = run_in(tmp.path(), {"verify", "--fhir-out", "-", card("two-people.smart-health-card"), "--store",
@@ -233,12 +239,14 @@ TEST_CASE("- is standard output for output paths, and never a file named -") {
     REQUIRE(jwks["keys"].size() == 1);
     CHECK(jwks["keys"][0]["kid"] == json::parse(read_file(tmp / "k.jwk"))["kid"]);
     CHECK_FALSE(jwks["keys"][0].contains("d"));
-    expect_usage({"keygen", "--jwks-out", "-"},
-                 "shcx: error: USAGE: the private key and --jwks-out - would both go to standard output; give --out FILE");
+    expect_usage(
+        {"keygen", "--jwks-out", "-"},
+        "shcx: error: USAGE: the private key and --jwks-out - would both go to standard output; give --out FILE");
 
     // issue: the .smart-health-card file, or a PNG, on stdout.
-    std::vector<std::string> issue{"issue", (testdata_dir() / "bundles/lab-result.json").string(), "--key",
-                                   (testdata_dir() / "issuer/key.jwk").string(), "--iss", kDemoIss};
+    std::vector<std::string> issue{"issue", (testdata_dir() / "bundles/lab-result.json").string(),
+                                   "--key", (testdata_dir() / "issuer/key.jwk").string(),
+                                   "--iss", kDemoIss};
     auto out_file = issue;
     out_file.insert(out_file.end(), {"--out", "-"});
     auto i = run_in(tmp.path(), out_file);
@@ -262,8 +270,8 @@ TEST_CASE("--quiet: the exit status is the whole answer") {
     CHECK(ok.code == 0);
     CHECK(ok.out.empty());
     CHECK(ok.err.empty());
-    auto bad = run_shcx({"verify", "--quiet", card("covid-three-doses.png"), "--at", "2020-01-01T00:00:00Z", "--jwks",
-                         demo_trust()});
+    auto bad = run_shcx(
+        {"verify", "--quiet", card("covid-three-doses.png"), "--at", "2020-01-01T00:00:00Z", "--jwks", demo_trust()});
     CHECK(bad.code == 1);
     CHECK(bad.out.empty());
     CHECK(bad.err.empty());
@@ -279,10 +287,10 @@ TEST_CASE("--quiet: the exit status is the whole answer") {
 TEST_CASE("decode and verify --json match their JSON Schemas, and decode's result is part of verify's") {
     TempDir tmp;
     write_file(tmp / "junk.txt", "not a card\n");
-    std::vector<std::string> inputs{card("two-people.png"), card("large-history.txt"), card("lab-result.smart-health-card"),
-                                    (tmp / "junk.txt").string()};
-    std::vector<std::string> d_args{"decode", "--json"}, v_args{"verify", "--json", "--policy", "any-immunization",
-                                                                "--jwks", demo_trust()};
+    std::vector<std::string> inputs{card("two-people.png"), card("large-history.txt"),
+                                    card("lab-result.smart-health-card"), (tmp / "junk.txt").string()};
+    std::vector<std::string> d_args{"decode", "--json"},
+        v_args{"verify", "--json", "--policy", "any-immunization", "--jwks", demo_trust()};
     d_args.insert(d_args.end(), inputs.begin(), inputs.end());
     v_args.insert(v_args.end(), inputs.begin(), inputs.end());
     auto d = run_shcx(d_args);
@@ -373,8 +381,8 @@ TEST_CASE("--help names what each value is") {
     auto h = run_shcx({"verify", "--help"});
     CHECK(h.code == 0);
     CHECK_FALSE(contains(h.out, "TEXT"));
-    for (const char* s : {"--at TIME", "--store DIR", "--jobs N", "--trust FILE", "--fhir-out FILE", "--clock-skew SECONDS",
-                          "--policy NAME|FILE", "INPUT FILE|DIR|LINK"})
+    for (const char* s : {"--at TIME", "--store DIR", "--jobs N", "--trust FILE", "--fhir-out FILE",
+                          "--clock-skew SECONDS", "--policy NAME|FILE", "INPUT FILE|DIR|LINK"})
         CHECK_MESSAGE(contains(h.out, s), s);
     CHECK(contains(run_shcx({"issue", "--help"}).out, "--iss URL"));
     CHECK(contains(run_shcx({"share", "create", "--help"}).out, "--ttl DURATION"));
@@ -385,17 +393,21 @@ TEST_CASE("--help names what each value is") {
 }
 
 TEST_CASE("colour and columns only on a terminal, and no colour with NO_COLOR") {
-    std::vector<std::string> args{"verify", card("covid-three-doses.png"), card("lab-result.txt"), "--at",
-                                  "2026-01-01T00:00:00Z", "--jwks", demo_trust()};
+    std::vector<std::string> args{"verify",    card("covid-three-doses.png"), card("lab-result.txt"),
+                                  "--at",      "2026-01-01T00:00:00Z",        "--jwks",
+                                  demo_trust()};
     auto tty = run_on_terminal(args, {"NO_COLOR="});
     CHECK(tty.code == 1);
     CHECK(contains(tty.out, "\033[31mNOT VALID (not_yet_valid)\033[0m  " + card("covid-three-doses.png") + "\n"));
     // The summary table: a header, then one aligned row per card.
     auto lines = lines_of(tty.out);
-    auto header = std::find_if(lines.begin(), lines.end(), [](const std::string& l) { return l.rfind("STATUS", 0) == 0; });
+    auto header =
+        std::find_if(lines.begin(), lines.end(), [](const std::string& l) { return l.rfind("STATUS", 0) == 0; });
     REQUIRE(header != lines.end());
-    CHECK(*header == pad("STATUS", 9) + pad("REASON", 13) + pad("INPUT", card("covid-three-doses.png").size()) + "ISSUER");
-    CHECK(*(header + 1) == "\033[31mNOT VALID\033[0m  not_yet_valid  " + card("covid-three-doses.png") + "  " + kDemoIss);
+    CHECK(*header ==
+          pad("STATUS", 9) + pad("REASON", 13) + pad("INPUT", card("covid-three-doses.png").size()) + "ISSUER");
+    CHECK(*(header + 1) ==
+          "\033[31mNOT VALID\033[0m  not_yet_valid  " + card("covid-three-doses.png") + "  " + kDemoIss);
     auto no_colour = run_on_terminal(args, {"NO_COLOR=1"});
     CHECK(no_colour.code == 1);
     CHECK_FALSE(contains(no_colour.out, "\033["));
@@ -414,7 +426,8 @@ TEST_CASE("trust list: a header and aligned columns on a terminal, tab-separated
     TempDir tmp;
     auto store = (tmp / "store").string();
     auto jwks = (testdata_dir() / "issuer/jwks.json").string();
-    REQUIRE(run_shcx({"trust", "add", "--store", store, "--iss", kDemoIss, "--jwks", jwks, "--name", "Demo"}).code == 0);
+    REQUIRE(run_shcx({"trust", "add", "--store", store, "--iss", kDemoIss, "--jwks", jwks, "--name", "Demo"}).code ==
+            0);
     REQUIRE(run_shcx({"trust", "add", "--store", store, "--iss", "https://b.example", "--jwks", jwks}).code == 0);
     auto piped = run_shcx({"trust", "list", "--store", store});
     CHECK(piped.code == 0);
