@@ -34,6 +34,9 @@ expect "bash: a file for --jwks" "testdata/issuer/jwks.json" "$(bash_complete ve
 expect "bash: a file as input" "testdata/cards/two-people.png testdata/cards/two-people.smart-health-card testdata/cards/two-people.svg testdata/cards/two-people.txt" \
   "$(bash_complete decode testdata/cards/two-p | tr ' ' '\n' | sort | tr '\n' ' ' | sed 's/ $//')"
 expect "bash: no option after a flag value" "--json" "$(bash_complete decode --json x --js)"
+expect "bash: new options" "--ndjson" "$(bash_complete verify --nd)"
+expect "bash: a file for --fhir-out (value named FILE)" "testdata/issuer/jwks.json" "$(bash_complete verify --fhir-out testdata/issuer/jw)"
+expect "bash: a directory for --store (value named DIR)" "testdata/issuer" "$(bash_complete verify --store testdata/iss)"
 
 # zsh: the completion function with compadd and _files recording what they were given.
 zsh_out=$(SHCX="$shcx" zsh -f -c '
@@ -42,7 +45,7 @@ zsh_out=$(SHCX="$shcx" zsh -f -c '
   t() { words=($SHCX "$@"); CURRENT=$#words; PREFIX=$words[CURRENT]; source contrib/completion/_shcx }
   t ve; t verify --j; t trust s; t share user ""; t verify --policy c; t decode x')
 expect "zsh" "verify decode trust share keygen issue
--h --help --json --trust --store --jwks --crl --x5c-anchor --at --jobs --policy --allow-expired --passcode --passcode-file --recipient --clock-skew --strict
+-h --help --json --ndjson -q --quiet --fhir-out --trust --store --jwks --crl --x5c-anchor --at --jobs --policy --allow-expired --passcode --passcode-file --recipient --clock-skew --strict
 sync status list add remove
 add list rotate remove
 covid19-primary-series any-immunization covid19-negative-test

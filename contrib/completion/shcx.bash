@@ -25,8 +25,8 @@ _shcx() {
     done
     help=$("$cmd" "${chain[@]}" --help 2>/dev/null) || return 0
 
-    # The value of an option that takes one (its help line names a type).
-    if [[ $prev == -* ]] && grep -qE -- "^  (-[a-zA-Z],)?$prev (TEXT|INT|UINT|FLOAT)" <<<"$help"; then
+    # The value of an option that takes one (its help line names it in capitals: FILE, TIME, N).
+    if [[ $prev == -* ]] && grep -qE -- "^  (-[a-zA-Z],)?$prev [A-Z][A-Z0-9:|=_-]*( |$)" <<<"$help"; then
         if [[ $prev == --policy ]]; then
             local names
             names=$(sed -n 's/.*a built-in name (\([^)]*\)).*/\1/p' <<<"$help" | tr -d ',')

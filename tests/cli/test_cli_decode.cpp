@@ -33,9 +33,9 @@ json payload_of(const std::vector<std::string>& inputs, const std::string& stdin
     CHECK(r.err.empty());
     auto doc = json::parse(r.out);
     CHECK(doc["signature_checked"] == false);
-    REQUIRE(doc["cards"].size() == 1);
+    REQUIRE(doc["results"].size() == 1);
     CHECK(doc["errors"].empty());
-    return doc["cards"][0]["payload"];
+    return doc["results"][0]["payload"];
 }
 
 // The one error line decode printed, for a single bad input.
@@ -257,7 +257,7 @@ TEST_CASE("bad inputs: exit 2 with exactly one error line naming the code") {
         expect_failure({file("junk.bin", junk)}, "INPUT_UNRECOGNIZED");
     }
     SUBCASE("missing file") { expect_failure({(tmp / "nope.png").string()}, "INPUT_UNREADABLE"); }
-    SUBCASE("a directory") { expect_failure({tmp.path().string()}, "INPUT_UNREADABLE"); }
+    SUBCASE("a directory with no card file") { expect_failure({tmp.path().string()}, "INPUT_EMPTY"); }
 }
 
 TEST_CASE("with several inputs the worst outcome decides, and good cards are still shown") {
@@ -270,7 +270,7 @@ TEST_CASE("with several inputs the worst outcome decides, and good cards are sti
     auto j = run_shcx({"decode", "--json", card("covid-three-doses.txt"), (tmp / "empty.txt").string()});
     CHECK(j.code == 2);
     auto doc = json::parse(j.out);
-    CHECK(doc["cards"].size() == 1);
+    CHECK(doc["results"].size() == 1);
     REQUIRE(doc["errors"].size() == 1);
     CHECK(doc["errors"][0]["code"] == "INPUT_EMPTY");
 }

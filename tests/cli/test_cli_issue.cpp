@@ -29,8 +29,8 @@ json decoded_doc(const std::vector<std::string>& inputs) {
     CAPTURE(r.err);
     REQUIRE(r.code == 0);
     auto doc = json::parse(r.out);
-    REQUIRE(doc["cards"].size() == 1);
-    return doc["cards"][0];
+    REQUIRE(doc["results"].size() == 1);
+    return doc["results"][0];
 }
 
 json bundle_of(const std::vector<std::string>& inputs) {
@@ -109,10 +109,10 @@ TEST_CASE("issue -> decode round trip for every testdata bundle, in every output
             CHECK(bundle_of(pngs) == want);
         }
         auto card = decoded_doc({base + ".smart-health-card"});
-        CHECK(card["nbf"] == "2026-02-01T00:00:00Z");
-        CHECK(card["exp"] == "2027-02-01T00:00:00Z");
-        CHECK(card["rid"] == "rid-" + name.substr(0, 5));
-        CHECK(card["iss"] == "https://issuer.example/x");
+        CHECK(card["card"]["nbf"] == "2026-02-01T00:00:00Z");
+        CHECK(card["card"]["exp"] == "2027-02-01T00:00:00Z");
+        CHECK(card["card"]["rid"] == "rid-" + name.substr(0, 5));
+        CHECK(card["issuer"]["iss"] == "https://issuer.example/x");
         CHECK(card["payload"]["nbf"] == 1769904000);
         CHECK(card["warnings"].empty());
     }

@@ -120,7 +120,7 @@ TEST_CASE("--reveals 3 allows exactly 3, wrong PIN is exit 1, status shows the a
         CHECK(r.out == read_file(kCard));
     }
     CHECK(run_shcx({"share", "reveal", url, "--pin", pin}).code == 1);
-    auto st = run_shcx({"share", "status", id, "--server", env.server->url(), "--token", env.token, "--json"});
+    auto st = run_shcx({"share", "status", "--server", env.server->url(), "--token", env.token, "--json", "--", id});
     CHECK(st.code == 0);
     auto s = json::parse(st.out);
     CHECK(s["state"] == "used");
@@ -329,7 +329,7 @@ TEST_CASE("share server kill -9 with attempts in flight, restart: right PINs wor
         auto r = c.Post(("/s/" + busy[i].sid).c_str(), json{{"challenge", busy[i].pin}}.dump(), "application/json");
         REQUIRE(r);
         CHECK(r->status == 200);  // at once: the dead server's leases hold at most 4 of 5 attempts
-        auto local = run_shcx({"share", "status", busy[i].id, "--db", env->db.string(), "--json"});
+        auto local = run_shcx({"share", "status", "--db", env->db.string(), "--json", "--", busy[i].id});
         CAPTURE(local.err);
         REQUIRE(local.code == 0);
         auto st = json::parse(local.out);
@@ -373,12 +373,12 @@ TEST_CASE("--db mode works without a server, revoke and status from the command 
     auto j = json::parse(created.out);
     CHECK(std::string(j["url"]).rfind("https://share.example/s/", 0) == 0);
     std::string id = j["id"];
-    auto st = run_shcx({"share", "status", id, "--db", db});
+    auto st = run_shcx({"share", "status", "--db", db, "--", id});
     CHECK(st.code == 0);
     CHECK(contains(st.out, "State:    live"));
-    CHECK(run_shcx({"share", "revoke", id, "--db", db}).code == 0);
-    CHECK(contains(run_shcx({"share", "status", id, "--db", db}).out, "State:    revoked"));
-    auto again = run_shcx({"share", "revoke", id, "--db", db});
+    CHECK(run_shcx({"share", "revoke", "--db", db, "--", id}).code == 0);
+    CHECK(contains(run_shcx({"share", "status", "--db", db, "--", id}).out, "State:    revoked"));
+    auto again = run_shcx({"share", "revoke", "--db", db, "--", id});
     CHECK(again.code == 2);
     CHECK(again.err == "shcx: error: SHARE_NOT_FOUND: no live share with id " + id + "\n");
     auto plain = run_shcx({"share", "create", kCard, "--db", db, "--public-url", "http://share.example"});
@@ -610,7 +610,7 @@ TEST_CASE("share user list|rotate|remove and --expires: 401 for expired, rotated
     std::string temp_token = temp.out.substr(0, temp.out.find('\n'));
     CHECK(run_shcx({"share", "user", "add", "bad", "--db", db, "--expires", "soon"}).code == 2);
     auto s = env.make();
-    auto st = run_shcx({"share", "status", s.id, "--server", env.server->url(), "--token", env.token});
+    auto st = run_shcx({"share", "status", "--server", env.server->url(), "--token", env.token, "--", s.id});
     CHECK(st.code == 0);
 
     auto list = run_shcx({"share", "user", "list", "--db", db, "--json"});
@@ -637,7 +637,7 @@ TEST_CASE("share user list|rotate|remove and --expires: 401 for expired, rotated
     REQUIRE(rotated.code == 0);
     std::string fresh = rotated.out.substr(0, rotated.out.find('\n'));
     CHECK(fresh.size() == 43);
-    auto old = run_shcx({"share", "status", s.id, "--server", env.server->url(), "--token", env.token});
+    auto old = run_shcx({"share", "status", "--server", env.server->url(), "--token", env.token, "--", s.id});
     CHECK(old.code == 2);
     CHECK(contains(old.err, "SHARE_UNAUTHORIZED: status of " + s.id + ": the server refused the API token"));
     CHECK(run_shcx({"share", "status", s.id, "--server", env.server->url(), "--token", fresh}).code == 0);

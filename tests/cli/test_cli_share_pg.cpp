@@ -95,7 +95,7 @@ TEST_CASE("two instances on one database: create on one, status and reveal on th
     REQUIRE(created.code == 0);
     auto j = json::parse(created.out);
     std::string url = j["url"], pin = j["challenge"], id = j["id"];
-    auto st = run_shcx({"share", "status", id, "--server", b.url(), "--token", env.token, "--json"});
+    auto st = run_shcx({"share", "status", "--server", b.url(), "--token", env.token, "--json", "--", id});
     REQUIRE(st.code == 0);
     CHECK(json::parse(st.out)["state"] == "live");
     // The same link, served by the other instance.
@@ -285,14 +285,14 @@ TEST_CASE("--db postgresql:// for user add and local create, status and revoke, 
         run_shcx({"share", "create", kCard, "--db", db, "--pepper", pepper, "--public-url", "https://s.example", "--json"});
     REQUIRE(created.code == 0);
     std::string id = json::parse(created.out)["id"];
-    auto st = run_shcx({"share", "status", id, "--db", db, "--pepper", pepper});
+    auto st = run_shcx({"share", "status", "--db", db, "--pepper", pepper, "--", id});
     CHECK(st.code == 0);
     CHECK(contains(st.out, "State:    live"));
-    CHECK(run_shcx({"share", "revoke", id, "--db", db, "--pepper", pepper}).code == 0);
-    CHECK(contains(run_shcx({"share", "status", id, "--db", db, "--pepper", pepper}).out, "State:    revoked"));
-    CHECK(run_shcx({"share", "revoke", id, "--db", db, "--pepper", pepper}).code == 2);
-    auto unreachable = run_shcx({"share", "status", id, "--db", "postgresql://postgres@/x?host=/nonexistent",
-                                 "--pepper", pepper});
+    CHECK(run_shcx({"share", "revoke", "--db", db, "--pepper", pepper, "--", id}).code == 0);
+    CHECK(contains(run_shcx({"share", "status", "--db", db, "--pepper", pepper, "--", id}).out, "State:    revoked"));
+    CHECK(run_shcx({"share", "revoke", "--db", db, "--pepper", pepper, "--", id}).code == 2);
+    auto unreachable = run_shcx({"share", "status", "--db", "postgresql://postgres@/x?host=/nonexistent",
+                                 "--pepper", pepper, "--", id});
     CHECK(unreachable.code == 2);
     CHECK(contains(unreachable.err, "shcx: error: IO_ERROR: PostgreSQL: cannot connect"));
 }
@@ -326,7 +326,7 @@ TEST_CASE("share migrate moves users and live shares to PostgreSQL, leaves tombs
     auto live = local_create("1h", "2");
     auto revoked = local_create("1h", "1");
     auto expiring = local_create("1s", "1");
-    REQUIRE(run_shcx({"share", "revoke", revoked["id"], "--db", file}).code == 0);
+    REQUIRE(run_shcx({"share", "revoke", "--db", file, "--", revoked["id"]}).code == 0);
     REQUIRE(run_shcx({"share", "user", "add", "bob", "--db", file, "--expires", "90d"}).code == 0);
     // Two wrong PINs so far, and an attempt leased by a request in flight.
     sqlite3* src = nullptr;
@@ -355,7 +355,7 @@ TEST_CASE("share migrate moves users and live shares to PostgreSQL, leaves tombs
     auto made = c.Post("/api/v1/shares", httplib::Headers{{"Authorization", "Bearer " + token}}, "x", "application/jose");
     REQUIRE(made);
     CHECK(made->status == 201);
-    auto st = run_shcx({"share", "status", live["id"], "--db", db, "--pepper", pepper, "--json"});
+    auto st = run_shcx({"share", "status", "--db", db, "--pepper", pepper, "--json", "--", live["id"]});
     CAPTURE(st.err);
     REQUIRE(st.code == 0);
     auto events = json::parse(st.out)["events"];
@@ -372,8 +372,8 @@ TEST_CASE("share migrate moves users and live shares to PostgreSQL, leaves tombs
     CHECK(PgServer::query(db, "SELECT count(*) FROM meta WHERE key = 'pepper_check'") == "1");
 
     // The source: a tombstone, the expired share wiped, no sealed content anywhere.
-    auto tombstone = run_shcx({"share", "status", live["id"], "--db", file});
-    auto wiped = run_shcx({"share", "status", expiring["id"], "--db", file});
+    auto tombstone = run_shcx({"share", "status", "--db", file, "--", live["id"]});
+    auto wiped = run_shcx({"share", "status", "--db", file, "--", expiring["id"]});
     CAPTURE(tombstone.err);
     CAPTURE(wiped.err);
     CHECK(contains(tombstone.out, "State:    moved"));

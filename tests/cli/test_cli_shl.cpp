@@ -170,7 +170,7 @@ TEST_CASE("shl: FHIR content: decode summarises it (exit 0), verify shows it as 
     CHECK(dec_json["resources"][0]["resourceType"] == "Bundle");
     CHECK(dec_json["resources"][0]["bundleType"] == "document");
     CHECK(dec_json["resources"][0]["resourceTypes"] == json{{"Composition", 1}, {"Patient", 1}, {"MedicationStatement", 1}});
-    CHECK(dec_json["cards"].size() == 1);
+    CHECK(dec_json["results"].size() == 1);
 
     auto ver = run_shcx({"verify", file, "--jwks", demo_jwks()});
     CHECK(ver.code == 1);
@@ -266,6 +266,7 @@ TEST_CASE("shl: on a terminal, a P link asks for the passcode without echoing it
     pid_t pid = forkpty(&master, nullptr, nullptr, nullptr);
     REQUIRE(pid >= 0);
     if (pid == 0) {
+        setenv("NO_COLOR", "1", 1);  // plain VALID on this terminal
         execv(argv[0], argv.data());
         _exit(127);
     }

@@ -57,11 +57,11 @@ TEST_CASE("spec example 00 is valid with the spec keys and CRL" * doctest::test_
     CHECK(r["input"] == ex("example-00-e-file.smart-health-card"));
     CHECK(r["issuer"]["iss"] == kSpecIss);
     CHECK(r["issuer"]["trusted"] == true);
-    CHECK(r["kid"] == "3Kfdg-XwP-7gXyywtUfUADwBumDOPKMQx-iELL11W9s");
-    CHECK(r["nbf"] == "2024-05-07T18:49:23Z");
-    CHECK(r["exp"] == nullptr);
-    CHECK(r["rid"] == "MKyCxh7p6uQ");
-    CHECK(r["types"] == json::array({"https://smarthealth.cards#health-card"}));
+    CHECK(r["card"]["kid"] == "3Kfdg-XwP-7gXyywtUfUADwBumDOPKMQx-iELL11W9s");
+    CHECK(r["card"]["nbf"] == "2024-05-07T18:49:23Z");
+    CHECK(r["card"]["exp"] == nullptr);
+    CHECK(r["card"]["rid"] == "MKyCxh7p6uQ");
+    CHECK(r["card"]["types"] == json::array({"https://smarthealth.cards#health-card"}));
     CHECK(r["revocation"] == "not_revoked");
     CHECK(r["people"][0]["name"] == "John B. Anyperson");
     CHECK(r["people"][0]["immunizations"].size() == 3);
@@ -220,7 +220,7 @@ TEST_CASE("a card with a bad header is read but not valid: status malformed, exi
     auto key = jose::PrivateKey::from_jwk_json(read_file(testdata_dir() / "issuer/key.jwk")).value();
     auto decoded = run_shcx({"decode", "--json", card("lab-result.smart-health-card")});
     REQUIRE(decoded.code == 0);
-    std::string payload = json::parse(decoded.out)["cards"][0]["payload"].dump();
+    std::string payload = json::parse(decoded.out)["results"][0]["payload"].dump();
     write_file(tmp / "none.jws", jose::sign_compact(key, R"({"alg":"none","zip":"DEF","kid":")" + key.kid() + "\"}",
                                                    inflate::deflate_raw(payload).value()).value());
     auto doc = verify_json({(tmp / "none.jws").string(), "--jwks", demo_jwks()}, 1);

@@ -156,7 +156,7 @@ test('a card signed by SHCIssuer verifies in shcx', async () => {
   const result = JSON.parse(r.stdout).results[0];
   assert.equal(result.status, 'valid');
   assert.equal(result.issuer.iss, ISS);
-  assert.equal(result.kid, issuerKeys.publicJwk.kid);
+  assert.equal(result.card.kid, issuerKeys.publicJwk.kid);
   assert.equal(result.people[0].name, 'Adaeze N. Okafor');
   assert.equal(result.people[0].immunizations.length, 3);
 

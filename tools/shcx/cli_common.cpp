@@ -1,5 +1,11 @@
 #include "cli_common.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 
@@ -9,8 +15,6 @@
 
 namespace shcx::cli {
 
-void print_error(std::string_view message) { std::cerr << "shcx: error: " << message << "\n"; }
-
 void print_error(const Error& e, std::string_view context) {
     std::cerr << "shcx: error: ";
     if (!context.empty()) std::cerr << context << ": ";
@@ -18,6 +22,87 @@ void print_error(const Error& e, std::string_view context) {
 }
 
 void print_warning(std::string_view message) { std::cerr << "shcx: warning: " << message << "\n"; }
+
+int usage_error(std::string message, std::string_view context) {
+    print_error(make_error(ErrorCode::USAGE, std::move(message)), context);
+    return kFailure;
+}
+
+int finish_stdout(int rc) {
+    // The write that failed may be long past (errno since overwritten), so the message
+    // names the stream, not a cause.
+    std::cout.flush();
+    bool failed = std::fflush(stdout) != 0 || std::ferror(stdout) || !std::cout;
+    if (!failed) return rc;
+    print_error(make_error(ErrorCode::IO_ERROR, "cannot write to standard output (a full disk, or a closed pipe)"));
+    return kFailure;
+}
+
+std::optional<Error> write_output(const std::string& path, std::string_view data, mode_t mode) {
+    if (path == kStdoutPath) {
+        std::cout.write(data.data(), static_cast<std::streamsize>(data.size()));
+        return std::nullopt;  // a failure shows at finish_stdout
+    }
+    return fsutil::write_file_atomic(path, data, mode);
+}
+
+namespace {
+size_t display_width(const std::string& s) {
+    size_t n = 0;
+    for (size_t i = 0; i < s.size(); ++i) {
+        if (s[i] == '\033') {  // a colour escape (ESC [ ... m) has no width
+            while (i < s.size() && s[i] != 'm') ++i;
+            continue;
+        }
+        n += (static_cast<unsigned char>(s[i]) & 0xC0) != 0x80;  // code points, not bytes
+    }
+    return n;
+}
+}  // namespace
+
+std::string columns(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows) {
+    std::vector<size_t> width(header.size());
+    auto measure = [&](const std::vector<std::string>& row) {
+        for (size_t i = 0; i < row.size() && i < width.size(); ++i) width[i] = std::max(width[i], display_width(row[i]));
+    };
+    measure(header);
+    for (const auto& r : rows) measure(r);
+    std::string out;
+    auto line = [&](const std::vector<std::string>& row) {
+        for (size_t i = 0; i < row.size() && i < width.size(); ++i) {
+            out += row[i];
+            if (i + 1 < row.size()) out += std::string(width[i] - display_width(row[i]) + 2, ' ');
+        }
+        out += "\n";
+    };
+    line(header);
+    for (const auto& r : rows) line(r);
+    return out;
+}
+
+std::optional<Error> write_bundles(const std::string& path, const std::vector<std::string>& bundles) {
+    for (size_t i = 0; i < bundles.size(); ++i) {
+        if (path == kStdoutPath) {
+            std::cout << bundles[i];  // each ends in a newline already
+            continue;
+        }
+        std::string target = bundles.size() == 1 ? path : fsutil::numbered_path(path, int(i) + 1);
+        if (auto err = fsutil::write_file_atomic(target, bundles[i])) return err;
+    }
+    return std::nullopt;
+}
+
+bool stdout_is_terminal() { return ::isatty(STDOUT_FILENO) == 1; }
+
+bool use_colour() {
+    const char* no_colour = std::getenv("NO_COLOR");
+    return stdout_is_terminal() && (no_colour == nullptr || *no_colour == '\0');
+}
+
+std::string coloured(const std::string& text, bool good) {
+    if (!use_colour()) return text;
+    return (good ? "\033[32m" : "\033[31m") + text + "\033[0m";
+}
 
 int exit_for(const Error& e) { return static_cast<int>(exit_class(e.code)); }
 
@@ -38,8 +123,74 @@ std::string trust_store_dir(const std::string& store_option) {
     return trust_store::resolve_dir(where);
 }
 
-LoadedInputs load_inputs(const std::vector<std::string>& paths) {
+namespace {
+
+bool has_card_extension(const std::filesystem::path& p) {
+    std::string ext = p.extension().string();
+    for (auto& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (auto known : kCardExtensions)
+        if (ext == known) return true;
+    return false;
+}
+
+constexpr int kMaxDirectoryDepth = 64;
+
+// Depth first, sorted; `seen` holds the (device, inode) of every directory on the way
+// down, so a symlink back up is skipped.
+std::optional<Error> walk(const std::filesystem::path& dir, int depth, std::vector<std::pair<dev_t, ino_t>>& seen,
+                          std::vector<std::string>& files) {
+    struct stat st{};
+    if (::stat(dir.c_str(), &st) != 0) return make_error(ErrorCode::INPUT_UNREADABLE, "cannot be opened");
+    std::pair<dev_t, ino_t> id{st.st_dev, st.st_ino};
+    if (depth > kMaxDirectoryDepth || std::find(seen.begin(), seen.end(), id) != seen.end()) return std::nullopt;
+    seen.push_back(id);
+    std::error_code ec;
+    std::vector<std::filesystem::path> entries;
+    for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
+        entries.push_back(it->path());
+    if (ec) return make_error(ErrorCode::INPUT_UNREADABLE, "cannot list " + dir.string() + ": " + ec.message());
+    std::sort(entries.begin(), entries.end());
+    for (const auto& e : entries) {
+        if (std::filesystem::is_directory(e, ec)) {
+            if (auto err = walk(e, depth + 1, seen, files)) return err;
+        } else if (std::filesystem::is_regular_file(e, ec) && has_card_extension(e)) {
+            files.push_back(e.string());
+        }
+    }
+    seen.pop_back();
+    return std::nullopt;
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> expand_directory(const std::string& dir) {
+    std::vector<std::pair<dev_t, ino_t>> seen;
+    std::vector<std::string> files;
+    if (auto err = walk(dir, 0, seen, files)) return *err;
+    return files;
+}
+
+LoadedInputs load_inputs(const std::vector<std::string>& given) {
+    // Directories stand for the card files below them (an empty one is an error: no
+    // input at all would otherwise pass silently).
+    std::vector<std::string> paths;
+    std::vector<input::InputError> dir_errors;
+    for (const auto& p : given) {
+        std::error_code ec;
+        if (p == "-" || !std::filesystem::is_directory(p, ec)) {
+            paths.push_back(p);
+            continue;
+        }
+        auto files = expand_directory(p);
+        if (!files) {
+            dir_errors.push_back({p, files.error()});
+        } else if (files.value().empty()) {
+            dir_errors.push_back({p, make_error(ErrorCode::INPUT_EMPTY, "a directory with no card files in it")});
+        }
+        if (files) paths.insert(paths.end(), files.value().begin(), files.value().end());
+    }
     LoadedInputs out;
+    out.errors = std::move(dir_errors);
     bool stdin_used = false;
     int link_arguments = 0;
     for (const auto& p : paths) {

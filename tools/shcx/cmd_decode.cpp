@@ -10,19 +10,20 @@
 #include "shcx/card/decode.h"
 #include "shcx/detail/json.h"
 #include "shl_read.h"
-#include "shcx/fsutil.h"
 
 namespace shcx::cli {
 namespace {
 
 struct DecodeOptions {
     std::vector<std::string> inputs;
-    bool json = false;
+    bool json = false, ndjson = false, quiet = false;
     std::string fhir_out;
     shl_read::Options shl;
 };
 
 int run_decode(DecodeOptions& opt) {
+    if (opt.fhir_out == kStdoutPath && (opt.json || opt.ndjson))
+        return usage_error("--fhir-out - and --json/--ndjson would both write to standard output");
     auto loaded = load_inputs(opt.inputs);
     auto extraction = input::extract_cards(loaded.sources);
     std::vector<input::InputError> errors = std::move(loaded.errors);
@@ -48,20 +49,23 @@ int run_decode(DecodeOptions& opt) {
 
     int rc = errors.empty() ? kOk : kFailure;
     if (!opt.fhir_out.empty()) {
-        for (size_t i = 0; i < cards.size(); ++i) {
-            std::string path = cards.size() == 1 ? opt.fhir_out : fsutil::numbered_path(opt.fhir_out, int(i) + 1);
-            auto bundle = card::fhir_bundle_json(cards[i].card.card.payload_json);
+        std::vector<std::string> bundles;
+        for (const auto& d : cards) {
+            auto bundle = card::fhir_bundle_json(d.card.card.payload_json);
             if (!bundle) {
-                print_error("card " + std::to_string(i + 1) + " has no FHIR bundle to write");
+                print_error(make_error(ErrorCode::CARD_SCHEMA_INVALID, "the card has no FHIR bundle to write"),
+                            d.found->origins.front());
                 rc = kFailure;
                 continue;
             }
-            if (auto err = fsutil::write_file_atomic(path, *bundle)) {
-                print_error(*err);
-                rc = kFailure;
-            }
+            bundles.push_back(std::move(*bundle));
+        }
+        if (auto err = write_bundles(opt.fhir_out, bundles)) {
+            print_error(*err);
+            rc = kFailure;
         }
     }
+    if (opt.quiet || opt.fhir_out == kStdoutPath) return rc;
 
     auto all_warnings = [](const Decoded& d) {
         std::vector<Error> w = d.found->warnings;
@@ -70,34 +74,28 @@ int run_decode(DecodeOptions& opt) {
         w.insert(w.end(), d.card.card.warnings.begin(), d.card.card.warnings.end());
         return w;
     };
+    // One result (docs/json/decode.schema.json): the fields verify's results share.
+    auto result_json = [&](const Decoded& d) {
+        auto c = render::card_result_json(d.found->origins, d.found->kind, d.found->chunks, &d.card);
+        c["warnings"] = render::errors_json(all_warnings(d));
+        return c;
+    };
 
+    if (opt.ndjson) {
+        for (const auto& d : cards) std::cout << result_json(d).dump() << "\n";
+        return rc;
+    }
     if (opt.json) {
         render::Json doc;
         doc["signature_checked"] = false;
-        doc["cards"] = render::Json::array();
-        for (const auto& d : cards) {
-            render::Json c;
-            c["input"] = render::origins_json(*d.found);
-            c["form"] = std::string(input::kind_name(d.found->kind));
-            c["chunks"] = d.found->chunks;
-            c["header"] = {{"alg", d.card.header.alg}, {"zip", d.card.header.zip}, {"kid", d.card.header.kid}};
-            c.update(render::card_fields_json(d.card));
-            // Already parsed once as the card (so valid and not too deep); no exceptions.
-            c["payload"] = render::Json::parse(d.card.card.payload_json, nullptr, /*allow_exceptions=*/false);
-            c["warnings"] = render::errors_json(all_warnings(d));
-            doc["cards"].push_back(std::move(c));
-        }
+        doc["results"] = render::Json::array();
+        for (const auto& d : cards) doc["results"].push_back(result_json(d));
         if (!linked.links.empty()) doc["links"] = shl_read::links_json(linked);
         if (!linked.resources.empty()) {
             doc["resources"] = render::Json::array();
             for (const auto& r : linked.resources) doc["resources"].push_back(shl_read::resource_json(r));
         }
-        doc["errors"] = render::Json::array();
-        for (const auto& e : errors) {
-            auto ej = render::error_json(e.error);
-            ej["input"] = e.input;
-            doc["errors"].push_back(std::move(ej));
-        }
+        doc["errors"] = render::input_errors_json(errors);
         std::cout << doc.dump(2) << "\n";
         return rc;
     }
@@ -126,8 +124,13 @@ void setup_decode(CLI::App& app, int& exit_code) {
     auto opt = std::make_shared<DecodeOptions>();
     auto* cmd = app.add_subcommand("decode", "Read cards from QR images, shc:/ text, JWS or files (no signature check)");
     cmd->add_option("INPUT", opt->inputs, "Image, text or JSON file, or a SMART Health Link; - for stdin")->required();
-    cmd->add_flag("--json", opt->json, "Print one JSON document");
-    cmd->add_option("--fhir-out", opt->fhir_out, "Write the FHIR bundle to FILE (FILE-N for several cards)");
+    auto* json = cmd->add_flag("--json", opt->json, "Print one JSON document (docs/json/decode.schema.json)");
+    auto* ndjson = cmd->add_flag("--ndjson", opt->ndjson, "Print one JSON result per line, in input order");
+    auto* quiet = cmd->add_flag("-q,--quiet", opt->quiet, "Print nothing on standard output: the exit status is the answer");
+    json->excludes(ndjson);
+    quiet->excludes(json)->excludes(ndjson);
+    cmd->add_option("--fhir-out", opt->fhir_out,
+                    "Write the FHIR bundle to FILE (FILE-N for several cards; - for standard output)");
     shl_read::add_options(cmd, opt->shl);
     cmd->callback([opt, &exit_code] { exit_code = run_decode(*opt); });
 }

@@ -2,6 +2,7 @@
 // a .smart-health-card file, shc:/ numeric text and QR images. For test cards and demos.
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <memory>
 
 #include "cli_common.h"
@@ -87,7 +88,7 @@ int run_issue(const IssueOptions& opt) {
         files.push_back({opt.numeric, lines});
     }
     for (const auto& qr : opt.qr) {
-        if (symbols.size() == 1) {
+        if (symbols.size() == 1 || qr == kStdoutPath) {
             files.push_back({qr, render(qr, symbols)});
         } else {
             for (size_t i = 0; i < symbols.size(); ++i)
@@ -95,8 +96,17 @@ int run_issue(const IssueOptions& opt) {
         }
     }
     if (!opt.qr_sheet.empty()) files.push_back({opt.qr_sheet, render(opt.qr_sheet, symbols)});
+    // "-" is standard output, for one output at most (a card of several QR chunks cannot go
+    // there as one --qr image: use --qr-sheet -).
+    if (std::count_if(files.begin(), files.end(), [](const auto& f) { return f.first == kStdoutPath; }) > 1)
+        return fail(make_error(ErrorCode::USAGE, "only one output can be - (standard output)"), {});
+    for (const auto& qr : opt.qr)
+        if (qr == kStdoutPath && symbols.size() > 1)
+            return fail(make_error(ErrorCode::USAGE, "the card needs " + std::to_string(symbols.size()) +
+                                                         " QR codes: write them to files, or all to one with --qr-sheet -"),
+                        "--qr");
     for (const auto& [path, content] : files)
-        if (auto err = fsutil::write_file_atomic(path, content)) return fail(*err, {});
+        if (auto err = write_output(path, content)) return fail(*err, {});
     if (files.empty()) std::cout << card.value().jws << "\n";
     return kOk;
 }
@@ -114,11 +124,13 @@ void setup_issue(CLI::App& app, int& exit_code) {
     cmd->add_option("--exp", opt->exp, "Expiry time (RFC 3339 or epoch seconds); default none");
     cmd->add_option("--type", opt->extra_types, "Extra vc.type URI (repeatable)")->allow_extra_args(false);
     cmd->add_option("--fhir-version", opt->fhir_version, "credentialSubject.fhirVersion")->capture_default_str();
-    cmd->add_option("--out", opt->out, "Write a .smart-health-card file");
-    cmd->add_option("--numeric", opt->numeric, "Write the shc:/ QR text(s), one line per chunk");
-    cmd->add_option("--qr", opt->qr, "Write the QR code as PNG or SVG (by extension; repeatable); FILE-N per chunk")
+    cmd->add_option("--out", opt->out, "Write a .smart-health-card file (- for standard output)");
+    cmd->add_option("--numeric", opt->numeric, "Write the shc:/ QR text(s), one line per chunk (- for standard output)");
+    cmd->add_option("--qr", opt->qr,
+                    "Write the QR code as PNG or SVG (by extension; repeatable); FILE-N per chunk; - for a PNG on "
+                    "standard output")
         ->allow_extra_args(false);
-    cmd->add_option("--qr-sheet", opt->qr_sheet, "Write all chunks' QR codes side by side in one image");
+    cmd->add_option("--qr-sheet", opt->qr_sheet, "Write all chunks' QR codes side by side in one image (- for PNG on standard output)");
     cmd->callback([opt, &exit_code] { exit_code = run_issue(*opt); });
 }
 

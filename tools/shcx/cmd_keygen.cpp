@@ -5,7 +5,6 @@
 #include <memory>
 
 #include "cli_common.h"
-#include "shcx/fsutil.h"
 #include "shcx/jose/es256.h"
 
 namespace shcx::cli {
@@ -18,9 +17,12 @@ struct KeygenOptions {
 };
 
 int run_keygen(const KeygenOptions& opt) {
+    bool private_to_stdout = opt.out.empty() || opt.out == kStdoutPath;
+    if (private_to_stdout && opt.jwks_out == kStdoutPath)
+        return usage_error("the private key and --jwks-out - would both go to standard output; give --out FILE");
     for (const auto* path : {&opt.out, &opt.jwks_out}) {
-        if (!path->empty() && !opt.force && std::filesystem::exists(*path)) {
-            print_error(*path + " already exists (use --force to replace it)");
+        if (!path->empty() && *path != kStdoutPath && !opt.force && std::filesystem::exists(*path)) {
+            print_error(make_error(ErrorCode::IO_ERROR, "already exists (use --force to replace it)"), *path);
             return kFailure;
         }
     }
@@ -37,22 +39,22 @@ int run_keygen(const KeygenOptions& opt) {
     }
     SecretString& jwk = private_jwk.value();
     jwk.str() += "\n";
-    if (opt.out.empty()) {
+    if (private_to_stdout) {
         std::cout << jwk.str();
     } else {
-        if (auto err = fsutil::write_file_atomic(opt.out, jwk.str(), 0600)) {
+        if (auto err = write_output(opt.out, jwk.str(), 0600)) {
             print_error(*err);
             return kFailure;
         }
     }
     if (!opt.jwks_out.empty()) {
         std::string jwks = "{\"keys\":[" + public_jwk.value().str() + "]}\n";
-        if (auto err = fsutil::write_file_atomic(opt.jwks_out, jwks, 0644)) {
+        if (auto err = write_output(opt.jwks_out, jwks, 0644)) {
             print_error(*err);
             return kFailure;
         }
     }
-    if (!opt.out.empty()) std::cout << key.value().kid() << "\n";
+    if (!private_to_stdout && opt.jwks_out != kStdoutPath) std::cout << key.value().kid() << "\n";
     return kOk;
 }
 
@@ -61,8 +63,8 @@ int run_keygen(const KeygenOptions& opt) {
 void setup_keygen(CLI::App& app, int& exit_code) {
     auto opt = std::make_shared<KeygenOptions>();
     auto* cmd = app.add_subcommand("keygen", "Generate an ES256 issuer key (private JWK)");
-    cmd->add_option("--out", opt->out, "Write the private JWK to FILE (mode 0600) and print its kid");
-    cmd->add_option("--jwks-out", opt->jwks_out, "Also write the public key as a JWKS to FILE");
+    cmd->add_option("--out", opt->out, "Write the private JWK to FILE (mode 0600) and print its kid; - (the default) for standard output");
+    cmd->add_option("--jwks-out", opt->jwks_out, "Also write the public key as a JWKS to FILE; - for standard output");
     cmd->add_flag("--force", opt->force, "Replace existing files");
     cmd->callback([opt, &exit_code] { exit_code = run_keygen(*opt); });
 }

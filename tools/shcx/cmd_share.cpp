@@ -61,11 +61,6 @@ struct ShareOptions {
     std::string id;
 };
 
-int fail(const std::string& msg) {
-    print_error(msg);
-    return kFailure;
-}
-
 int fail(const Error& e, std::string_view context = {}) {
     print_error(e, context);
     return kFailure;
@@ -172,14 +167,14 @@ void fit_descriptor_limit(share::ServerConfig& cfg) {
 
 int run_serve(const ShareOptions& o) {
     auto colon = o.listen.rfind(':');
-    if (colon == std::string::npos) return fail("--listen must be HOST:PORT");
+    if (colon == std::string::npos) return usage("--listen must be HOST:PORT");
     share::ServerConfig cfg;
     cfg.host = o.listen.substr(0, colon);
     if (cfg.host.size() > 2 && cfg.host.front() == '[') cfg.host = cfg.host.substr(1, cfg.host.size() - 2);
     try {
         cfg.port = std::stoi(o.listen.substr(colon + 1));
     } catch (...) {
-        return fail("--listen must be HOST:PORT");
+        return usage("--listen must be HOST:PORT");
     }
     cfg.public_url = o.public_url;
     cfg.tls_cert = o.tls_cert;
@@ -193,7 +188,7 @@ int run_serve(const ShareOptions& o) {
     cfg.request_timeout_s = o.request_timeout;
     cfg.trusted_proxies = o.trusted_proxies;
     if (auto e = url::check_public_url(cfg.public_url)) return fail(*e);
-    if (cfg.tls_cert.empty() != cfg.tls_key.empty()) return fail("--tls-cert and --tls-key go together");
+    if (cfg.tls_cert.empty() != cfg.tls_key.empty()) return usage("--tls-cert and --tls-key go together");
 
     // Block the stop signals before any thread exists: every thread inherits the mask,
     // so SIGTERM/SIGINT from here on stay pending until the waiter below takes them,
@@ -209,7 +204,7 @@ int run_serve(const ShareOptions& o) {
     auto local = open_local(o, o.init ? share::PepperMode::Init : share::PepperMode::CreateIfNew, o.create_limit);
     if (!local) return fail(local.error());
     auto server = share::Server::start(*local.value()->service, cfg, stderr_log());
-    if (!server) return fail(server.error().message);
+    if (!server) return fail(server.error());
     share::Server& srv = *server.value();
     std::thread waiter([&srv, &stop_signals] {
         int sig = 0;
@@ -218,13 +213,16 @@ int run_serve(const ShareOptions& o) {
     });
     // Listening: the kernel accepts connections from now on, so this is ready.
     std::optional<Error> ready_error;
-    if (!o.ready_file.empty()) ready_error = fsutil::write_file_atomic(o.ready_file, srv.url() + "\n");
+    if (!o.ready_file.empty()) {
+        ready_error = write_output(o.ready_file, srv.url() + "\n");
+        if (o.ready_file == kStdoutPath) std::cout.flush();
+    }
     if (ready_error) srv.stop();
     srv.run();
     // run() returns only after stop(); if the waiter did not call it, wake it.
     if (ready_error) pthread_kill(waiter.native_handle(), SIGTERM);
     waiter.join();
-    if (ready_error) return fail(ready_error->message);
+    if (ready_error) return fail(*ready_error);
     return kOk;
 }
 
@@ -299,6 +297,7 @@ int run_create(const ShareOptions& o) {
     auto ttl = share::parse_duration(o.ttl);
     if (!ttl || *ttl <= 0 || *ttl > share::kMaxTtlSeconds) return usage("--ttl must be more than 0 and at most 6h");
     if (o.reveals < 1 || o.reveals > 100) return usage("--reveals must be between 1 and 100");
+    if (o.qr == kStdoutPath) return usage("--qr -: standard output carries the link and PIN; give a FILE");
     auto content = input::read_input_file(o.file, 1u << 20);
     if (!content) return fail(content.error());
     SecretString plaintext(std::move(content.value()));
@@ -481,7 +480,7 @@ int run_reveal(const ShareOptions& o) {
         }
     }
     SecretString plaintext(std::move(content.value().plaintext));
-    if (!o.out.empty()) {
+    if (!o.out.empty() && o.out != kStdoutPath) {
         if (auto e = fsutil::write_file_atomic(o.out, plaintext.str(), 0600)) return fail(*e);
         std::cerr << "shcx: wrote " << plaintext.str().size() << " bytes (" << content.value().content_type << ") to "
                   << o.out << "\n";
@@ -590,7 +589,7 @@ void setup_share(CLI::App& app, int& exit_code) {
                       "CIDR of a reverse proxy whose X-Forwarded-For names the client (repeatable)");
     serve->add_option("--kdf-memory", o->kdf_memory_kib, "Argon2id memory per evaluation, KiB")->capture_default_str();
     serve->add_option("--kdf-passes", o->kdf_passes, "Argon2id passes")->capture_default_str();
-    serve->add_option("--ready-file", o->ready_file, "Write the listening URL to FILE once ready");
+    serve->add_option("--ready-file", o->ready_file, "Write the listening URL to FILE once ready (- for standard output)");
     serve->add_flag("--init", o->init,
                     "Create a new pepper file for a database whose pepper is lost (tokens and shares made with the old "
                     "one stop working)");
@@ -638,7 +637,7 @@ void setup_share(CLI::App& app, int& exit_code) {
                        "file holding one")
         ->required();
     reveal->add_option("--pin", o->pin, "The PIN (else asked on the terminal, or read from stdin)");
-    reveal->add_option("-o,--out", o->out, "Write the record to FILE (mode 0600) instead of stdout");
+    reveal->add_option("-o,--out", o->out, "Write the record to FILE (mode 0600) instead of stdout (- is stdout)");
     reveal->callback([o, &exit_code] { exit_code = run_reveal(*o); });
 
     auto* revoke = share->add_subcommand("revoke", "Kill a share now (owner)");

@@ -18,11 +18,11 @@ struct MigrateOptions {
 
 int run_migrate(const MigrateOptions& o) {
     if (share::is_postgres_uri(o.from)) {
-        print_error("USAGE: --from names the SQLite store (sqlite:FILE or FILE)");
+        usage_error("--from names the SQLite store (sqlite:FILE or FILE)");
         return kFailure;
     }
     if (!share::is_postgres_uri(o.to)) {
-        print_error("USAGE: --to must be a postgresql:// URI");
+        usage_error("--to must be a postgresql:// URI");
         return kFailure;
     }
     std::string file = share::sqlite_path(o.from);

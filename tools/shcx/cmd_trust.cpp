@@ -154,6 +154,13 @@ int run_list(const TrustOptions& o) {
         std::cout << render::Json{{"issuers", arr}}.dump(2) << "\n";
         return kOk;
     }
+    if (stdout_is_terminal()) {  // aligned, with a header; the piped form below stays tab-separated
+        std::vector<std::vector<std::string>> rows;
+        for (const auto& i : trust.issuers())
+            rows.push_back({i.iss, i.name.empty() ? "-" : i.name, std::to_string(i.keys.size()), i.source});
+        std::cout << columns({"ISSUER", "NAME", "KEYS", "SOURCE"}, rows);
+        return kOk;
+    }
     for (const auto& i : trust.issuers())
         std::cout << i.iss << "\t" << (i.name.empty() ? "-" : i.name) << "\t" << i.keys.size() << " key"
                   << (i.keys.size() == 1 ? "" : "s") << "\t" << i.source << "\n";
@@ -230,7 +237,8 @@ int run_remove(const TrustOptions& o) {
         return kFailure;
     }
     if (!r.value()) {
-        print_error("no local issuer " + o.iss + " (issuers from the VCI snapshot cannot be removed)");
+        print_error(make_error(ErrorCode::USAGE, "no local issuer " + o.iss +
+                                                                   " (issuers from the VCI snapshot cannot be removed)"));
         return kFailure;
     }
     std::cout << "Removed " << o.iss << "\n";

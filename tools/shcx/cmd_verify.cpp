@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 
 #include "cli_common.h"
@@ -24,7 +25,8 @@ constexpr double kMaxClockSkew = 86400;  // a day: past that it is not skew but 
 
 struct VerifyOptions {
     std::vector<std::string> inputs;
-    bool json = false;
+    bool json = false, ndjson = false, quiet = false;
+    std::string fhir_out;
     std::string trust_file, store, at;
     std::vector<std::string> jwks, crls, x5c_anchors, policies;
     int jobs = 1;
@@ -82,26 +84,17 @@ void print_policies_text(const std::vector<policy::Answer>& answers) {
     }
 }
 
-render::Json report_json(const verify::Report& r) {
-    render::Json j;
-    j["input"] = r.origins.empty() ? "" : r.origins.front();
-    if (r.origins.size() > 1) j["inputs"] = r.origins;
-    j["status"] = std::string(verify::status_name(r.status));
-    j["issuer"] = {{"iss", r.iss}, {"name", r.issuer_name}, {"trusted", r.trusted}};
-    j["kid"] = r.kid;
-    if (r.card) {
-        auto fields = render::card_fields_json(*r.card);
-        for (const char* k : {"nbf", "exp", "rid", "types"}) j[k] = fields[k];
-        j["revocation"] = std::string(verify::revocation_name(r.revocation));
-        j["people"] = fields["people"];
-    } else {
-        j["nbf"] = j["exp"] = j["rid"] = nullptr;
-        j["types"] = render::Json::array();
-        j["revocation"] = std::string(verify::revocation_name(r.revocation));
-        j["people"] = render::Json::array();
-    }
+// One result (docs/json/verify.schema.json): decode's fields (render::card_result_json)
+// plus the verdict. `found` is the card the report is about, null for an input failure.
+render::Json report_json(const verify::Report& r, const input::FoundCard* found, bool with_policies) {
+    render::Json j = {{"input", r.origins.empty() ? "" : r.origins.front()},
+                      {"status", std::string(verify::status_name(r.status))}};
+    j.update(render::card_result_json(r.origins, r.kind, found ? found->chunks : 0, r.card ? &*r.card : nullptr));
+    j["issuer"] = {{"iss", r.iss}, {"name", r.issuer_name}, {"trusted", r.trusted}, {"source", r.trust_source}};
+    j["revocation"] = std::string(verify::revocation_name(r.revocation));
     j["errors"] = render::errors_json(r.errors);
     j["warnings"] = render::errors_json(r.warnings);
+    if (with_policies) j["policies"] = policies_json(r.policies);
     return j;
 }
 
@@ -117,7 +110,8 @@ std::string revocation_text(verify::Revocation r) {
 
 void print_report_text(const verify::Report& r) {
     bool valid = r.status == verify::Status::Valid;
-    std::cout << (valid ? "VALID" : "NOT VALID (" + std::string(verify::status_name(r.status)) + ")") << "  ";
+    std::cout << coloured(valid ? "VALID" : "NOT VALID (" + std::string(verify::status_name(r.status)) + ")", valid)
+              << "  ";
     for (size_t i = 0; i < r.origins.size(); ++i) std::cout << (i ? ", " : "") << r.origins[i];
     std::cout << "\n";
     for (const auto& e : r.errors) std::cout << "  Reason:     " << code_name(e.code) << ": " << e.message << "\n";
@@ -142,19 +136,17 @@ int run_verify(VerifyOptions& opt) {
     if (!opt.at.empty()) {
         auto t = timeutil::parse_time(opt.at);
         if (!t) {
-            print_error(make_error(ErrorCode::USAGE, "--at: not an RFC 3339 time on the calendar, or seconds since the epoch: " +
-                                                         opt.at));
-            return kFailure;
+            return usage_error("not an RFC 3339 time on the calendar, or seconds since the epoch: " + opt.at, "--at");
         }
         at = *t;
     }
     if (!std::isfinite(opt.clock_skew) || opt.clock_skew < 0 || opt.clock_skew > kMaxClockSkew) {
-        print_error(make_error(ErrorCode::USAGE, "--clock-skew must be 0 to " + std::to_string(long(kMaxClockSkew)) + " seconds"));
-        return kFailure;
+        return usage_error("must be 0 to " + std::to_string(long(kMaxClockSkew)) + " seconds", "--clock-skew");
     }
+    if (opt.fhir_out == kStdoutPath && (opt.json || opt.ndjson))
+        return usage_error("--fhir-out - and --json/--ndjson would both write to standard output");
     if (opt.jobs < 1) {
-        print_error("--jobs must be at least 1");
-        return kFailure;
+        return usage_error("must be at least 1", "--jobs");
     }
     // Anything that stops verify before it reads a card is "could not process" (exit 2),
     // whatever the code: verify's answers are about cards.
@@ -203,9 +195,21 @@ int run_verify(VerifyOptions& opt) {
     // SMART Health Links are opened here; their cards join the others (docs/shl.md).
     auto linked = shl_read::open_links(extraction, input_errors, opt.shl, opt.jobs);
 
+    // --ndjson prints each result as soon as it and every result before it are ready.
     std::vector<verify::Report> reports(extraction.cards.size());
-    parallel_for(extraction.cards.size(), opt.jobs,
-                 [&](size_t i) { reports[i] = verify::verify_card(extraction.cards[i], trust, vopt); });
+    std::mutex print_mutex;
+    std::vector<char> done(reports.size(), 0);
+    size_t printed = 0;
+    bool with_policies = !vopt.policies.empty();
+    auto print_line = [&](const render::Json& j) { std::cout << j.dump() << "\n" << std::flush; };
+    parallel_for(extraction.cards.size(), opt.jobs, [&](size_t i) {
+        reports[i] = verify::verify_card(extraction.cards[i], trust, vopt);
+        if (!opt.ndjson) return;
+        std::lock_guard<std::mutex> lock(print_mutex);
+        done[i] = 1;
+        for (; printed < reports.size() && done[printed]; ++printed)
+            print_line(report_json(reports[printed], &extraction.cards[printed], with_policies));
+    });
     for (const auto& e : input_errors) reports.push_back(verify::input_failure(e, vopt));
 
     int rc = kOk;
@@ -219,19 +223,42 @@ int run_verify(VerifyOptions& opt) {
     if (!input_errors.empty()) rc = kFailure;
     for (const auto& e : input_errors) print_error(e.error, e.input);
 
+    auto found_of = [&](size_t i) { return i < extraction.cards.size() ? &extraction.cards[i] : nullptr; };
+    // --fhir-out: the bundles of the cards that verified, nothing unverified.
+    std::vector<std::string> bundles;
+    if (!opt.fhir_out.empty())
+        for (const auto& r : reports)
+            if (r.status == verify::Status::Valid && r.card)
+                if (auto b = card::fhir_bundle_json(r.card->card.payload_json)) bundles.push_back(*b);
+    if (!opt.fhir_out.empty()) {
+        if (auto err = write_bundles(opt.fhir_out, bundles)) {
+            print_error(*err);
+            rc = kFailure;
+        }
+    }
+    if (opt.quiet || opt.fhir_out == kStdoutPath) return rc;
+
+    if (opt.ndjson) {
+        for (size_t i = printed; i < reports.size(); ++i) print_line(report_json(reports[i], found_of(i), with_policies));
+        for (const auto& r : linked.resources) {
+            render::Json j = {{"input", r.input}, {"status", "unsigned"}};
+            j.update(shl_read::resource_json(r));
+            print_line(j);
+        }
+        return rc;
+    }
     if (opt.json) {
         render::Json doc;
+        doc["signature_checked"] = true;
         doc["results"] = render::Json::array();
-        for (const auto& r : reports) {
-            auto j = report_json(r);
-            if (!vopt.policies.empty()) j["policies"] = policies_json(r.policies);
-            doc["results"].push_back(std::move(j));
-        }
+        for (size_t i = 0; i < reports.size(); ++i)
+            doc["results"].push_back(report_json(reports[i], found_of(i), with_policies));
         for (const auto& r : linked.resources) {
             render::Json j = {{"input", r.input}, {"status", "unsigned"}};
             j.update(shl_read::resource_json(r));
             doc["results"].push_back(std::move(j));
         }
+        doc["errors"] = render::input_errors_json(input_errors);
         if (!linked.links.empty()) doc["links"] = shl_read::links_json(linked);
         std::cout << doc.dump(2) << "\n";
         return rc;
@@ -248,8 +275,19 @@ int run_verify(VerifyOptions& opt) {
         if (i || !reports.empty()) std::cout << "\n";
         shl_read::print_resource_text(linked.resources[i], "UNSIGNED");
     }
-    if (reports.size() > 1)
+    if (reports.size() > 1) {
+        if (stdout_is_terminal()) {  // a table to scan; the piped form stays one line
+            std::vector<std::vector<std::string>> rows;
+            for (const auto& r : reports) {
+                bool ok = r.status == verify::Status::Valid;
+                std::string status = ok ? "VALID" : "NOT VALID";
+                rows.push_back({coloured(status, ok), ok ? "" : std::string(verify::status_name(r.status)),
+                                r.origins.empty() ? "" : r.origins.front(), r.issuer_name.empty() ? r.iss : r.issuer_name});
+            }
+            std::cout << "\n" << columns({"STATUS", "REASON", "INPUT", "ISSUER"}, rows);
+        }
         std::cout << "\n" << reports.size() << " cards: " << valid << " valid, " << reports.size() - valid << " not valid\n";
+    }
     if (opt.strict && warned)
         std::cout << "\nStrict: " << warned << " card" << (warned == 1 ? "" : "s") << " with warnings (--strict fails on any warning)\n";
     return rc;
@@ -261,10 +299,18 @@ void setup_verify(CLI::App& app, int& exit_code) {
     auto opt = std::make_shared<VerifyOptions>();
     auto* cmd = app.add_subcommand("verify", "Verify cards: signature, issuer trust, revocation, validity window");
     cmd->add_option("INPUT", opt->inputs, "Image, text or JSON file, or a SMART Health Link; - for stdin")->required();
-    cmd->add_flag("--json", opt->json, "Print one JSON document {\"results\":[...]}");
+    auto* json = cmd->add_flag("--json", opt->json, "Print one JSON document {\"results\":[...]} (docs/json/verify.schema.json)");
+    auto* ndjson = cmd->add_flag("--ndjson", opt->ndjson, "Print one JSON result per line, each as soon as it is ready, in input order");
+    auto* quiet = cmd->add_flag("-q,--quiet", opt->quiet, "Print nothing on standard output: the exit status is the answer");
+    json->excludes(ndjson);
+    quiet->excludes(json)->excludes(ndjson);
+    cmd->add_option("--fhir-out", opt->fhir_out,
+                    "Write the FHIR bundle of each VALID card to FILE (FILE-N for several; - for standard output)");
     cmd->add_option("--trust", opt->trust_file, "Trust only this file (VCI snapshot format) instead of the store");
     cmd->add_option("--store", opt->store, "Trust store directory (default $SHCX_TRUST or ~/.local/share/shcx/trust)");
-    cmd->add_option("--jwks", opt->jwks, "Also trust the keys of this JWKS: FILE (any iss) or ISS=FILE (repeatable)")->allow_extra_args(false);
+    cmd->add_option("--jwks", opt->jwks, "Also trust the keys of this JWKS: FILE (any iss) or ISS=FILE (repeatable)")
+        ->allow_extra_args(false)
+        ->type_name("FILE|ISS=FILE");
     cmd->add_option("--crl", opt->crls, "Also use this revocation list (repeatable)")->allow_extra_args(false);
     cmd->add_option("--x5c-anchor", opt->x5c_anchors, "PEM anchor(s) for x5c chains; makes x5c problems errors")->allow_extra_args(false);
     cmd->add_option("--at", opt->at, "Verify as of TIME (RFC 3339 or epoch seconds) instead of now");

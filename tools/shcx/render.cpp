@@ -141,6 +141,16 @@ Json errors_json(const std::vector<Error>& errors) {
     return arr;
 }
 
+Json input_errors_json(const std::vector<input::InputError>& errors) {
+    Json arr = Json::array();
+    for (const auto& e : errors) {
+        Json j = {{"input", e.input}};
+        j.update(error_json(e.error));
+        arr.push_back(std::move(j));
+    }
+    return arr;
+}
+
 Json card_fields_json(const decode::DecodedCard& d) {
     const auto& c = d.card;
     Json j;
@@ -155,5 +165,31 @@ Json card_fields_json(const decode::DecodedCard& d) {
 }
 
 Json origins_json(const input::FoundCard& found) { return found.origins; }
+
+Json card_result_json(const std::vector<std::string>& origins, input::Kind kind, int chunks,
+                      const decode::DecodedCard* card) {
+    Json j;
+    j["input"] = origins.empty() ? "" : origins.front();
+    j["inputs"] = origins;
+    j["form"] = chunks ? Json(std::string(input::kind_name(kind))) : Json(nullptr);
+    j["chunks"] = chunks;
+    if (card) {
+        j["header"] = {{"alg", card->header.alg}, {"zip", card->header.zip}, {"kid", card->header.kid}};
+        j["issuer"] = {{"iss", card->card.iss}};
+        auto fields = card_fields_json(*card);
+        j["card"] = {{"kid", fields["kid"]}, {"nbf", fields["nbf"]}, {"exp", fields["exp"]},
+                     {"rid", fields["rid"]}, {"types", fields["types"]}};
+        j["people"] = std::move(fields["people"]);
+        // Already parsed once as the card (so valid and not too deep); no exceptions.
+        j["payload"] = Json::parse(card->card.payload_json, nullptr, /*allow_exceptions=*/false);
+    } else {
+        j["header"] = nullptr;
+        j["issuer"] = {{"iss", ""}};
+        j["card"] = nullptr;
+        j["people"] = Json::array();
+        j["payload"] = nullptr;
+    }
+    return j;
+}
 
 }  // namespace shcx::render

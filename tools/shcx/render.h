@@ -30,8 +30,17 @@ std::string people_text(const std::vector<card::Person>& people, int indent = 2)
 Json people_json(const std::vector<card::Person>& people);
 Json error_json(const Error& e);
 Json errors_json(const std::vector<Error>& errors);
+// [{input, code, message}] for inputs that held no card.
+Json input_errors_json(const std::vector<input::InputError>& errors);
 // The card fields of docs/cli.md's per-card result: iss, kid, nbf, exp, rid, types, people.
 Json card_fields_json(const decode::DecodedCard& decoded);
 Json origins_json(const input::FoundCard& found);
+
+// The part of a result that decode and verify share (docs/json/decode.schema.json):
+// input (the first origin), inputs, form, chunks, header, issuer {iss}, card {kid, nbf,
+// exp, rid, types}, people, payload. `card` is null when the JWS could not be decoded;
+// `chunks` 0 when unknown.
+Json card_result_json(const std::vector<std::string>& origins, input::Kind kind, int chunks,
+                      const decode::DecodedCard* card);
 
 }  // namespace shcx::render
