@@ -14,6 +14,15 @@ std::string be64(int64_t v) {
 }
 std::string h_of(std::string_view sid) { return sha256(sid); }
 bool valid_sid(std::string_view sid) { return sid.size() == 22 && base64url::is_alphabet(sid); }
+// Share ids and user tokens are typed as command-line arguments, where one starting with
+// '-' (1 in 64 of base64url strings) would be read as an option: such draws are redone.
+std::string argument_safe_random(size_t bytes) {
+    for (;;) {
+        std::string s = base64url::encode(random_bytes(bytes));
+        if (s.front() != '-') return s;
+        secure_wipe(s);
+    }
+}
 int64_t minute_of(double t) { return static_cast<int64_t>(std::floor(t / 60)); }
 }  // namespace
 
@@ -63,7 +72,7 @@ Result<SecretString> Service::add_user(const std::string& name, std::optional<do
     if (name.empty() || name.size() > 64 || name == "(local)")
         return make_error(ErrorCode::USAGE, "user names are 1 to 64 characters (and not \"(local)\")");
     if (ttl && !(*ttl > 0)) return make_error(ErrorCode::USAGE, "a token lifetime must be more than 0");
-    SecretString token(base64url::encode(random_bytes(32)));
+    SecretString token(argument_safe_random(32));
     auto id = m_store.add_user(name, user_token_hash(token.str()), m_clock.now(), expiry_after(ttl));
     if (!id) return id.error();
     return token;
@@ -71,7 +80,7 @@ Result<SecretString> Service::add_user(const std::string& name, std::optional<do
 
 Result<SecretString> Service::rotate_user(const std::string& name, std::optional<double> ttl) {
     if (ttl && !(*ttl > 0)) return make_error(ErrorCode::USAGE, "a token lifetime must be more than 0");
-    SecretString token(base64url::encode(random_bytes(32)));
+    SecretString token(argument_safe_random(32));
     if (!m_store.rotate_user(name, user_token_hash(token.str()), expiry_after(ttl)))
         return make_error(ErrorCode::USAGE, "no user named \"" + name + "\"");
     return token;
@@ -118,7 +127,7 @@ Result<Created> Service::create(int64_t owner, std::string_view content_jwe, int
                           "at most " + std::to_string(m_config.creates_per_minute) + " shares per minute");
     Created c;
     c.sid = base64url::encode(random_bytes(16));
-    c.id = base64url::encode(random_bytes(12));
+    c.id = argument_safe_random(12);
     c.pin = generate_pin();
     c.reveals = reveals;
     c.expires_at = std::floor(now + ttl);
