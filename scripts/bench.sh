@@ -330,6 +330,17 @@ per-thread buffer, SHA-256 and the verify context are set up once per thread and
 key cache is per thread (no lock per card), and threads claim cards in batches. What is
 left is mostly memory allocation for the DOM and the report (see bench/results/profile.md).
 
+**2-thread scaling (target 1.7).** By instructions (callgrind) the part of a run outside
+the parallel loops (reading the files, printing the reports, start-up) is about 4% per
+card, which allows about 1.9 on two idle cores. The figure above is on the wall clock and
+needs both cores free: with a load average above the core count, the second thread mostly
+waits for a core, and the figure says more about the load than about shcx.
+
+**Start-up (target 10 ms).** The compiled index removes the snapshot's parse and P-521
+check, but starting the binary at all costs about 10 ms of CPU (\`shcx --version\`): the
+dynamic loader binds the 45 shared libraries it links (libcurl, libpq, ZXing and theirs),
+before \`main\`. Loading those only in the commands that need them is the next step.
+
 **Share reveal latency (target under 50 ms, single client).** Every reveal pays one
 Argon2id evaluation by design (measured alone above), plus the database rule of the
 protocol: a conditional UPDATE that charges the attempt and the reveal transaction, each
