@@ -3,7 +3,11 @@
 //       25-400 %, rotated, JPEG quality 20-80, noise, blur, perspective
 //   shcx_qr_bench read EXPECTED.txt IMAGE...   for each image: median time of 3 reads
 //       (load excluded) and whether the expected text was read; one line per image
+//   shcx_qr_bench libs EXPECTED.txt IMAGE...   library against library on the same decoded
+//       pixels: per image, ZXing-cpp (as shcx reads) and libzbar (zbar_scan_image, QR only),
+//       each the median of 3 reads and whether it read the expected text
 #include <stb_image.h>
+#include <zbar.h>
 #include <stb_image_resize.h>
 #include <stb_image_write.h>
 
@@ -191,12 +195,61 @@ int read_all(const std::string& expected_file, int argc, char** argv) {
     return 0;
 }
 
+// libzbar on an 8-bit gray image ("Y800"), QR codes only, as `zbarimg -Sdisable
+// -Sqrcode.enable` configures it; the texts of every symbol found.
+std::vector<std::string> zbar_texts(const Gray& g) {
+    using namespace zbar;  // zbar.h puts its C API in this namespace for C++
+    std::vector<std::string> out;
+    zbar_image_scanner_t* scanner = zbar_image_scanner_create();
+    zbar_image_scanner_set_config(scanner, ZBAR_NONE, ZBAR_CFG_ENABLE, 0);
+    zbar_image_scanner_set_config(scanner, ZBAR_QRCODE, ZBAR_CFG_ENABLE, 1);
+    zbar_image_t* img = zbar_image_create();
+    zbar_image_set_format(img, zbar_fourcc('Y', '8', '0', '0'));
+    zbar_image_set_size(img, static_cast<unsigned>(g.width), static_cast<unsigned>(g.height));
+    zbar_image_set_data(img, g.pixels.data(), g.pixels.size(), nullptr);  // borrowed, not freed
+    if (zbar_scan_image(scanner, img) > 0)
+        for (const zbar_symbol_t* s = zbar_image_first_symbol(img); s; s = zbar_symbol_next(s))
+            out.emplace_back(zbar_symbol_get_data(s), zbar_symbol_get_data_length(s));
+    zbar_image_destroy(img);
+    zbar_image_scanner_destroy(scanner);
+    return out;
+}
+
+template <class ReadFn>
+std::pair<double, bool> median_read(const Gray& g, const std::string& expected, ReadFn read) {
+    std::vector<double> times;
+    bool ok = false;
+    for (int rep = 0; rep < 3; ++rep) {
+        auto t = std::chrono::steady_clock::now();
+        auto texts = read(g);
+        times.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t).count());
+        ok = std::find(texts.begin(), texts.end(), expected) != texts.end();
+    }
+    std::sort(times.begin(), times.end());
+    return {times[1], ok};
+}
+
+// One line per image: path, ZXing ms, ZXing read, zbar ms, zbar read.
+int read_libs(const std::string& expected_file, int argc, char** argv) {
+    std::ifstream f(expected_file);
+    std::string expected;
+    std::getline(f, expected);
+    for (int i = 0; i < argc; ++i) {
+        Gray g = load(argv[i]);
+        auto [zx_ms, zx_ok] = median_read(g, expected, [](const Gray& img) { return shcx::qr_read::read_qr_texts(img); });
+        auto [zb_ms, zb_ok] = median_read(g, expected, zbar_texts);
+        std::printf("%s\t%.2f\t%d\t%.2f\t%d\n", argv[i], zx_ms, zx_ok ? 1 : 0, zb_ms, zb_ok ? 1 : 0);
+    }
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     std::string mode = argc > 1 ? argv[1] : "";
     if (mode == "degrade" && argc == 5) return degrade(argv[2], argv[3], argv[4]);
     if (mode == "read" && argc >= 4) return read_all(argv[2], argc - 3, argv + 3);
-    std::fprintf(stderr, "usage: %s degrade IN OUTDIR NAME | read EXPECTED.txt IMAGE...\n", argv[0]);
+    if (mode == "libs" && argc >= 4) return read_libs(argv[2], argc - 3, argv + 3);
+    std::fprintf(stderr, "usage: %s degrade IN OUTDIR NAME | read|libs EXPECTED.txt IMAGE...\n", argv[0]);
     return 2;
 }

@@ -52,22 +52,28 @@ std::string encode(std::string_view bytes) {
 
 std::optional<std::string> decode(std::string_view text) {
     if (text.size() % 4 == 1) return std::nullopt;
-    std::string out;
-    out.reserve(text.size() * 3 / 4);
-    uint32_t acc = 0;
-    int bits = 0;
-    for (char c : text) {
-        int8_t v = kTable[static_cast<unsigned char>(c)];
-        if (v < 0) return std::nullopt;
-        acc = (acc << 6) | static_cast<uint32_t>(v);
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out += static_cast<char>((acc >> bits) & 0xFF);
-        }
+    std::string out((text.size() / 4) * 3 + (text.size() % 4 ? text.size() % 4 - 1 : 0), '\0');
+    auto at = [&](size_t k) { return kTable[static_cast<unsigned char>(text[k])]; };
+    size_t i = 0, o = 0;
+    // Whole groups of four characters first (a card's payload is a few KB of them).
+    for (; i + 4 <= text.size(); i += 4, o += 3) {
+        int8_t a = at(i), b = at(i + 1), c = at(i + 2), d = at(i + 3);
+        if ((a | b | c | d) < 0) return std::nullopt;
+        uint32_t n = (uint32_t(a) << 18) | (uint32_t(b) << 12) | (uint32_t(c) << 6) | uint32_t(d);
+        out[o] = static_cast<char>(n >> 16);
+        out[o + 1] = static_cast<char>(n >> 8);
+        out[o + 2] = static_cast<char>(n);
     }
-    // Leftover bits must be zero, otherwise two texts would decode to the same bytes.
-    if (bits > 0 && (acc & ((1u << bits) - 1)) != 0) return std::nullopt;
+    size_t rest = text.size() - i;
+    if (rest >= 2) {
+        int8_t a = at(i), b = at(i + 1), c = rest == 3 ? at(i + 2) : 0;
+        if ((a | b | c) < 0) return std::nullopt;
+        uint32_t n = (uint32_t(a) << 18) | (uint32_t(b) << 12) | (uint32_t(c) << 6);
+        // Leftover bits must be zero, otherwise two texts would decode to the same bytes.
+        if ((rest == 2 && (n & 0xFFFF)) || (rest == 3 && (n & 0xFF))) return std::nullopt;
+        out[o] = static_cast<char>(n >> 16);
+        if (rest == 3) out[o + 1] = static_cast<char>(n >> 8);
+    }
     return out;
 }
 

@@ -17,11 +17,15 @@ void parallel_for(size_t n, int jobs, Fn fn) {
         for (size_t i = 0; i < n; ++i) fn(i);
         return;
     }
+    // Indexes are claimed in batches: the one shared counter is touched once per batch,
+    // not once per item, while small batches still even out a slow or descheduled thread.
+    size_t batch = std::clamp<size_t>(n / (workers * 32), 1, 64);
     std::atomic<size_t> next{0};
     std::vector<std::thread> pool;
     for (size_t w = 0; w < workers; ++w)
         pool.emplace_back([&] {
-            for (size_t i; (i = next++) < n;) fn(i);
+            for (size_t start; (start = next.fetch_add(batch, std::memory_order_relaxed)) < n;)
+                for (size_t i = start, end = std::min(n, start + batch); i < end; ++i) fn(i);
         });
     for (auto& t : pool) t.join();
 }

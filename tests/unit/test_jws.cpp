@@ -65,7 +65,9 @@ TEST_CASE("sign_compact: three base64url parts that parse back and verify") {
     CHECK_FALSE(pub.verify_es256(parts.value().signing_input(), parts.value().signature).has_value());
     // Another key's signature over the same input does not verify.
     auto other = jose::PrivateKey::generate().value();
-    auto forged = jose::parse_compact(jose::sign_compact(other, jose::shc_header(key.kid()), "payload bytes").value());
+    // parse_compact's views point into the text: keep it alive.
+    std::string forged_jws = jose::sign_compact(other, jose::shc_header(key.kid()), "payload bytes").value();
+    auto forged = jose::parse_compact(forged_jws);
     CHECK(pub.verify_es256(forged.value().signing_input(), forged.value().signature)->code ==
           ErrorCode::JWS_SIGNATURE_INVALID);
 }

@@ -30,6 +30,18 @@ std::string why(std::string_view text) {
     return p.value ? "" : p.error;
 }
 
+// The value's text with every node's nlohmann type: tells 5 (unsigned) from 5 (signed).
+std::string typed(const detail::Json& j) {
+    std::string out = std::to_string(static_cast<int>(j.type())) + ":";
+    if (j.is_object())
+        for (const auto& [k, v] : j.items()) out += "{" + k + "=" + typed(v) + "}";
+    else if (j.is_array())
+        for (const auto& v : j) out += "[" + typed(v) + "]";
+    else
+        out += j.dump();
+    return out;
+}
+
 bool ascii_only(const std::string& s) {
     return std::all_of(s.begin(), s.end(), [](char c) { return c >= 0x20 && c < 0x7f; });
 }
@@ -162,4 +174,46 @@ TEST_CASE("share API: a reveal body naming the challenge twice is refused like a
     CHECK(reveal(c.sid, R"({"challenge":"WRONG000","challenge":")" + pin + "\"}") == 403);
     CHECK(reveal(c.sid, R"({"challenge":")" + pin + "\"}\0{}"s) == 403);
     CHECK(reveal(c.sid, R"({"challenge":")" + pin + "\"}") == 200);
+}
+
+// The fast path (simdjson validates, the DOM is built from its tape) must accept only what
+// nlohmann's exact path accepts, and build the same value: member order, number kinds
+// (unsigned, signed, float) and strings byte for byte.
+TEST_CASE("fast and exact parsing agree on every text: same value or both refused") {
+    std::vector<std::string> texts = {
+        R"({"a":1,"b":-1,"c":1.5,"d":1e2,"e":-0,"f":0.0,"g":18446744073709551615,"h":-9223372036854775808})",
+        R"({"z":1,"a":2,"m":{"y":[1,2,{"x":null}],"b":true,"c":false}})",
+        R"(["\u00e9\ud83d\ude00","\"\\\/\b\f\n\r\t","é😀",""])",
+        R"({"big":1e400,"neg":-1e400,"tiny":1e-400,"huge":123456789012345678901234567890})",
+        R"({"a":1,"a":2})", R"({"k":{"a":1,"a":2}})", R"(["\ud800"])", R"(["\udc00"])", R"(["\ud800\u0041"])",
+        "[\"\xc3\x28\"]", "[\"\xed\xa0\x80\"]", "[\"\xf4\x90\x80\x80\"]", "[\"a\x01\"]", "{\"a\":1}\0"s,
+        R"({"a":1} x)", R"([1,])", R"({"a":1,})", "[01]", "[1.]", "[.5]", "[+1]", "[-]", "[1e]", "[tru]", "nul",
+        " \t\n[1]\n ", "1", "\"s\"", "true", "null", "[]", "{}", "", " ", "[", "]", "{\"a\"}", "[\"\\x\"]",
+        "[\"\\u12\"]", std::string(64, '[') + std::string(64, ']'), std::string(65, '[') + std::string(65, ']'),
+        "{\"a\":" + std::string(63, '[') + std::string(63, ']') + "}", "{\"a\":" + std::string(64, '[') + std::string(64, ']') + "}"};
+    // An object with many members (the hash-set path) and a duplicate at its end.
+    std::string many = "{", many_dup;
+    for (int i = 0; i < 100; ++i) many += (i ? ",\"k" : "\"k") + std::to_string(i) + "\":" + std::to_string(i);
+    many_dup = many + ",\"k7\":1}";
+    many += "}";
+    texts.push_back(many);
+    texts.push_back(many_dup);
+    // Every file of the test data that is JSON.
+    for (const auto& entry : test::fs::recursive_directory_iterator(test::testdata_dir()))
+        if (entry.is_regular_file() && entry.path().extension() == ".json") texts.push_back(test::read_file(entry.path()));
+    for (const auto& t : texts) {
+        auto fast = detail::parse_json_checked(t);
+        auto exact = detail::parse_json_exact(t);
+        INFO("text: " << t.substr(0, 200));
+        REQUIRE(fast.value.has_value() == exact.value.has_value());
+        if (!fast.value) {
+            CHECK(fast.error == exact.error);
+            continue;
+        }
+        CHECK(typed(*fast.value) == typed(*exact.value));
+    }
+    CHECK(detail::parse_json_checked(R"({"n":5,"m":-5,"f":5.0})").value->at("n").is_number_unsigned());
+    CHECK(detail::parse_json_checked(R"({"n":5,"m":-5,"f":5.0})").value->at("m").is_number_integer());
+    CHECK_FALSE(detail::parse_json_checked(R"({"n":5,"m":-5,"f":5.0})").value->at("m").is_number_unsigned());
+    CHECK(detail::parse_json_checked(R"({"n":5,"m":-5,"f":5.0})").value->at("f").is_number_float());
 }

@@ -13,6 +13,7 @@
 #include "render.h"
 #include "shcx/timeutil.h"
 #include "shcx/trust/fetch.h"
+#include "shcx/trust/index.h"
 #include "shcx/trust/load.h"
 #include "shcx/trust/local_issuers.h"
 #include "shcx/trust/sync.h"
@@ -64,6 +65,10 @@ int run_sync(const TrustOptions& o) {
         return exit_for(r.error());
     }
     const auto& rep = r.value();
+    // The compiled index of what is installed now (lib/shcx/trust/index.h): later runs
+    // map it instead of checking the whole snapshot again; without it they are slower.
+    if (auto e = trust_index::write(opt.store, opt.now))
+        print_warning(std::string(code_name(e->code)) + ": the trust index was not written: " + e->message);
     for (const auto& w : rep.warnings) print_warning(std::string(code_name(w.code)) + ": " + w.message);
     bool unchanged = rep.outcome == trust_sync::Outcome::Unchanged;
     if (o.json) {

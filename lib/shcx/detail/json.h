@@ -29,6 +29,9 @@ struct Parsed {
     std::string error;  // why not, e.g. "duplicate member \"iss\"", when value is empty
 };
 Parsed parse_json_checked(std::string_view text, int max_depth = kMaxJsonDepth);
+// The same through nlohmann's own parser only: the reference the fast path is tested
+// against, and where every rejected text goes for its reason.
+Parsed parse_json_exact(std::string_view text, int max_depth = kMaxJsonDepth);
 // The same, without the reason.
 std::optional<Json> parse_json(std::string_view text, int max_depth = kMaxJsonDepth);
 

@@ -6,6 +6,8 @@
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
 
+#include <cstring>
+
 #include "shcx/base64url.h"
 #include "shcx/detail/json.h"
 
@@ -66,6 +68,65 @@ std::optional<std::string> bn_param(const EVP_PKEY* key, const char* name) {
 
 Error openssl_failure(const std::string& what) { return make_error(ErrorCode::INTERNAL, "OpenSSL: " + what + " failed"); }
 
+// DER for ECDSA-Sig-Value ::= SEQUENCE { r INTEGER, s INTEGER } from 32-byte big-endian r
+// and s (RFC 3279): what OpenSSL's verify takes. At most 2 + 2 * (2 + 33) bytes.
+constexpr size_t kMaxEcdsaDer = 72;
+size_t der_integer(const unsigned char* be32, unsigned char* out) {
+    size_t skip = 0;
+    while (skip < 31 && be32[skip] == 0) ++skip;  // minimal: no leading zero bytes ...
+    bool pad = be32[skip] & 0x80;                 // ... except one that keeps it positive
+    size_t len = 32 - skip + (pad ? 1 : 0);
+    out[0] = 0x02;
+    out[1] = static_cast<unsigned char>(len);
+    size_t at = 2;
+    if (pad) out[at++] = 0;
+    std::memcpy(out + at, be32 + skip, 32 - skip);
+    return 2 + len;
+}
+size_t ecdsa_der(const unsigned char* rs, unsigned char* out) {
+    size_t n = der_integer(rs, out + 2);
+    n += der_integer(rs + 32, out + 2 + n);
+    out[0] = 0x30;
+    out[1] = static_cast<unsigned char>(n);
+    return 2 + n;
+}
+
+// What a verifying thread keeps from one card to the next instead of fetching SHA-256
+// and setting up a verification per signature (about a tenth of a verify's cost): its
+// digest context, and a verify context per key, made on first use. Per thread, so the
+// hot path takes no lock; a context holds a reference to its key.
+struct ThreadVerifier {
+    std::unique_ptr<EVP_MD, void (*)(EVP_MD*)> sha256{EVP_MD_fetch(nullptr, "SHA256", nullptr), EVP_MD_free};
+    std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> md{EVP_MD_CTX_new(), EVP_MD_CTX_free};
+    struct Slot {
+        std::shared_ptr<evp_pkey_st> key;
+        std::unique_ptr<EVP_PKEY_CTX, void (*)(EVP_PKEY_CTX*)> ctx{nullptr, EVP_PKEY_CTX_free};
+    };
+    // Few keys sign most cards; the least recently added slot is replaced.
+    static constexpr size_t kSlots = 8;
+    Slot slots[kSlots];
+    size_t next = 0;
+
+    EVP_PKEY_CTX* context_for(const std::shared_ptr<evp_pkey_st>& key) {
+        for (auto& s : slots)
+            if (s.key == key && s.ctx) return s.ctx.get();
+        Slot& s = slots[next];
+        next = (next + 1) % kSlots;
+        s.ctx.reset(EVP_PKEY_CTX_new_from_pkey(nullptr, key.get(), nullptr));
+        s.key = key;
+        if (!s.ctx || EVP_PKEY_verify_init(s.ctx.get()) != 1) {
+            s.ctx.reset();
+            s.key.reset();
+            return nullptr;
+        }
+        return s.ctx.get();
+    }
+};
+ThreadVerifier& thread_verifier() {
+    thread_local ThreadVerifier v;
+    return v;
+}
+
 std::optional<std::string> decode_coordinate(std::string_view b64) {
     auto raw = base64url::decode(b64);
     if (!raw || raw->size() != 32) return std::nullopt;
@@ -93,24 +154,18 @@ std::optional<Error> PublicKey::verify_es256(std::string_view signing_input, std
                           looks_der ? "signature is DER-encoded; JWS ES256 signatures are 64 raw bytes r||s"
                                     : "ES256 signature must be 64 bytes r||s, got " + std::to_string(sig.size()));
     }
-    std::unique_ptr<ECDSA_SIG, void (*)(ECDSA_SIG*)> esig(ECDSA_SIG_new(), ECDSA_SIG_free);
-    BIGNUM* r = BN_bin2bn(reinterpret_cast<const unsigned char*>(sig.data()), 32, nullptr);
-    BIGNUM* s = BN_bin2bn(reinterpret_cast<const unsigned char*>(sig.data()) + 32, 32, nullptr);
-    if (!esig || !r || !s || !ECDSA_SIG_set0(esig.get(), r, s)) {
-        BN_free(r);
-        BN_free(s);
-        return openssl_failure("building an ECDSA signature");
-    }
-    unsigned char* der = nullptr;
-    int der_len = i2d_ECDSA_SIG(esig.get(), &der);
-    if (der_len <= 0) return openssl_failure("DER-encoding an ECDSA signature");
-    std::unique_ptr<unsigned char, void (*)(void*)> der_guard(der, [](void* p) { OPENSSL_free(p); });
-    std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> md(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-    int rc = 0;
-    if (md && EVP_DigestVerifyInit_ex(md.get(), nullptr, "SHA256", nullptr, nullptr, m_key.get(), nullptr) == 1)
-        rc = EVP_DigestVerify(md.get(), der, static_cast<size_t>(der_len),
-                              reinterpret_cast<const unsigned char*>(signing_input.data()), signing_input.size());
-    if (rc == 1) return std::nullopt;
+    unsigned char der[kMaxEcdsaDer];
+    size_t der_len = ecdsa_der(reinterpret_cast<const unsigned char*>(sig.data()), der);
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int digest_len = 0;
+    ThreadVerifier& v = thread_verifier();
+    if (!v.md || !v.sha256 || EVP_DigestInit_ex2(v.md.get(), v.sha256.get(), nullptr) != 1 ||
+        EVP_DigestUpdate(v.md.get(), signing_input.data(), signing_input.size()) != 1 ||
+        EVP_DigestFinal_ex(v.md.get(), digest, &digest_len) != 1)
+        return openssl_failure("SHA-256");
+    EVP_PKEY_CTX* ctx = v.context_for(m_key);
+    if (!ctx) return openssl_failure("preparing an ES256 verification");
+    if (EVP_PKEY_verify(ctx, der, der_len, digest, digest_len) == 1) return std::nullopt;
     return make_error(ErrorCode::JWS_SIGNATURE_INVALID, "ES256 signature does not verify with the issuer key");
 }
 

@@ -1,6 +1,7 @@
 #include "shcx/trust/load.h"
 
 #include "shcx/fsutil.h"
+#include "shcx/trust/index.h"
 #include "shcx/trust/local_issuers.h"
 
 namespace shcx::trust_store {
@@ -20,22 +21,22 @@ Result<Loaded> load(const std::string& store, double now) {
     if (!current) return current.error();
     if (current.value()) {
         const SnapshotFiles& s = *current.value();
-        if (auto e = check_signature(s, now))
-            return Error{e->code, "the installed trust snapshot in " + store + " fails its signature check (" +
-                                      e->message + "); run `shcx trust sync --force`"};
-        auto snap = trust::parse_vci_snapshot(s.json, "VCI snapshot " + s.meta.snapshot_time);
-        if (!snap) return snap.error();
-        out.warnings = snap.value().warnings;
-        out.trust.add_snapshot(std::move(snap.value()));
-        for (const auto& c : s.crls) {
-            auto crl = trust::parse_crl(c.json, "CRL of " + c.iss);
-            if (!crl) {
-                out.warnings.push_back(crl.error());
-                out.trust.add_invalid_crl({c.iss, trust::crl_kid(c.json), crl.error()});
-                continue;
+        // The compiled index when it checks out (trust/index.h); else the full check.
+        std::optional<trust_index::Compiled> compiled = trust_index::open(store, s, now);
+        if (!compiled) {
+            auto full = trust_index::compile(s, now);
+            if (!full) {
+                const Error& e = full.error();
+                if (e.code != ErrorCode::SNAPSHOT_SIGNATURE_INVALID) return e;
+                return Error{e.code, "the installed trust snapshot in " + store + " fails its signature check (" + e.message +
+                                         "); run `shcx trust sync --force`"};
             }
-            out.trust.add_crl(c.iss, std::move(crl.value()));
+            compiled = std::move(full.value());
         }
+        out.warnings = std::move(compiled->warnings);
+        out.trust.add_snapshot(std::move(compiled->snapshot));
+        for (auto& [iss, crl] : compiled->crls) out.trust.add_crl(iss, std::move(crl));
+        for (auto& bad : compiled->invalid_crls) out.trust.add_invalid_crl(std::move(bad));
         out.meta = s.meta;
     }
     auto local = read_local_issuers(store);

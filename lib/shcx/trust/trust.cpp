@@ -1,5 +1,6 @@
 #include "shcx/trust/trust.h"
 
+#include <atomic>
 #include <charconv>
 #include <set>
 
@@ -169,7 +170,26 @@ TrustStore::Match TrustStore::find(std::string_view iss, std::string_view kid) c
     return m;
 }
 
+TrustStore::KeyCache::KeyCache() : serial([] {
+    static std::atomic<unsigned long long> next{1};
+    return next.fetch_add(1);
+}()) {}
+
 const TrustStore::CheckedKey& TrustStore::checked(const jose::Jwk& jwk) const {
+    // Each thread remembers the key it checked last (most runs verify many cards of few
+    // keys), so the hot path neither builds the id nor takes the lock. The entry it points
+    // at lives as long as the cache; a hit needs the same cache and the same key fields.
+    struct LastHit {
+        unsigned long long cache = 0;
+        jose::Jwk jwk;
+        const CheckedKey* entry = nullptr;
+    };
+    thread_local LastHit last;
+    auto same = [](const jose::Jwk& a, const jose::Jwk& b) {
+        return a.x == b.x && a.y == b.y && a.kid == b.kid && a.kty == b.kty && a.crv == b.crv && a.use == b.use &&
+               a.alg == b.alg && a.has_private == b.has_private;
+    };
+    if (last.cache == m_key_cache->serial && last.entry && same(last.jwk, jwk)) return *last.entry;
     std::string id = jwk.kty + "|" + jwk.crv + "|" + jwk.kid + "|" + jwk.use + "|" + jwk.alg + "|" + jwk.x + "|" + jwk.y +
                      (jwk.has_private ? "|d" : "");
     std::lock_guard<std::mutex> lock(m_key_cache->mutex);
@@ -183,6 +203,9 @@ const TrustStore::CheckedKey& TrustStore::checked(const jose::Jwk& jwk) const {
             else slot->problems.push_back(key.error());
         }
     }
+    last.cache = m_key_cache->serial;
+    last.jwk = jwk;
+    last.entry = slot.get();
     return *slot;
 }
 

@@ -103,6 +103,8 @@ private:
     std::vector<std::pair<std::string, Crl>> m_crls;
     std::vector<InvalidCrl> m_invalid_crls;
     struct KeyCache {
+        KeyCache();
+        const unsigned long long serial;  // unique in the process: a thread's last hit names its cache by it
         std::mutex mutex;
         std::map<std::string, std::unique_ptr<CheckedKey>> entries;
     };
