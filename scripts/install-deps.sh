@@ -8,7 +8,7 @@ packages=(
   nlohmann-json3-dev doctest-dev libqrencode-dev libstb-dev libsqlite3-dev
   libcpp-httplib-dev libargon2-dev libboost-dev
   libpq-dev postgresql
-  zbar-tools python3 bc curl jq zsh
+  zbar-tools python3 bc curl jq zsh systemd
   chromium clang libclang-rt-14-dev clang-format clang-tidy
 )
 # Node.js runs the browser test (playwright-core from npm) and the interop test
