@@ -123,14 +123,14 @@ TEST_CASE("install then read back: every file, the meta and the CRLs, current an
     CHECK(trust_store::read_current(store).value()->meta.checked_at == kNov2026 + 60);
 }
 
-TEST_CASE("an install with a file missing is IO_ERROR, not a half snapshot" * doctest::test_suite("conformance")) {
+TEST_CASE("an install with a file missing is TRUST_STORE_DAMAGED, not a half snapshot" * doctest::test_suite("conformance")) {
     test::TempDir dir;
     std::string store = dir.path().string();
     REQUIRE_FALSE(trust_store::install(store, vci_files("one")).has_value());
     test::fs::remove(test::fs::canonical(dir / "current") / "vci_snapshot.sig");
     auto current = trust_store::read_current(store);
     REQUIRE_FALSE(current.ok());
-    CHECK(current.error().code == ErrorCode::IO_ERROR);
+    CHECK(current.error().code == ErrorCode::TRUST_STORE_DAMAGED);
 }
 
 TEST_CASE("check_signature: the real snapshot verifies against the built-in pin, an edit does not" * doctest::test_suite("conformance")) {
