@@ -220,7 +220,8 @@ namespace {
 
 // shcx with exactly this environment (nothing inherited), as `user` when given (the test
 // runs as root: setpriv drops to that user for the child).
-RunResult run_env(const std::vector<std::string>& env, const std::vector<std::string>& args, const std::string& user = "") {
+RunResult run_env(const std::vector<std::string>& env, const std::vector<std::string>& args,
+                  const std::string& user = "") {
     std::vector<std::string> argv;
     if (!user.empty()) argv = {"setpriv", "--reuid=" + user, "--regid=" + user, "--clear-groups"};
     argv.insert(argv.end(), {"/usr/bin/env", "-i", "PATH=/usr/bin:/bin"});
@@ -239,8 +240,10 @@ const std::string kDemoIss = "https://issuer.shcx.example/demo";
 
 }  // namespace
 
-TEST_CASE("trust store lookup: --store, then SHCX_TRUST, then root's system store, and no HOME is never ./.shcx-trust") {
-    if (geteuid() != 0) return;  // the non-root order is the next test's (and test_trust_store's)
+// Root's order; the next test drops to another user for theirs (both need root, which
+// the suite runs as in CI; the order itself is also unit-tested in test_trust_store).
+TEST_CASE("trust store lookup for root: --store, SHCX_TRUST, the system store, never ./.shcx-trust" *
+          doctest::skip(geteuid() != 0)) {
     TempDir tmp;
     auto system = (tmp / "system").string(), home = (tmp / "home").string();
     std::vector<std::string> env{"SHCX_SYSTEM_TRUST_DIR=" + system, "HOME=" + home};
@@ -262,8 +265,8 @@ TEST_CASE("trust store lookup: --store, then SHCX_TRUST, then root's system stor
     CHECK(contains(v.out, "(trusted, local)"));
 }
 
-TEST_CASE("trust store lookup for other users: their own store, else the system store read-only, and no HOME is the system store") {
-    if (geteuid() != 0) return;  // needs setpriv to run the binary as someone else
+TEST_CASE("trust store lookup for other users: their own store, else the system store read-only" *
+          doctest::skip(geteuid() != 0)) {
     TempDir tmp;
     fs::permissions(tmp.path(), fs::perms::all);  // the unprivileged child makes its HOME in here
     auto system = (tmp / "system").string(), home = (tmp / "home").string();
@@ -295,14 +298,16 @@ TEST_CASE("trust store lookup for other users: their own store, else the system 
     CHECK(run_env(env, {"verify", card}, nobody).code == 1);  // the demo issuer is in the system store only
     // No HOME and no XDG_DATA_HOME: writing means the system store, which a user cannot
     // write; nothing appears in the working directory.
-    auto homeless = run_env({"SHCX_SYSTEM_TRUST_DIR=" + system}, {"trust", "add", "--iss", "https://x.example", "--jwks", other}, nobody);
+    auto homeless = run_env({"SHCX_SYSTEM_TRUST_DIR=" + system},
+                            {"trust", "add", "--iss", "https://x.example", "--jwks", other}, nobody);
     CHECK(homeless.code == 2);
     CHECK(contains(homeless.err, "shcx: error: "));
     CHECK(contains(homeless.err, system));
     CHECK_FALSE(fs::exists(".shcx-trust"));
 }
 
-TEST_CASE("trust status: exit 1 with one coded line when the store is unusable or older than --max-age" * doctest::test_suite("conformance")) {
+TEST_CASE("trust status: exit 1 with one coded line when the store is unusable or older than --max-age" *
+          doctest::test_suite("conformance")) {
     VciServer srv;
     TempDir tmp;
     auto store = tmp / "store";
@@ -339,8 +344,8 @@ TEST_CASE("trust status: exit 1 with one coded line when the store is unusable o
     write_file(current / "vci_snapshot.json", text.substr(0, text.size() - 10));
     auto edited = status();
     CHECK(edited.code == 1);
-    CHECK(edited.err.rfind("shcx: error: SNAPSHOT_SIGNATURE_INVALID: the installed trust snapshot in " + store.string() +
-                               " is unusable (",
+    CHECK(edited.err.rfind("shcx: error: SNAPSHOT_SIGNATURE_INVALID: the installed trust snapshot in " +
+                               store.string() + " is unusable (",
                            0) == 0);
     CHECK(std::count(edited.err.begin(), edited.err.end(), '\n') == 1);
     // A file missing: TRUST_STORE_DAMAGED, exit 1.
@@ -363,7 +368,8 @@ TEST_CASE("trust status: exit 1 with one coded line when the store is unusable o
                                  " (--max-age asks for one); run `shcx trust sync`\n");
 }
 
-TEST_CASE("trust sync repairs a damaged store that a 304 would have left broken, and verify works again" * doctest::test_suite("conformance")) {
+TEST_CASE("trust sync repairs a damaged store that a 304 would have left broken, and verify works again" *
+          doctest::test_suite("conformance")) {
     VciServer srv;
     TempDir tmp;
     auto store = tmp / "store";
@@ -378,8 +384,7 @@ TEST_CASE("trust sync repairs a damaged store that a 304 would have left broken,
         auto current = fs::canonical(store / "current");
         if (std::string(damage) == "truncate")
             write_file(current / "vci_snapshot.json", read_file(current / "vci_snapshot.json").substr(0, 1000));
-        else
-            fs::remove(current / "meta.json");
+        else fs::remove(current / "meta.json");
         CHECK(verify().code == 2);
         CHECK(run_shcx({"trust", "status", "--store", store.string()}).code == 1);
         int bodies = srv.snapshot_bodies_sent();
@@ -388,10 +393,11 @@ TEST_CASE("trust sync repairs a damaged store that a 304 would have left broken,
         CHECK(srv.snapshot_bodies_sent() == bodies + 1);
         CHECK(srv.not_modified_sent() == 0);
         CHECK(contains(r.out, "Installed VCI snapshot of 2026-08-22T04:43:50Z: 651 issuers"));
-        CHECK(r.err.rfind("shcx: warning: TRUST_STORE_REPAIRED: the installed snapshot in " + store.string() +
-                              " was damaged (",
-                          0) == 0);
-        CHECK(contains(r.err, std::string(damage) == "truncate" ? "(SNAPSHOT_SIGNATURE_INVALID: " : "(TRUST_STORE_DAMAGED: "));
+        CHECK(r.err.rfind(
+                  "shcx: warning: TRUST_STORE_REPAIRED: the installed snapshot in " + store.string() + " was damaged (",
+                  0) == 0);
+        CHECK(contains(r.err,
+                       std::string(damage) == "truncate" ? "(SNAPSHOT_SIGNATURE_INVALID: " : "(TRUST_STORE_DAMAGED: "));
         CHECK(contains(r.err, "; downloaded and installed it again\n"));
         CHECK(run_shcx({"trust", "status", "--store", store.string()}).code == 0);
         auto after = verify();
@@ -406,7 +412,8 @@ TEST_CASE("trust sync repairs a damaged store that a 304 would have left broken,
     CHECK(srv.not_modified_sent() == 1);
 }
 
-TEST_CASE("verify warns TRUST_SNAPSHOT_STALE past --max-trust-age, exit status unchanged" * doctest::test_suite("conformance")) {
+TEST_CASE("verify warns TRUST_SNAPSHOT_STALE past --max-trust-age, exit status unchanged" *
+          doctest::test_suite("conformance")) {
     VciServer srv;
     TempDir tmp;
     auto store = tmp / "store";
@@ -423,7 +430,8 @@ TEST_CASE("verify warns TRUST_SNAPSHOT_STALE past --max-trust-age, exit status u
     auto stale = verify({"--max-trust-age", "1d"});
     CHECK(stale.code == fresh.code);
     CHECK(stale.out == fresh.out);
-    CHECK(stale.err.rfind("shcx: warning: TRUST_SNAPSHOT_STALE: the trust snapshot of 2026-08-22T04:43:50Z is ", 0) == 0);
+    CHECK(stale.err.rfind("shcx: warning: TRUST_SNAPSHOT_STALE: the trust snapshot of 2026-08-22T04:43:50Z is ", 0) ==
+          0);
     CHECK(contains(stale.err, "over the limit of 24 h; run `shcx trust sync`\n"));
     // The default is 90 days.
     auto made = 1787373830.0;  // 2026-08-22T04:43:50Z
@@ -433,18 +441,21 @@ TEST_CASE("verify warns TRUST_SNAPSHOT_STALE past --max-trust-age, exit status u
     CHECK(contains(by_default.err, "TRUST_SNAPSHOT_STALE") == older_than_90d);
     if (older_than_90d) CHECK(contains(by_default.err, "over the limit of 90 days"));
     // --strict turns card warnings into exit 1, but this is not a card's warning.
-    CHECK(verify({"--max-trust-age", "1d", "--strict"}).code == verify({"--max-trust-age", "100000d", "--strict"}).code);
+    CHECK(verify({"--max-trust-age", "1d", "--strict"}).code ==
+          verify({"--max-trust-age", "100000d", "--strict"}).code);
     auto bad = verify({"--max-trust-age", "old"});
     CHECK(bad.code == 2);
     CHECK(bad.err == "shcx: error: USAGE: --max-trust-age must be a duration such as 90d, 12h or 30m\n");
 }
 
-TEST_CASE("trust sync progress on a terminal shows small files in bytes, not 0 KiB" * doctest::test_suite("conformance")) {
+TEST_CASE("trust sync progress on a terminal shows small files in bytes, not 0 KiB" *
+          doctest::test_suite("conformance")) {
     VciServer srv;
     TempDir tmp;
     auto store = tmp / "store";
     // script(1) gives the child a terminal; its output is that terminal's.
-    std::string cmd = std::string(SHCX_BIN_PATH) + " trust sync --no-crls --store " + store.string() + " --source " + srv.url();
+    std::string cmd =
+        std::string(SHCX_BIN_PATH) + " trust sync --no-crls --store " + store.string() + " --source " + srv.url();
     auto r = run_program({"script", "-qec", cmd, "/dev/null"});
     CHECK(r.code == 0);
     auto sig = std::to_string(read_file(vectors_dir() / "vci/vci_snapshot.sig").size());

@@ -142,7 +142,8 @@ TEST_CASE("inspect: usable with a verified snapshot, or with local issuers only"
     CHECK_FALSE(later.usable());
 }
 
-TEST_CASE("inspect and load: an install with a file missing or meta.json unreadable is TRUST_STORE_DAMAGED" * doctest::test_suite("conformance")) {
+TEST_CASE("inspect and load: an install with a file missing or meta.json unreadable is TRUST_STORE_DAMAGED" *
+          doctest::test_suite("conformance")) {
     for (const char* damage : {"remove vci_snapshot.sig", "remove meta.json", "garble meta.json"}) {
         CAPTURE(damage);
         test::TempDir dir;
@@ -150,10 +151,8 @@ TEST_CASE("inspect and load: an install with a file missing or meta.json unreada
         install_real_snapshot(store);
         auto current = test::fs::canonical(dir / "current");
         std::string what = damage;
-        if (what == "garble meta.json")
-            test::write_file(current / "meta.json", "{\"source\": ");
-        else
-            test::fs::remove(current / what.substr(7));
+        if (what == "garble meta.json") test::write_file(current / "meta.json", "{\"source\": ");
+        else test::fs::remove(current / what.substr(7));
         auto status = trust_store::inspect(store, kNov2026);
         REQUIRE_FALSE(status.ok());
         CHECK(status.error().code == ErrorCode::TRUST_STORE_DAMAGED);
@@ -187,8 +186,9 @@ TEST_CASE("check_age: stale past the limit, by the snapshot's time, else by its 
     auto stale = trust_store::check_age(m, made + 90 * day + 1, 90 * day);
     REQUIRE(stale.has_value());
     CHECK(stale->code == ErrorCode::TRUST_SNAPSHOT_STALE);
-    CHECK(stale->message ==
-          "the trust snapshot of 2026-08-22T04:43:50Z is 90 days old, over the limit of 90 days; run `shcx trust sync`");
+    CHECK(
+        stale->message ==
+        "the trust snapshot of 2026-08-22T04:43:50Z is 90 days old, over the limit of 90 days; run `shcx trust sync`");
     CHECK(trust_store::check_age(m, made + 13 * 3600, 12 * 3600)->message ==
           "the trust snapshot of 2026-08-22T04:43:50Z is 13 h old, over the limit of 12 h; run `shcx trust sync`");
     // No readable snapshot time: the fetch time stands in.

@@ -123,7 +123,8 @@ TEST_CASE("install then read back: every file, the meta and the CRLs, current an
     CHECK(trust_store::read_current(store).value()->meta.checked_at == kNov2026 + 60);
 }
 
-TEST_CASE("an install with a file missing is TRUST_STORE_DAMAGED, not a half snapshot" * doctest::test_suite("conformance")) {
+TEST_CASE("an install with a file missing is TRUST_STORE_DAMAGED, not a half snapshot" *
+          doctest::test_suite("conformance")) {
     test::TempDir dir;
     std::string store = dir.path().string();
     REQUIRE_FALSE(trust_store::install(store, vci_files("one")).has_value());
@@ -187,7 +188,8 @@ TEST_CASE("an install is world-readable whatever the writer's umask" * doctest::
     auto current = test::fs::canonical(dir / "store/current");
     CHECK(mode(current) == 0755);
     CHECK(mode(current / "crls") == 0755);
-    for (const char* f : {"vci_snapshot.json", "vci_snapshot.sig", "vci_snapshot.crt", "meta.json", "crls/0.json", "crls/index.json"}) {
+    for (const char* f :
+         {"vci_snapshot.json", "vci_snapshot.sig", "vci_snapshot.crt", "meta.json", "crls/0.json", "crls/index.json"}) {
         CAPTURE(f);
         CHECK(mode(current / f) == 0644);
     }

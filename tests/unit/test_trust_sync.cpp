@@ -96,7 +96,8 @@ TEST_CASE("a sync while another holds the lock is IO_ERROR" * doctest::test_suit
     CHECK(server.snapshot_bodies_sent() == 0);
 }
 
-TEST_CASE("sync checks the installed copy before a 304 may vouch for it: a damaged one is downloaded again" * doctest::test_suite("conformance")) {
+TEST_CASE("sync checks the installed copy before a 304 may vouch for it: a damaged one is downloaded again" *
+          doctest::test_suite("conformance")) {
     struct Case {
         const char* damage;
         ErrorCode found;

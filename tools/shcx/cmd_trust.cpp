@@ -36,7 +36,8 @@ std::string store_to_write(const TrustOptions& o) { return trust_store_dir(o.sto
 std::string size_text(uint64_t bytes) {
     if (bytes < 1024) return std::to_string(bytes) + " bytes";
     if (bytes < 1024 * 1024) return std::to_string(bytes / 1024) + " KiB";
-    return std::to_string(bytes / (1024 * 1024)) + "." + std::to_string(bytes % (1024 * 1024) * 10 / (1024 * 1024)) + " MiB";
+    return std::to_string(bytes / (1024 * 1024)) + "." + std::to_string(bytes % (1024 * 1024) * 10 / (1024 * 1024)) +
+           " MiB";
 }
 
 std::string age_text(double seconds) {
@@ -286,7 +287,8 @@ void setup_trust(CLI::App& app, int& exit_code) {
     auto* trust = app.add_subcommand("trust", "Keep the trust store current and manage local issuers");
     trust->require_subcommand(1);
     auto add_store = [&](CLI::App* c) {
-        c->add_option("--store", opt->store, "Trust store directory (default: $SHCX_TRUST, else see shcx-trust(1) FILES)");
+        c->add_option("--store", opt->store,
+                      "Trust store directory (default: $SHCX_TRUST, else see shcx-trust(1) FILES)");
     };
     auto* sync = trust->add_subcommand("sync", "Download, verify and install the VCI snapshot (for cron)");
     add_store(sync);

@@ -35,7 +35,8 @@ std::optional<Error> check_age(const Meta& meta, double now, double max_age_seco
     double made = t ? *t : meta.fetched_at;
     double age = now - made;
     if (age <= max_age_seconds) return std::nullopt;
-    std::string what = t ? "the trust snapshot of " + meta.snapshot_time : "the trust snapshot fetched at " + timeutil::format_utc(meta.fetched_at);
+    std::string what = t ? "the trust snapshot of " + meta.snapshot_time
+                         : "the trust snapshot fetched at " + timeutil::format_utc(meta.fetched_at);
     return make_error(ErrorCode::TRUST_SNAPSHOT_STALE, what + " is " + span_text(age) + " old, over the limit of " +
                                                            span_text(max_age_seconds) + "; run `shcx trust sync`");
 }

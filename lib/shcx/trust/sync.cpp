@@ -124,11 +124,12 @@ Result<Summary> sync(const Options& opt) {
     }
     auto report = download_and_install(opt, installed);
     if (!damage) return report;
-    std::string what = "the installed snapshot in " + opt.store + " was damaged (" + std::string(code_name(damage->code)) +
-                       ": " + damage->message + ")";
+    std::string what = "the installed snapshot in " + opt.store + " was damaged (" +
+                       std::string(code_name(damage->code)) + ": " + damage->message + ")";
     if (!report) return Error{report.error().code, report.error().message + "; " + what + " and is still in place"};
-    report.value().warnings.insert(report.value().warnings.begin(),
-                                   make_error(ErrorCode::TRUST_STORE_REPAIRED, what + "; downloaded and installed it again"));
+    report.value().warnings.insert(
+        report.value().warnings.begin(),
+        make_error(ErrorCode::TRUST_STORE_REPAIRED, what + "; downloaded and installed it again"));
     return report;
 }
 
