@@ -7,6 +7,7 @@
 #   lib/libshcx.a, or lib/libshcx.so with -DBUILD_SHARED_LIBS=ON
 #   lib/cmake/shcx/                       find_package(shcx) -> shcx::core
 #   lib/pkgconfig/shcx.pc                 pkg-config shcx
+#   share/shcx/systemd/                   units: trust sync service + timer, share server
 # Included from the top-level CMakeLists.txt after the shcx_core and shcx targets exist.
 # Headers are found by globbing, so modules can move between folders without edits here.
 include(CMakePackageConfigHelpers)
@@ -85,3 +86,24 @@ install(FILES ${CMAKE_CURRENT_SOURCE_DIR}/contrib/completion/shcx.bash
   DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions RENAME shcx)
 install(FILES ${CMAKE_CURRENT_SOURCE_DIR}/contrib/completion/_shcx
   DESTINATION ${CMAKE_INSTALL_DATADIR}/zsh/site-functions)
+
+# systemd units (contrib/systemd/, docs/deploy.md): ExecStart names the installed binary by
+# its full path (cron and systemd have no PATH to find it by). Filled in at install time,
+# so `cmake --install --prefix P` writes P/bin/shcx, not the configured prefix.
+set(SHCX_SYSTEMD_TEMPLATES shcx-trust-sync.service shcx-share.service)
+set(SHCX_SYSTEMD_OUT ${CMAKE_CURRENT_BINARY_DIR}/contrib/systemd)
+install(CODE "
+  set(CMAKE_INSTALL_FULL_BINDIR \"${CMAKE_INSTALL_BINDIR}\")
+  if(NOT IS_ABSOLUTE \"\${CMAKE_INSTALL_FULL_BINDIR}\")
+    set(CMAKE_INSTALL_FULL_BINDIR \"\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_BINDIR}\")
+  endif()
+  foreach(unit ${SHCX_SYSTEMD_TEMPLATES})
+    configure_file(\"${CMAKE_CURRENT_SOURCE_DIR}/contrib/systemd/\${unit}.in\" \"${SHCX_SYSTEMD_OUT}/\${unit}\" @ONLY)
+  endforeach()
+")
+foreach(unit IN LISTS SHCX_SYSTEMD_TEMPLATES)
+  install(FILES ${SHCX_SYSTEMD_OUT}/${unit} DESTINATION ${CMAKE_INSTALL_DATADIR}/shcx/systemd)
+endforeach()
+install(FILES ${CMAKE_CURRENT_SOURCE_DIR}/contrib/systemd/shcx-trust-sync.timer
+  ${CMAKE_CURRENT_SOURCE_DIR}/contrib/systemd/shcx.sysusers
+  DESTINATION ${CMAKE_INSTALL_DATADIR}/shcx/systemd)

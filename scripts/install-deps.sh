@@ -9,7 +9,7 @@ packages=(
   libcpp-httplib-dev libargon2-dev libboost-dev
   libpq-dev postgresql
   libdeflate-dev libsimdjson-dev libzbar-dev
-  zbar-tools python3 python3-jsonschema bc curl jq zsh
+  zbar-tools python3 python3-jsonschema bc curl jq zsh systemd
   chromium clang libclang-rt-14-dev clang-format clang-tidy
 )
 # Node.js runs the browser test (playwright-core from npm) and the interop test

@@ -16,8 +16,14 @@ check_prefix() {  # prefix, kind (static|shared)
   local p=$1 kind=$2 f
   for f in bin/shcx share/man/man1/shcx.1 share/man/man1/shcx-verify.1 include/shcx/shcx.h include/shcx/verify/verify.h include/shcx/error_codes.def \
     lib/cmake/shcx/shcxConfig.cmake lib/cmake/shcx/shcxConfigVersion.cmake lib/pkgconfig/shcx.pc \
-    share/bash-completion/completions/shcx share/zsh/site-functions/_shcx; do
+    share/bash-completion/completions/shcx share/zsh/site-functions/_shcx \
+    share/shcx/systemd/shcx-trust-sync.service share/shcx/systemd/shcx-trust-sync.timer \
+    share/shcx/systemd/shcx-share.service share/shcx/systemd/shcx.sysusers; do
     [ -e "$p/$f" ] || fail "$kind: $f not installed"
+  done
+  # The units run the binary of this install, by its full path.
+  for f in shcx-trust-sync.service shcx-share.service; do
+    grep -q "^ExecStart=$p/bin/shcx " "$p/share/shcx/systemd/$f" || fail "$kind: $f does not run $p/bin/shcx"
   done
   [ ! -e "$p/include/shcx/detail" ] || fail "$kind: internal headers (detail/) installed"
   if [ "$kind" = static ]; then

@@ -66,7 +66,7 @@ TEST_CASE("load: a snapshot edited on disk is refused" * doctest::test_suite("co
     auto loaded = trust_store::load(store, kNov2026);
     REQUIRE_FALSE(loaded.ok());
     CHECK(loaded.error().code == ErrorCode::SNAPSHOT_SIGNATURE_INVALID);
-    CHECK(test::contains(loaded.error().message, "trust sync --force"));
+    CHECK(test::contains(loaded.error().message, "run `shcx trust sync`"));
 }
 
 TEST_CASE("assemble: a snapshot file instead of the store, extra JWKS bound or unbound, extra CRLs" * doctest::test_suite("conformance")) {
@@ -140,4 +140,60 @@ TEST_CASE("inspect: usable with a verified snapshot, or with local issuers only"
     REQUIRE(later.signature_problem.has_value());
     CHECK(later.signature_problem->code == ErrorCode::SNAPSHOT_SIGNATURE_INVALID);
     CHECK_FALSE(later.usable());
+}
+
+TEST_CASE("inspect and load: an install with a file missing or meta.json unreadable is TRUST_STORE_DAMAGED" *
+          doctest::test_suite("conformance")) {
+    for (const char* damage : {"remove vci_snapshot.sig", "remove meta.json", "garble meta.json"}) {
+        CAPTURE(damage);
+        test::TempDir dir;
+        std::string store = dir.path().string();
+        install_real_snapshot(store);
+        auto current = test::fs::canonical(dir / "current");
+        std::string what = damage;
+        if (what == "garble meta.json") test::write_file(current / "meta.json", "{\"source\": ");
+        else test::fs::remove(current / what.substr(7));
+        auto status = trust_store::inspect(store, kNov2026);
+        REQUIRE_FALSE(status.ok());
+        CHECK(status.error().code == ErrorCode::TRUST_STORE_DAMAGED);
+        auto loaded = trust_store::load(store, kNov2026);
+        REQUIRE_FALSE(loaded.ok());
+        CHECK(loaded.error().code == ErrorCode::TRUST_STORE_DAMAGED);
+        CHECK(test::contains(loaded.error().message, "run `shcx trust sync`"));
+    }
+}
+
+TEST_CASE("inspect: a truncated snapshot is unusable (its signature fails)" * doctest::test_suite("conformance")) {
+    test::TempDir dir;
+    std::string store = dir.path().string();
+    install_real_snapshot(store);
+    auto json = test::fs::canonical(dir / "current") / "vci_snapshot.json";
+    auto text = test::read_file(json);
+    test::write_file(json, text.substr(0, text.size() / 2));
+    auto st = trust_store::inspect(store, kNov2026).value();
+    REQUIRE(st.signature_problem.has_value());
+    CHECK(st.signature_problem->code == ErrorCode::SNAPSHOT_SIGNATURE_INVALID);
+    CHECK_FALSE(st.usable());
+    CHECK(trust_store::check_installed(*st.snapshot, kNov2026)->code == ErrorCode::SNAPSHOT_SIGNATURE_INVALID);
+}
+
+TEST_CASE("check_age: stale past the limit, by the snapshot's time, else by its fetch time") {
+    trust_store::Meta m;
+    m.snapshot_time = "2026-08-22T04:43:50Z";
+    const double made = 1787373830;  // 2026-08-22T04:43:50Z
+    const double day = 86400;
+    CHECK_FALSE(trust_store::check_age(m, made + 90 * day, 90 * day).has_value());  // exactly the limit: fresh
+    auto stale = trust_store::check_age(m, made + 90 * day + 1, 90 * day);
+    REQUIRE(stale.has_value());
+    CHECK(stale->code == ErrorCode::TRUST_SNAPSHOT_STALE);
+    CHECK(
+        stale->message ==
+        "the trust snapshot of 2026-08-22T04:43:50Z is 90 days old, over the limit of 90 days; run `shcx trust sync`");
+    CHECK(trust_store::check_age(m, made + 13 * 3600, 12 * 3600)->message ==
+          "the trust snapshot of 2026-08-22T04:43:50Z is 13 h old, over the limit of 12 h; run `shcx trust sync`");
+    // No readable snapshot time: the fetch time stands in.
+    m.snapshot_time = "garbage";
+    m.fetched_at = made;
+    CHECK_FALSE(trust_store::check_age(m, made + day, 2 * day).has_value());
+    CHECK(trust_store::check_age(m, made + 3 * day, 2 * day)->code == ErrorCode::TRUST_SNAPSHOT_STALE);
 }

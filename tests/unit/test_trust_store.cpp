@@ -1,5 +1,6 @@
 // lib/shcx/trust/store: where the store is, atomic installs, the lock, the signature check.
 #include <doctest/doctest.h>
+#include <sys/stat.h>
 
 #include "shcx/trust/store.h"
 #include "support.h"
@@ -34,12 +35,51 @@ size_t installs(const test::fs::path& store) {
 }
 }  // namespace
 
-TEST_CASE("the store directory: explicit, else XDG, else HOME, else the working directory") {
-    using trust_store::Location;
-    CHECK(trust_store::resolve_dir(Location{"/s", "/x", "/h"}) == "/s");
-    CHECK(trust_store::resolve_dir(Location{"", "/x", "/h"}) == "/x/shcx/trust");
-    CHECK(trust_store::resolve_dir(Location{"", "", "/h"}) == "/h/.local/share/shcx/trust");
-    CHECK(trust_store::resolve_dir(Location{}) == ".shcx-trust");
+TEST_CASE("the store directory: explicit, else root's system store, else the user's, else the system store") {
+    using trust_store::Access;
+    test::TempDir dir;
+    auto system = (dir / "system").string(), xdg = (dir / "xdg").string(), home = (dir / "home").string();
+    auto where = [&](std::string explicit_dir, std::string x, std::string h, bool admin) {
+        trust_store::Location l;
+        l.dir = std::move(explicit_dir);
+        l.xdg_data_home = std::move(x);
+        l.home = std::move(h);
+        l.system_dir = system;
+        l.admin = admin;
+        return l;
+    };
+    auto xdg_store = xdg + "/shcx/trust", home_store = home + "/.local/share/shcx/trust";
+    for (auto access : {Access::Read, Access::Write}) {
+        CAPTURE(static_cast<int>(access));
+        // An explicit directory wins for everyone.
+        CHECK(trust_store::resolve_dir(where("/s", xdg, home, true), access) == "/s");
+        CHECK(trust_store::resolve_dir(where("/s", xdg, home, false), access) == "/s");
+        // Root uses the system store.
+        CHECK(trust_store::resolve_dir(where("", xdg, home, true), access) == system);
+        // Others: the user store, XDG first; nothing installed anywhere yet.
+        CHECK(trust_store::resolve_dir(where("", xdg, home, false), access) == xdg_store);
+        CHECK(trust_store::resolve_dir(where("", "", home, false), access) == home_store);
+        // No HOME (or only relative paths, which XDG says to ignore): never ./.shcx-trust,
+        // the system store.
+        CHECK(trust_store::resolve_dir(where("", "", "", false), access) == system);
+        CHECK(trust_store::resolve_dir(where("", "rel", "also-rel", false), access) == system);
+    }
+    // Once the system store holds trust, a user with no store of their own reads it, but
+    // writes their own.
+    test::fs::create_directories(system);
+    test::write_file(test::fs::path(system) / "local_issuers.json", "{}");
+    CHECK(trust_store::holds_trust(system));
+    CHECK_FALSE(trust_store::holds_trust(home_store));
+    CHECK(trust_store::resolve_dir(where("", "", home, false), Access::Read) == system);
+    CHECK(trust_store::resolve_dir(where("", "", home, false), Access::Write) == home_store);
+    // A directory alone (say, a lock left by a failed sync) does not shadow it...
+    test::fs::create_directories(home_store);
+    test::write_file(test::fs::path(home_store) / "sync.lock", "");
+    CHECK(trust_store::resolve_dir(where("", "", home, false), Access::Read) == system);
+    // ...a user store with an install does, damaged or not (the damage is then reported).
+    test::fs::create_directory_symlink("snapshots/gone", test::fs::path(home_store) / "current");
+    CHECK(trust_store::resolve_dir(where("", "", home, false), Access::Read) == home_store);
+    CHECK(trust_store::read_current(home_store).error().code == ErrorCode::TRUST_STORE_DAMAGED);
 }
 
 TEST_CASE("an empty store has no current snapshot") {
@@ -83,14 +123,15 @@ TEST_CASE("install then read back: every file, the meta and the CRLs, current an
     CHECK(trust_store::read_current(store).value()->meta.checked_at == kNov2026 + 60);
 }
 
-TEST_CASE("an install with a file missing is IO_ERROR, not a half snapshot" * doctest::test_suite("conformance")) {
+TEST_CASE("an install with a file missing is TRUST_STORE_DAMAGED, not a half snapshot" *
+          doctest::test_suite("conformance")) {
     test::TempDir dir;
     std::string store = dir.path().string();
     REQUIRE_FALSE(trust_store::install(store, vci_files("one")).has_value());
     test::fs::remove(test::fs::canonical(dir / "current") / "vci_snapshot.sig");
     auto current = trust_store::read_current(store);
     REQUIRE_FALSE(current.ok());
-    CHECK(current.error().code == ErrorCode::IO_ERROR);
+    CHECK(current.error().code == ErrorCode::TRUST_STORE_DAMAGED);
 }
 
 TEST_CASE("check_signature: the real snapshot verifies against the built-in pin, an edit does not" * doctest::test_suite("conformance")) {
@@ -127,5 +168,29 @@ TEST_CASE("meta.json holds every field") {
           "\"snapshot_url\"", "\"snapshot_time\"", "\"checked_at\"", "\"last_modified\"", "\"sha256\""}) {
         CAPTURE(field);
         CHECK(test::contains(text, field));
+    }
+}
+
+TEST_CASE("an install is world-readable whatever the writer's umask" * doctest::test_suite("conformance")) {
+    test::TempDir dir;
+    std::string store = (dir / "store").string();
+    mode_t old = umask(077);
+    auto lock = trust_store::Lock::try_acquire(store);
+    auto installed = trust_store::install(store, vci_files("one"));
+    auto updated = trust_store::update_meta(store, vci_files("one").meta);
+    umask(old);
+    REQUIRE(lock.ok());
+    REQUIRE_FALSE(installed.has_value());
+    REQUIRE_FALSE(updated.has_value());
+    auto mode = [](const test::fs::path& p) { return static_cast<int>(test::fs::status(p).permissions()); };
+    CHECK(mode(store) == 0755);
+    CHECK(mode(dir / "store/snapshots") == 0755);
+    auto current = test::fs::canonical(dir / "store/current");
+    CHECK(mode(current) == 0755);
+    CHECK(mode(current / "crls") == 0755);
+    for (const char* f :
+         {"vci_snapshot.json", "vci_snapshot.sig", "vci_snapshot.crt", "meta.json", "crls/0.json", "crls/index.json"}) {
+        CAPTURE(f);
+        CHECK(mode(current / f) == 0644);
     }
 }

@@ -111,7 +111,7 @@ Result<std::string> read_input(const std::string& path, size_t max_bytes) {
     return fsutil::read_file(path, max_bytes);
 }
 
-std::string trust_store_dir(const std::string& store_option) {
+std::string trust_store_dir(const std::string& store_option, trust_store::Access access) {
     auto env = [](const char* name) -> std::string {
         const char* v = std::getenv(name);
         return v ? v : "";
@@ -120,7 +120,9 @@ std::string trust_store_dir(const std::string& store_option) {
     where.dir = store_option.empty() ? env("SHCX_TRUST") : store_option;
     where.xdg_data_home = env("XDG_DATA_HOME");
     where.home = env("HOME");
-    return trust_store::resolve_dir(where);
+    if (std::string system = env("SHCX_SYSTEM_TRUST_DIR"); !system.empty()) where.system_dir = system;
+    where.admin = geteuid() == 0;
+    return trust_store::resolve_dir(where, access);
 }
 
 namespace {

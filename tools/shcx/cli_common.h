@@ -12,6 +12,7 @@
 
 #include "shcx/error.h"
 #include "shcx/read/input.h"
+#include "shcx/trust/store.h"
 
 namespace CLI {
 class App;
@@ -74,8 +75,12 @@ struct LoadedInputs {
 };
 LoadedInputs load_inputs(const std::vector<std::string>& paths);
 
-// The trust store directory: --store if given, else from $SHCX_TRUST, $XDG_DATA_HOME, $HOME.
-std::string trust_store_dir(const std::string& store_option);
+// The trust store directory: --store if given, else $SHCX_TRUST, else (root) the system
+// store, else the user store from $XDG_DATA_HOME or $HOME, falling back to the system store
+// for reading (docs/deploy.md "Trust store locations"). $SHCX_SYSTEM_TRUST_DIR moves the
+// system store (for tests and packagers).
+std::string trust_store_dir(const std::string& store_option,
+                            trust_store::Access access = trust_store::Access::Read);
 
 // Registration of subcommands (main.cpp lists them in order).
 void setup_decode(CLI::App& app, int& exit_code);

@@ -11,6 +11,7 @@
 
 #include "cli_common.h"
 #include "render.h"
+#include "shcx/share/client.h"
 #include "shcx/timeutil.h"
 #include "shcx/trust/fetch.h"
 #include "shcx/trust/index.h"
@@ -23,12 +24,22 @@ namespace shcx::cli {
 namespace {
 
 struct TrustOptions {
-    std::string store, source, iss, jwks, name;
+    std::string store, source, iss, jwks, name, max_age;
     bool force = false, no_crls = false, json = false;
     bool fetch = false, yes = false;
 };
 
 std::string store_of(const TrustOptions& o) { return trust_store_dir(o.store); }
+// sync, add and remove write: never to the system store by fallback (docs/deploy.md).
+std::string store_to_write(const TrustOptions& o) { return trust_store_dir(o.store, trust_store::Access::Write); }
+
+// Download sizes: bytes below a KiB, so a small file never shows as "0 KiB".
+std::string size_text(uint64_t bytes) {
+    if (bytes < 1024) return std::to_string(bytes) + " bytes";
+    if (bytes < 1024 * 1024) return std::to_string(bytes / 1024) + " KiB";
+    return std::to_string(bytes / (1024 * 1024)) + "." + std::to_string(bytes % (1024 * 1024) * 10 / (1024 * 1024)) +
+           " MiB";
+}
 
 std::string age_text(double seconds) {
     if (seconds < 0) return "in the future";
@@ -45,7 +56,7 @@ int run_sync(const TrustOptions& o) {
         return kFailure;
     }
     trust_sync::Options opt;
-    opt.store = store_of(o);
+    opt.store = store_to_write(o);
     opt.source = source.value();
     opt.force = o.force;
     opt.fetch_crls = !o.no_crls;
@@ -53,8 +64,8 @@ int run_sync(const TrustOptions& o) {
     bool tty = isatty(STDERR_FILENO) && !o.json;
     if (tty)
         opt.progress = [](const std::string& what, uint64_t now, uint64_t total) {
-            std::cerr << "\rshcx: downloading " << what << ": " << now / 1024 << " KiB";
-            if (total) std::cerr << " of " << total / 1024 << " KiB (" << now * 100 / total << "%)";
+            std::cerr << "\rshcx: downloading " << what << ": " << size_text(now);
+            if (total) std::cerr << " of " << size_text(total) << " (" << now * 100 / total << "%)";
             std::cerr << "   " << std::flush;
         };
     auto r = trust_sync::sync(opt);
@@ -91,10 +102,23 @@ int run_sync(const TrustOptions& o) {
 }
 
 int run_status(const TrustOptions& o) {
+    std::optional<double> max_age;
+    if (!o.max_age.empty()) {
+        max_age = share::parse_duration(o.max_age);
+        if (!max_age || *max_age <= 0) {
+            print_error(make_error(ErrorCode::USAGE, "--max-age must be a duration such as 30d, 12h or 90m"));
+            return kFailure;
+        }
+    }
     std::string store = store_of(o);
     double now = timeutil::now();
     auto status = trust_store::inspect(store, now);
     if (!status) {
+        // A damaged install is an answer (the store is unusable), not a failure to look.
+        if (status.error().code == ErrorCode::TRUST_STORE_DAMAGED) {
+            print_error(Error{status.error().code, status.error().message + "; run `shcx trust sync`"});
+            return kNegative;
+        }
         print_error(status.error());
         return kFailure;
     }
@@ -139,7 +163,26 @@ int run_status(const TrustOptions& o) {
                       << "Issuers:       " << st.local_issuers << " local\n";
         }
     }
-    return st.usable() ? kOk : kNegative;
+    // Why the answer is no, as one coded line (cron mails it; scripts match the code).
+    if (st.snapshot && st.signature_problem) {
+        print_error(Error{st.signature_problem->code, "the installed trust snapshot in " + store + " is unusable (" +
+                                                          st.signature_problem->message + "); run `shcx trust sync`"});
+        return kNegative;
+    }
+    if (!st.usable() || (max_age && !st.snapshot)) {
+        print_error(make_error(ErrorCode::TRUST_STORE_EMPTY,
+                               "no trust snapshot is installed in " + store +
+                                   (st.usable() ? " (--max-age asks for one)" : " and there are no local issuers") +
+                                   "; run `shcx trust sync`"));
+        return kNegative;
+    }
+    if (max_age && st.snapshot) {
+        if (auto stale = trust_store::check_age(st.snapshot->meta, now, *max_age)) {
+            print_error(*stale);
+            return kNegative;
+        }
+    }
+    return kOk;
 }
 
 int run_list(const TrustOptions& o) {
@@ -207,7 +250,7 @@ int run_add_fetched(const TrustOptions& o) {
             return kNegative;
         }
     }
-    if (auto e = trust_store::add_local_issuer(store_of(o), o.iss, o.name, f.jwks_json, fo.allow_loopback_http)) {
+    if (auto e = trust_store::add_local_issuer(store_to_write(o), o.iss, o.name, f.jwks_json, fo.allow_loopback_http)) {
         print_error(*e, f.url);
         return kFailure;
     }
@@ -227,7 +270,7 @@ int run_add(const TrustOptions& o) {
         print_error(jwks.error(), o.jwks);
         return kFailure;
     }
-    if (auto e = trust_store::add_local_issuer(store_of(o), o.iss, o.name, jwks.value())) {
+    if (auto e = trust_store::add_local_issuer(store_to_write(o), o.iss, o.name, jwks.value())) {
         print_error(*e, e->code == ErrorCode::ISSUER_URL_INVALID ? "--iss" : o.jwks);
         return kFailure;
     }
@@ -236,7 +279,7 @@ int run_add(const TrustOptions& o) {
 }
 
 int run_remove(const TrustOptions& o) {
-    auto r = trust_store::remove_local_issuer(store_of(o), o.iss);
+    auto r = trust_store::remove_local_issuer(store_to_write(o), o.iss);
     if (!r) {
         print_error(r.error());
         return kFailure;
@@ -257,7 +300,8 @@ void setup_trust(CLI::App& app, int& exit_code) {
     auto* trust = app.add_subcommand("trust", "Keep the trust store current and manage local issuers");
     trust->require_subcommand(1);
     auto add_store = [&](CLI::App* c) {
-        c->add_option("--store", opt->store, "Trust store directory (default $SHCX_TRUST or ~/.local/share/shcx/trust)");
+        c->add_option("--store", opt->store,
+                      "Trust store directory (default: $SHCX_TRUST, else see shcx-trust(1) FILES)");
     };
     auto* sync = trust->add_subcommand("sync", "Download, verify and install the VCI snapshot (for cron)");
     add_store(sync);
@@ -270,6 +314,7 @@ void setup_trust(CLI::App& app, int& exit_code) {
     auto* status = trust->add_subcommand("status", "Show the installed snapshot: source, time, age, signature");
     add_store(status);
     status->add_flag("--json", opt->json, "Print JSON");
+    status->add_option("--max-age", opt->max_age, "Exit 1 when the snapshot is older than this (30d, 12h)");
     status->callback([opt, &exit_code] { exit_code = run_status(*opt); });
 
     auto* list = trust->add_subcommand("list", "List trusted issuers");

@@ -13,6 +13,7 @@
 #include "shcx/card/card.h"
 #include "shl_read.h"
 #include "shcx/parallel.h"
+#include "shcx/share/client.h"
 #include "shcx/verify/policy.h"
 #include "shcx/timeutil.h"
 #include "shcx/trust/load.h"
@@ -28,6 +29,7 @@ struct VerifyOptions {
     bool json = false, ndjson = false, quiet = false;
     std::string fhir_out;
     std::string trust_file, store, at;
+    std::string max_trust_age;  // empty: trust_store::kDefaultMaxTrustAgeSeconds
     std::vector<std::string> jwks, crls, x5c_anchors, policies;
     int jobs = 1;
     bool allow_expired = false;
@@ -168,6 +170,15 @@ int run_verify(VerifyOptions& opt) {
         print_error(sources.error());
         return kFailure;
     }
+    double max_trust_age = trust_store::kDefaultMaxTrustAgeSeconds;
+    if (!opt.max_trust_age.empty()) {
+        auto parsed = share::parse_duration(opt.max_trust_age);
+        if (!parsed || *parsed <= 0) {
+            print_error(make_error(ErrorCode::USAGE, "--max-trust-age must be a duration such as 90d, 12h or 30m"));
+            return kFailure;
+        }
+        max_trust_age = *parsed;
+    }
     auto loaded = trust_store::assemble(sources.value(), at);
     if (!loaded) {
         print_error(loaded.error());
@@ -175,6 +186,11 @@ int run_verify(VerifyOptions& opt) {
     }
     const trust::TrustStore& trust = loaded.value().trust;
     for (const auto& w : loaded.value().warnings) print_warning(std::string(code_name(w.code)) + ": " + w.message);
+    // A stale snapshot still verifies (the exit status is the cards'), but says so: a
+    // failing sync job must not go unnoticed. Measured against the clock, not --at.
+    if (const auto& meta = loaded.value().meta)
+        if (auto stale = trust_store::check_age(*meta, timeutil::now(), max_trust_age))
+            print_warning(std::string(code_name(stale->code)) + ": " + stale->message);
     if (trust.empty())
         print_warning("no trusted issuers: run `shcx trust sync` (or `shcx trust add`), or pass --trust / --jwks");
 
@@ -313,6 +329,8 @@ void setup_verify(CLI::App& app, int& exit_code) {
         ->type_name("FILE|ISS=FILE");
     cmd->add_option("--crl", opt->crls, "Also use this revocation list (repeatable)")->allow_extra_args(false);
     cmd->add_option("--x5c-anchor", opt->x5c_anchors, "PEM anchor(s) for x5c chains; makes x5c problems errors")->allow_extra_args(false);
+    cmd->add_option("--max-trust-age", opt->max_trust_age,
+                    "Warn (TRUST_SNAPSHOT_STALE) when the store's snapshot is older than DURATION (default 90d)");
     cmd->add_option("--at", opt->at, "Verify as of TIME (RFC 3339 or epoch seconds) instead of now");
     cmd->add_option("--jobs", opt->jobs, "Verify inputs in parallel on N threads (output keeps input order)");
     cmd->add_option("--policy", opt->policies,

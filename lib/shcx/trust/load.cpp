@@ -2,6 +2,7 @@
 
 #include "shcx/fsutil.h"
 #include "shcx/trust/index.h"
+#include "shcx/timeutil.h"
 #include "shcx/trust/local_issuers.h"
 
 namespace shcx::trust_store {
@@ -13,12 +14,41 @@ Result<std::string> read_named(const std::string& file, size_t max_bytes) {
     return text;
 }
 
+// "92 days", "5 h", "40 s": whole units, rounded down.
+std::string span_text(double seconds) {
+    auto s = static_cast<long long>(seconds);
+    if (s >= 2 * 86400) return std::to_string(s / 86400) + " days";
+    if (s >= 2 * 3600) return std::to_string(s / 3600) + " h";
+    return std::to_string(s) + " s";
+}
+
 }  // namespace
+
+std::optional<Error> check_installed(const SnapshotFiles& files, double now) {
+    if (auto e = check_signature(files, now)) return e;
+    auto snap = trust::parse_vci_snapshot(files.json, "VCI snapshot " + files.meta.snapshot_time);
+    if (!snap) return snap.error();
+    return std::nullopt;
+}
+
+std::optional<Error> check_age(const Meta& meta, double now, double max_age_seconds) {
+    auto t = timeutil::parse_time(meta.snapshot_time);
+    double made = t ? *t : meta.fetched_at;
+    double age = now - made;
+    if (age <= max_age_seconds) return std::nullopt;
+    std::string what = t ? "the trust snapshot of " + meta.snapshot_time
+                         : "the trust snapshot fetched at " + timeutil::format_utc(meta.fetched_at);
+    return make_error(ErrorCode::TRUST_SNAPSHOT_STALE, what + " is " + span_text(age) + " old, over the limit of " +
+                                                           span_text(max_age_seconds) + "; run `shcx trust sync`");
+}
 
 Result<Loaded> load(const std::string& store, double now) {
     Loaded out;
     auto current = read_current(store);
-    if (!current) return current.error();
+    if (!current) {
+        if (current.error().code != ErrorCode::TRUST_STORE_DAMAGED) return current.error();
+        return Error{current.error().code, current.error().message + "; run `shcx trust sync` to download it again"};
+    }
     if (current.value()) {
         const SnapshotFiles& s = *current.value();
         // The compiled index when it checks out (trust/index.h); else the full check.
@@ -29,7 +59,7 @@ Result<Loaded> load(const std::string& store, double now) {
                 const Error& e = full.error();
                 if (e.code != ErrorCode::SNAPSHOT_SIGNATURE_INVALID) return e;
                 return Error{e.code, "the installed trust snapshot in " + store + " fails its signature check (" + e.message +
-                                         "); run `shcx trust sync --force`"};
+                                         "); run `shcx trust sync`"};
             }
             compiled = std::move(full.value());
         }
@@ -84,7 +114,7 @@ Result<Status> inspect(const std::string& store, double now) {
     auto current = read_current(store);
     if (!current) return current.error();
     out.snapshot = std::move(current.value());
-    if (out.snapshot) out.signature_problem = check_signature(*out.snapshot, now);
+    if (out.snapshot) out.signature_problem = check_installed(*out.snapshot, now);
     auto local = read_local_issuers(store);
     out.local_issuers = local ? local.value().size() : 0;
     return out;

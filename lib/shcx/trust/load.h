@@ -25,6 +25,16 @@ struct Loaded {
 // matches its signature (run `shcx trust sync --force`).
 Result<Loaded> load(const std::string& store, double now);
 
+// Why an installed snapshot cannot be used as it is: SNAPSHOT_SIGNATURE_INVALID (edited or
+// truncated on disk, or its certificate expired), SNAPSHOT_INVALID; nullopt when it checks out.
+std::optional<Error> check_installed(const SnapshotFiles& files, double now);
+
+// `verify --max-trust-age` by default (docs/deploy.md "Staleness").
+inline constexpr double kDefaultMaxTrustAgeSeconds = 90 * 86400.0;
+// TRUST_SNAPSHOT_STALE when the snapshot's own time (its fetch time when that is
+// unreadable) is more than `max_age_seconds` before `now`.
+std::optional<Error> check_age(const Meta& meta, double now, double max_age_seconds);
+
 // Size limits on the files a verify run is given.
 inline constexpr size_t kMaxSnapshotFileBytes = 64u << 20;
 inline constexpr size_t kMaxJwksFileBytes = 4u << 20;
@@ -45,10 +55,11 @@ struct Sources {
 // errors of each kind of file (SNAPSHOT_INVALID, KEY_INVALID, CRL_INVALID).
 Result<Loaded> assemble(const Sources& sources, double now);
 
-// `trust status`: what is installed and whether it still checks out.
+// `trust status`: what is installed and whether it still checks out. TRUST_STORE_DAMAGED
+// when the current install has a file missing or an unreadable meta.json.
 struct Status {
     std::optional<SnapshotFiles> snapshot;   // the current install, if any
-    std::optional<Error> signature_problem;  // when the snapshot fails check_signature
+    std::optional<Error> signature_problem;  // when the snapshot fails check_installed
     size_t local_issuers = 0;
     // A snapshot whose signature verifies, or (with no snapshot) some local issuers.
     bool usable() const;

@@ -35,8 +35,10 @@ Result<Json> read_doc(const std::string& store) {
 
 std::optional<Error> write_doc(const std::string& store, const Json& doc) {
     std::error_code ec;
-    fs::create_directories(store, ec);
-    return fsutil::write_file_atomic(file_of(store), doc.dump(2) + "\n");
+    if (fs::create_directories(store, ec)) trust_store::make_world_readable(store);
+    if (auto e = fsutil::write_file_atomic(file_of(store), doc.dump(2) + "\n")) return e;
+    trust_store::make_world_readable(file_of(store));
+    return std::nullopt;
 }
 
 }  // namespace

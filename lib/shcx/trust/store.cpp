@@ -30,10 +30,10 @@ std::optional<std::string> slurp(const fs::path& p) {
     return std::move(data.value());
 }
 
-Meta meta_from_json(const std::string& text) {
+std::optional<Meta> meta_from_json(const std::string& text) {
     Meta m;
     auto j = detail::parse_json(text);
-    if (!j) return m;
+    if (!j || !j->is_object()) return std::nullopt;
     m.source = detail::string_member(*j, "source").value_or("");
     m.snapshot_url = detail::string_member(*j, "snapshot_url").value_or("");
     m.snapshot_time = detail::string_member(*j, "snapshot_time").value_or("");
@@ -72,11 +72,33 @@ std::optional<Error> point(const std::string& store, const std::string& name, co
 
 }  // namespace
 
-std::string resolve_dir(const Location& where) {
+std::string user_dir(const Location& where) {
+    if (fs::path(where.xdg_data_home).is_absolute()) return (fs::path(where.xdg_data_home) / "shcx/trust").string();
+    if (fs::path(where.home).is_absolute()) return (fs::path(where.home) / ".local/share/shcx/trust").string();
+    return "";
+}
+
+void make_world_readable(const std::string& path) {
+    using P = fs::perms;
+    std::error_code ec;
+    bool dir = fs::is_directory(fs::symlink_status(path, ec));
+    auto perms = P::owner_read | P::owner_write | P::group_read | P::others_read;
+    if (dir) perms |= P::owner_exec | P::group_exec | P::others_exec;
+    fs::permissions(path, perms, ec);
+}
+
+bool holds_trust(const std::string& store) {
+    std::error_code ec;
+    return fs::is_symlink(fs::path(store) / "current", ec) || fs::exists(fs::path(store) / "local_issuers.json", ec);
+}
+
+std::string resolve_dir(const Location& where, Access access) {
     if (!where.dir.empty()) return where.dir;
-    if (!where.xdg_data_home.empty()) return (fs::path(where.xdg_data_home) / "shcx/trust").string();
-    if (!where.home.empty()) return (fs::path(where.home) / ".local/share/shcx/trust").string();
-    return ".shcx-trust";
+    if (where.admin) return where.system_dir;
+    std::string user = user_dir(where);
+    if (user.empty()) return where.system_dir;
+    if (access == Access::Write || holds_trust(user) || !holds_trust(where.system_dir)) return user;
+    return where.system_dir;
 }
 
 std::string meta_to_json(const Meta& m) {
@@ -99,11 +121,16 @@ Result<std::optional<SnapshotFiles>> read_current(const std::string& store) {
     SnapshotFiles s;
     auto json = slurp(*dir / kSnapshotFile), sig = slurp(*dir / kSignatureFile), crt = slurp(*dir / kCertificateFile),
          meta = slurp(*dir / kMetaFile);
-    if (!json || !sig || !crt || !meta) return io_error("the installed snapshot in " + dir->string() + " is incomplete");
+    auto damaged = [&](const std::string& what) {
+        return make_error(ErrorCode::TRUST_STORE_DAMAGED, "the installed snapshot in " + dir->string() + " " + what);
+    };
+    if (!json || !sig || !crt || !meta) return damaged("is incomplete");
+    auto parsed_meta = meta_from_json(*meta);
+    if (!parsed_meta) return damaged("has an unreadable meta.json");
     s.json = std::move(*json);
     s.signature = std::move(*sig);
     s.certificate = std::move(*crt);
-    s.meta = meta_from_json(*meta);
+    s.meta = std::move(*parsed_meta);
     if (auto index = slurp(*dir / "crls/index.json")) {
         if (auto j = detail::parse_json(*index); j && j->is_array())
             for (const auto& e : *j) {
@@ -119,8 +146,9 @@ Result<std::optional<SnapshotFiles>> read_current(const std::string& store) {
 std::optional<Error> install(const std::string& store, const SnapshotFiles& snap) {
     std::error_code ec;
     fs::path snapshots = fs::path(store) / "snapshots";
-    fs::create_directories(snapshots, ec);
+    bool created = fs::create_directories(snapshots, ec);
     if (ec) return io_error("cannot create " + snapshots.string() + ": " + ec.message());
+    if (created) make_world_readable(snapshots.string());
     std::random_device rd;
     std::string id = std::to_string(static_cast<long long>(snap.meta.fetched_at)) + "-" + snap.meta.sha256.substr(0, 12) +
                      "-" + std::to_string(rd() % 100000);
@@ -128,6 +156,8 @@ std::optional<Error> install(const std::string& store, const SnapshotFiles& snap
     fs::create_directories(staging / "crls", ec);
     if (ec) return io_error("cannot create " + staging.string() + ": " + ec.message());
     auto cleanup = [&] { fs::remove_all(staging, ec); };
+    make_world_readable(staging.string());
+    make_world_readable((staging / "crls").string());
     Json index = Json::array();
     for (size_t i = 0; i < snap.crls.size(); ++i) {
         std::string file = std::to_string(i) + ".json";
@@ -135,6 +165,7 @@ std::optional<Error> install(const std::string& store, const SnapshotFiles& snap
             cleanup();
             return e;
         }
+        make_world_readable((staging / "crls" / file).string());
         index.push_back({{"iss", snap.crls[i].iss}, {"file", file}});
     }
     for (const auto& [name, content] : std::vector<std::pair<const char*, std::string>>{
@@ -147,6 +178,7 @@ std::optional<Error> install(const std::string& store, const SnapshotFiles& snap
             cleanup();
             return e;
         }
+        make_world_readable((staging / name).string());
     }
     fs::path final_dir = snapshots / id;
     fs::rename(staging, final_dir, ec);
@@ -174,13 +206,16 @@ std::optional<Error> check_signature(const SnapshotFiles& files, double now) {
 std::optional<Error> update_meta(const std::string& store, const Meta& meta) {
     auto dir = current_dir(store);
     if (!dir) return io_error("no snapshot is installed in " + store);
-    return fsutil::write_file_atomic((*dir / kMetaFile).string(), meta_to_json(meta));
+    if (auto e = fsutil::write_file_atomic((*dir / kMetaFile).string(), meta_to_json(meta))) return e;
+    make_world_readable((*dir / kMetaFile).string());
+    return std::nullopt;
 }
 
 Result<Lock> Lock::try_acquire(const std::string& store) {
     std::error_code ec;
-    fs::create_directories(store, ec);
+    bool created = fs::create_directories(store, ec);
     if (ec) return io_error("cannot create the trust store " + store + ": " + ec.message());
+    if (created) make_world_readable(store);
     std::string path = (fs::path(store) / "sync.lock").string();
     int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0) return io_error("cannot open " + path);

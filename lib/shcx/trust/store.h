@@ -15,15 +15,33 @@
 
 namespace shcx::trust_store {
 
+// The system-wide store: written by root (or the sync service), read by every user who
+// has no store of their own (docs/deploy.md "Trust store locations").
+inline constexpr const char* kSystemStoreDir = "/var/lib/shcx/trust";
+
 // Where the store is, from what the caller knows (the CLI fills this from --store or
-// $SHCX_TRUST, $XDG_DATA_HOME and $HOME: the library reads no environment).
+// $SHCX_TRUST, $XDG_DATA_HOME, $HOME and its user id: the library reads no environment).
 struct Location {
     std::string dir;            // given explicitly: used as it is
-    std::string xdg_data_home;  // else <xdg_data_home>/shcx/trust
-    std::string home;           // else <home>/.local/share/shcx/trust
+    std::string xdg_data_home;  // else the user store <xdg_data_home>/shcx/trust (absolute only)
+    std::string home;           // else the user store <home>/.local/share/shcx/trust (absolute only)
+    std::string system_dir = kSystemStoreDir;
+    bool admin = false;  // root: the system store is its own, for reading and writing
 };
-// The first of those that is set; ".shcx-trust" when none is.
-std::string resolve_dir(const Location& where);
+enum class Access { Read, Write };
+// The user store directory, or "" when neither xdg_data_home nor home is an absolute path.
+std::string user_dir(const Location& where);
+// In order: `dir`; for an admin, the system store; with no user store location, the
+// system store; for writing, the user store; for reading, the user store if it holds
+// trust (or neither does), else the system store.
+std::string resolve_dir(const Location& where, Access access);
+// Whether a snapshot install or local issuers are in `store` (even damaged ones: a damaged
+// user store is reported, never silently passed over).
+bool holds_trust(const std::string& store);
+
+// The store holds public data that every user may read (the system store above all):
+// `path` gets 0755 (a directory) or 0644 (a file) whatever the umask of the writer.
+void make_world_readable(const std::string& path);
 
 // Largest file read from the store (the real snapshot is 700 KB).
 inline constexpr size_t kMaxStoreFileBytes = 64u << 20;
@@ -45,7 +63,8 @@ struct SnapshotFiles {
     std::vector<FetchedCrl> crls;
 };
 
-// The current installed snapshot, or nullopt when none is installed.
+// The current installed snapshot, or nullopt when none is installed. TRUST_STORE_DAMAGED
+// when `current` points at an install with a file missing or an unreadable meta.json.
 Result<std::optional<SnapshotFiles>> read_current(const std::string& store);
 
 // Writes `snap` as the new current snapshot; the old current becomes `previous` and

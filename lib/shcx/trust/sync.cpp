@@ -2,6 +2,7 @@
 
 #include "shcx/digest.h"
 #include "shcx/http_client.h"
+#include "shcx/trust/load.h"
 #include "shcx/trust/trust.h"
 
 namespace shcx::trust_sync {
@@ -22,16 +23,10 @@ Result<http::Response> fetch(const Options& opt, const std::string& what, const 
     return r;
 }
 
-}  // namespace
-
-Result<Summary> sync(const Options& opt) {
-    auto lock = trust_store::Lock::try_acquire(opt.store);
-    if (!lock) return lock.error();
-    auto current = trust_store::read_current(opt.store);
-    if (!current) return current.error();
-    const auto& installed = current.value();
-
-    // Conditional GET, only against the same source and when a snapshot is installed.
+// Downloads and installs; `installed` is the current install when it checks out (its
+// validators make the request conditional), nullopt when there is none or it is damaged.
+Result<Summary> download_and_install(const Options& opt, const std::optional<trust_store::SnapshotFiles>& installed) {
+    // Conditional GET, only against the same source and when a sound snapshot is installed.
     std::vector<std::pair<std::string, std::string>> validators;
     if (!opt.force && installed && installed->meta.snapshot_url == opt.source.snapshot_url) {
         if (!installed->meta.etag.empty()) validators.push_back({"If-None-Match", installed->meta.etag});
@@ -42,7 +37,7 @@ Result<Summary> sync(const Options& opt) {
     if (!snap_resp) return snap_resp.error();
     Summary report;
     if (snap_resp.value().status == 304) {
-        if (!installed)
+        if (validators.empty())
             return make_error(ErrorCode::NETWORK_ERROR, opt.source.snapshot_url + ": HTTP 304 without a conditional request");
         report.outcome = Outcome::Unchanged;
         report.meta = installed->meta;
@@ -107,6 +102,34 @@ Result<Summary> sync(const Options& opt) {
     snap.meta = report.meta;
     if (auto e = trust_store::install(opt.store, snap)) return *e;
     report.outcome = Outcome::Installed;
+    return report;
+}
+
+}  // namespace
+
+Result<Summary> sync(const Options& opt) {
+    auto lock = trust_store::Lock::try_acquire(opt.store);
+    if (!lock) return lock.error();
+    // The installed copy is checked again before a 304 may vouch for it: a damaged one
+    // (a file missing or edited, truncated, unparsable) is downloaded again unconditionally.
+    auto current = trust_store::read_current(opt.store);
+    std::optional<trust_store::SnapshotFiles> installed;
+    std::optional<Error> damage;
+    if (!current) {
+        if (current.error().code != ErrorCode::TRUST_STORE_DAMAGED) return current.error();
+        damage = current.error();
+    } else if (current.value()) {
+        damage = trust_store::check_installed(*current.value(), opt.now);
+        if (!damage) installed = std::move(current.value());
+    }
+    auto report = download_and_install(opt, installed);
+    if (!damage) return report;
+    std::string what = "the installed snapshot in " + opt.store + " was damaged (" +
+                       std::string(code_name(damage->code)) + ": " + damage->message + ")";
+    if (!report) return Error{report.error().code, report.error().message + "; " + what + " and is still in place"};
+    report.value().warnings.insert(
+        report.value().warnings.begin(),
+        make_error(ErrorCode::TRUST_STORE_REPAIRED, what + "; downloaded and installed it again"));
     return report;
 }
 

@@ -1,7 +1,9 @@
 // `shcx trust sync`: download the VCI snapshot, its signature and certificate; check the
 // certificate pin and the signature over the exact bytes; check the structure; fetch
 // CRLs the snapshot lacks; install atomically. Any failure leaves the installed store as
-// it was. Conditional GET (ETag / Last-Modified) skips an unchanged snapshot.
+// it was. Conditional GET (ETag / Last-Modified) skips an unchanged snapshot, but only
+// after the installed copy checks out again (trust_store::check_installed, every file
+// present): a damaged install is downloaded again unconditionally.
 #pragma once
 
 #include <cstdint>
@@ -31,11 +33,14 @@ struct Summary {
     Outcome outcome = Outcome::Installed;
     trust_store::Meta meta;
     size_t crls_fetched = 0;
-    std::vector<Error> warnings;  // CRL_UNAVAILABLE for CRLs that could not be fetched
+    // TRUST_STORE_REPAIRED first when a damaged install was replaced (its message says
+    // what was wrong); CRL_UNAVAILABLE / CRL_INVALID for CRLs that could not be used.
+    std::vector<Error> warnings;
 };
 
 // NETWORK_ERROR (transport, HTTP status), INPUT_TOO_LARGE, SNAPSHOT_SIGNATURE_INVALID,
-// SNAPSHOT_INVALID, IO_ERROR (including a concurrent sync holding the lock).
+// SNAPSHOT_INVALID, IO_ERROR (including a concurrent sync holding the lock). When the
+// install was damaged and the download fails, the message says the damage remains.
 Result<Summary> sync(const Options& options);
 
 }  // namespace shcx::trust_sync
