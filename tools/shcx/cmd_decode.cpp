@@ -8,7 +8,6 @@
 #include "cli_common.h"
 #include "render.h"
 #include "shcx/card/decode.h"
-#include "shcx/detail/json.h"
 #include "shl_read.h"
 #include "shcx/fsutil.h"
 
@@ -24,7 +23,7 @@ struct DecodeOptions {
 
 int run_decode(DecodeOptions& opt) {
     auto loaded = load_inputs(opt.inputs);
-    auto extraction = input::extract_cards(loaded.sources);
+    auto extraction = input::extract_cards(loaded.sources, 1, {decode::jws_decodes});
     std::vector<input::InputError> errors = std::move(loaded.errors);
     for (auto& e : extraction.errors) errors.push_back(std::move(e));
     // SMART Health Links are opened here; their cards join the others (docs/shl.md).

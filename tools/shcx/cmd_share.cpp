@@ -19,7 +19,6 @@
 #include <thread>
 
 #include "cli_common.h"
-#include "shcx/detail/json.h"
 #include "shcx/fsutil.h"
 #include "shcx/http_client.h"
 #include "shcx/read/image.h"
@@ -39,7 +38,7 @@
 namespace shcx::cli {
 namespace {
 
-using detail::Json;
+using Json = nlohmann::ordered_json;
 
 struct ShareOptions {
     std::string db, pepper, server, token, public_url;
@@ -440,7 +439,7 @@ int run_owner_op(const ShareOptions& o, bool revoke) {
         } else {
             auto st = svc.status(o.id, -1);
             if (!st) return fail(make_error(ErrorCode::SHARE_NOT_FOUND, "no share with id " + o.id));
-            status = *detail::parse_json(share::status_json(*st));
+            status = Json::parse(share::status_json(*st));
         }
     } else {
         if (token_of(o).empty()) return usage("--token (or $SHCX_SHARE_TOKEN) is required with --server");
@@ -450,7 +449,7 @@ int run_owner_op(const ShareOptions& o, bool revoke) {
         } else {
             auto body = api.status_json(o.id);
             if (!body) return fail(body.error());
-            status = *detail::parse_json(body.value());
+            status = Json::parse(body.value());  // ApiClient checked it is a JSON object
         }
     }
     if (revoke) {
