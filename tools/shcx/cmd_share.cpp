@@ -153,13 +153,13 @@ void fit_descriptor_limit(share::ServerConfig& cfg) {
     constexpr int kSpare = 64;  // database, log, listening socket, ...
     rlimit rl{};
     if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return;
-    auto want = static_cast<rlim_t>(cfg.max_connections + kSpare);
+    auto want = static_cast<rlim_t>(cfg.max_connections) + kSpare;
     if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want) {
         rl.rlim_cur = rl.rlim_max == RLIM_INFINITY ? want : std::min(want, rl.rlim_max);
         setrlimit(RLIMIT_NOFILE, &rl);
         getrlimit(RLIMIT_NOFILE, &rl);
     }
-    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want && rl.rlim_cur > static_cast<rlim_t>(2 * kSpare)) {
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want && rl.rlim_cur > rlim_t{2} * kSpare) {
         cfg.max_connections = static_cast<int>(rl.rlim_cur) - kSpare;
         print_warning("open-file limit " + std::to_string(rl.rlim_cur) + ": --max-connections lowered to " +
                       std::to_string(cfg.max_connections));
@@ -218,7 +218,8 @@ int run_serve(const ShareOptions& o) {
     if (ready_error) srv.stop();
     srv.run();
     // run() returns only after stop(); if the waiter did not call it, wake it.
-    if (ready_error) pthread_kill(waiter.native_handle(), SIGTERM);
+    // SIGTERM is blocked in every thread: it wakes the waiter's sigwait, it ends nothing.
+    if (ready_error) pthread_kill(waiter.native_handle(), SIGTERM);  // NOLINT(bugprone-bad-signal-to-kill-thread)
     waiter.join();
     if (ready_error) return fail(ready_error->message);
     return kOk;
