@@ -3,7 +3,8 @@
 #       constexpr std::string_view kName = R"shcx_embed(...)shcx_embed";  (one per file)
 #   -DOUT=file.inc -DTABLE=kName -DFILES="dir/a.json|dir/b.json"
 #       constexpr EmbeddedFile kName[] = {{"a", R"shcx_embed(...)shcx_embed"}, ...};
-#       (EmbeddedFile {std::string_view name, text;}, name = the file name without extension)
+#       (EmbeddedFile {std::string_view name, text;}, name = the file name without extension,
+#       files in the order given)
 function(raw_literal var file)
   file(READ ${file} content)
   string(FIND "${content}" ")shcx_embed\"" clash)
@@ -23,7 +24,9 @@ if(DEFINED STRINGS)
   endforeach()
 elseif(DEFINED TABLE)
   string(REPLACE "|" ";" files "${FILES}")
-  string(APPEND body "struct EmbeddedFile {\n    std::string_view name, text;\n};\n")
+  # Guarded: one .cpp file may include several tables.
+  string(APPEND body "#ifndef SHCX_EMBEDDED_FILE\n#define SHCX_EMBEDDED_FILE\n")
+  string(APPEND body "struct EmbeddedFile {\n    std::string_view name, text;\n};\n#endif\n")
   string(APPEND body "constexpr EmbeddedFile ${TABLE}[] = {\n")
   foreach(file ${files})
     get_filename_component(stem ${file} NAME_WE)

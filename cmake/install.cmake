@@ -29,8 +29,10 @@ set_target_properties(shcx PROPERTIES INSTALL_RPATH "$ORIGIN/../${CMAKE_INSTALL_
 file(GLOB_RECURSE SHCX_PUBLIC_HEADERS CONFIGURE_DEPENDS RELATIVE ${CMAKE_CURRENT_SOURCE_DIR}/lib
   ${CMAKE_CURRENT_SOURCE_DIR}/lib/shcx/*.h)
 list(FILTER SHCX_PUBLIC_HEADERS EXCLUDE REGEX "^shcx/(.*/)?detail/")
-# Internal to the share stores' .cpp files (they include libpq and SQLite headers).
-list(FILTER SHCX_PUBLIC_HEADERS EXCLUDE REGEX "^shcx/share/(pg_conn|sqlite_store_impl|sqlite_db)\\.h$")
+# Internal to the share stores' and the share server's .cpp files (they include libpq,
+# SQLite and Boost headers).
+list(FILTER SHCX_PUBLIC_HEADERS EXCLUDE REGEX
+  "^shcx/share/(pg_conn|pg_store_impl|sqlite_store_impl|sqlite_db|server_impl|request_parser|worker_pool)\\.h$")
 # A header that includes a detail/ header is internal too (card/fhir_summary_json.h,
 # jose/jwk_json.h): found by reading, so a new one cannot slip into the install.
 foreach(h IN LISTS SHCX_PUBLIC_HEADERS)

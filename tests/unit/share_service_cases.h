@@ -19,6 +19,7 @@
 #include <cmath>
 #include <thread>
 
+#include "shcx/digest.h"
 #include "shcx/share/api.h"
 #include "shcx/share/pepper.h"
 #include "shcx/share/service.h"
@@ -246,9 +247,9 @@ TEST_CASE("a server that dies holding every attempt of a share: Busy (429) until
     auto c = f.create("survives", 2);
     // A crashed server's requests: attempts leased, never ended.
     for (int i = 0; i < 5; ++i)
-        REQUIRE(f.store->precharge(sha256(c.sid), f.clock.t, f.clock.t + cfg.lease_seconds).status ==
+        REQUIRE(f.store->precharge(digest::sha256(c.sid), f.clock.t, f.clock.t + cfg.lease_seconds).status ==
                 Lease::Status::Granted);
-    CHECK(f.store->precharge(sha256(c.sid), f.clock.t, f.clock.t + 30).status == Lease::Status::Busy);
+    CHECK(f.store->precharge(digest::sha256(c.sid), f.clock.t, f.clock.t + 30).status == Lease::Status::Busy);
     auto busy = f.service.reveal(c.sid, c.pin.str(), "x");
     CHECK(busy.outcome == RevealOutcome::Busy);
     CHECK(busy.retry_after == 30);
@@ -270,7 +271,7 @@ TEST_CASE("a server that dies holding every attempt of a share: Busy (429) until
 TEST_CASE("share leases: a wrong PIN whose lease lapsed still burns an attempt, a stale lease id ends nothing else") {
     Fixture f;
     auto c = f.create();
-    std::string h = sha256(c.sid);
+    std::string h = digest::sha256(c.sid);
     auto first = f.store->precharge(h, f.clock.t, f.clock.t + 30);
     REQUIRE(first.status == Lease::Status::Granted);
     f.clock.t = f.clock.t + 31;  // lapsed: it no longer holds an attempt

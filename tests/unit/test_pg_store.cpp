@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "pg_server.h"
+#include "shcx/digest.h"
 #include "shcx/share/migrations.h"
 #include "shcx/share/api.h"
 #include "shcx/share/open_store.h"
@@ -358,7 +359,7 @@ TEST_CASE("attempt leases are shared by every instance: one instance's leases ma
     auto b_store = f.open_again();
     Service b(*b_store, f.clock, cfg);
     auto c = f.create("shared", 2);
-    std::string h = sha256(c.sid);
+    std::string h = digest::sha256(c.sid);
     std::vector<int64_t> held;
     for (int i = 0; i < 5; ++i) {
         auto l = (i % 2 ? *f.store : *b_store).precharge(h, f.clock.t, f.clock.t + 30);

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "card_maker.h"
+#include "shcx/card/decode.h"
 #include "shcx/read/input.h"
 #include "shcx/jose/es256.h"
 #include "shcx/jose/jws.h"
@@ -236,7 +237,7 @@ TEST_CASE("verify's signature proof joins two multi-chunk cards of the same size
     REQUIRE(tb.size() == 2);
     std::vector<input::NamedBytes> sources{{"b1.txt", tb[0]}, {"a1.txt", ta[0]}, {"a2.txt", ta[1]}, {"b2.txt", tb[1]}};
     auto trust = test::demo_trust();
-    auto x = input::extract_cards(sources, 1, {verify::signature_proof(trust)});
+    auto x = input::extract_cards(sources, 1, {verify::signature_proof(trust), decode::jws_decodes});
     CHECK(x.errors.empty());
     REQUIRE(x.cards.size() == 2);
     CHECK(x.cards[0].jws == b);
@@ -246,7 +247,7 @@ TEST_CASE("verify's signature proof joins two multi-chunk cards of the same size
     // is a weaker proof: these two JWS differ after their first chunk only in the
     // signature, so b's first chunk decodes with either second chunk. A wrong pairing
     // cannot verify, so it costs nothing but a misleading "untrusted".)
-    auto untrusted = input::extract_cards(sources);
+    auto untrusted = input::extract_cards(sources, 1, {decode::jws_decodes});
     CHECK(untrusted.errors.empty());
     CHECK(untrusted.cards.size() == 2);
 }

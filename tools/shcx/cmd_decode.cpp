@@ -8,7 +8,6 @@
 #include "cli_common.h"
 #include "render.h"
 #include "shcx/card/decode.h"
-#include "shcx/detail/json.h"
 #include "shl_read.h"
 
 namespace shcx::cli {
@@ -25,7 +24,7 @@ int run_decode(DecodeOptions& opt) {
     if (opt.fhir_out == kStdoutPath && (opt.json || opt.ndjson))
         return usage_error("--fhir-out - and --json/--ndjson would both write to standard output");
     auto loaded = load_inputs(opt.inputs);
-    auto extraction = input::extract_cards(loaded.sources);
+    auto extraction = input::extract_cards(loaded.sources, 1, {decode::jws_decodes});
     std::vector<input::InputError> errors = std::move(loaded.errors);
     for (auto& e : extraction.errors) errors.push_back(std::move(e));
     // SMART Health Links are opened here; their cards join the others (docs/shl.md).

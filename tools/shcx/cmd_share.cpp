@@ -19,7 +19,6 @@
 #include <thread>
 
 #include "cli_common.h"
-#include "shcx/detail/json.h"
 #include "shcx/fsutil.h"
 #include "shcx/http_client.h"
 #include "shcx/read/image.h"
@@ -41,7 +40,7 @@
 namespace shcx::cli {
 namespace {
 
-using detail::Json;
+using Json = nlohmann::ordered_json;
 
 struct ShareOptions {
     std::string db, pepper, server, token, public_url;
@@ -152,13 +151,13 @@ void fit_descriptor_limit(share::ServerConfig& cfg) {
     constexpr int kSpare = 64;  // database, log, listening socket, ...
     rlimit rl{};
     if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return;
-    auto want = static_cast<rlim_t>(cfg.max_connections + kSpare);
+    auto want = static_cast<rlim_t>(cfg.max_connections) + kSpare;
     if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want) {
         rl.rlim_cur = rl.rlim_max == RLIM_INFINITY ? want : std::min(want, rl.rlim_max);
         setrlimit(RLIMIT_NOFILE, &rl);
         getrlimit(RLIMIT_NOFILE, &rl);
     }
-    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want && rl.rlim_cur > static_cast<rlim_t>(2 * kSpare)) {
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want && rl.rlim_cur > rlim_t{2} * kSpare) {
         cfg.max_connections = static_cast<int>(rl.rlim_cur) - kSpare;
         print_warning("open-file limit " + std::to_string(rl.rlim_cur) + ": --max-connections lowered to " +
                       std::to_string(cfg.max_connections));
@@ -220,7 +219,8 @@ int run_serve(const ShareOptions& o) {
     if (ready_error) srv.stop();
     srv.run();
     // run() returns only after stop(); if the waiter did not call it, wake it.
-    if (ready_error) pthread_kill(waiter.native_handle(), SIGTERM);
+    // SIGTERM is blocked in every thread: it wakes the waiter's sigwait, it ends nothing.
+    if (ready_error) pthread_kill(waiter.native_handle(), SIGTERM);  // NOLINT(bugprone-bad-signal-to-kill-thread)
     waiter.join();
     if (ready_error) return fail(*ready_error);
     return kOk;
@@ -523,7 +523,7 @@ int run_owner_op(const ShareOptions& o, bool revoke) {
         } else {
             auto st = svc.status(o.id, -1);
             if (!st) return fail(make_error(ErrorCode::SHARE_NOT_FOUND, "no share with id " + o.id));
-            status = *detail::parse_json(share::status_json(*st));
+            status = Json::parse(share::status_json(*st));
         }
     } else {
         if (token_of(o).empty()) return usage("--token (or $SHCX_SHARE_TOKEN) is required with --server");
@@ -533,7 +533,7 @@ int run_owner_op(const ShareOptions& o, bool revoke) {
         } else {
             auto body = api.status_json(o.id);
             if (!body) return fail(body.error());
-            status = *detail::parse_json(body.value());
+            status = Json::parse(body.value());  // ApiClient checked it is a JSON object
         }
     }
     if (revoke) {

@@ -11,6 +11,7 @@
 #include "cli_common.h"
 #include "render.h"
 #include "shcx/card/card.h"
+#include "shcx/card/decode.h"
 #include "shl_read.h"
 #include "shcx/parallel.h"
 #include "shcx/share/client.h"
@@ -205,7 +206,7 @@ int run_verify(VerifyOptions& opt) {
 
     auto inputs = load_inputs(opt.inputs);
     // Loose chunks that leave a choice are joined by what verifies under this trust.
-    auto extraction = input::extract_cards(inputs.sources, opt.jobs, {verify::signature_proof(trust)});
+    auto extraction = input::extract_cards(inputs.sources, opt.jobs, {verify::signature_proof(trust), decode::jws_decodes});
     std::vector<input::InputError> input_errors = std::move(inputs.errors);
     for (auto& e : extraction.errors) input_errors.push_back(std::move(e));
     // SMART Health Links are opened here; their cards join the others (docs/shl.md).

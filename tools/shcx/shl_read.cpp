@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli_common.h"
+#include "shcx/card/decode.h"
 #include "shcx/secure.h"
 #include "shcx/shl/link.h"
 #include "shcx/shl/manifest.h"
@@ -161,7 +162,7 @@ Opened open_links(input::Extraction& extraction, std::vector<input::InputError>&
     given = SecretString();
     for (const auto& w : out.warnings) print_warning(w.input + ": " + std::string(code_name(w.error.code)) + ": " + w.error.message);
 
-    auto linked = input::extract_cards(card_files, jobs);
+    auto linked = input::extract_cards(card_files, jobs, {decode::jws_decodes});
     for (auto& s : card_files) secure_wipe(s.bytes);
     for (auto& card : linked.cards) extraction.cards.push_back(std::move(card));
     for (auto& e : linked.errors) errors.push_back(std::move(e));

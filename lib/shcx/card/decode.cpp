@@ -29,4 +29,6 @@ Result<DecodedCard> decode_jws(std::string_view jws, size_t max_payload) {
     return out;
 }
 
+bool jws_decodes(std::string_view jws) { return decode_jws(jws).ok(); }
+
 }  // namespace shcx::decode

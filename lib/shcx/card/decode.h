@@ -22,4 +22,8 @@ struct DecodedCard {
 // decode; header problems do not (the payload can still be shown).
 Result<DecodedCard> decode_jws(std::string_view jws, size_t max_payload = 1 << 20);
 
+// "The assembled JWS decodes": the weakest proof for joining loose chunks
+// (input::extract_cards), tried after a signature check when there is one.
+bool jws_decodes(std::string_view jws);
+
 }  // namespace shcx::decode

@@ -4,7 +4,6 @@
 #include <cctype>
 
 #include "shcx/base64url.h"
-#include "shcx/card/decode.h"
 #include "shcx/detail/json.h"
 #include "shcx/fsutil.h"
 #include "shcx/read/image.h"
@@ -259,9 +258,7 @@ Extraction extract_cards(const std::vector<NamedBytes>& sources, int jobs,
         pieces.push_back({p.chunk, p.origin, p.source_index});
         piece_of.push_back(&p);
     }
-    std::vector<chunk_groups::Proof> all_proofs = proofs;
-    all_proofs.push_back([](std::string_view jws) { return decode::decode_jws(jws).ok(); });
-    auto grouping = chunk_groups::group(pieces, all_proofs);
+    auto grouping = chunk_groups::group(pieces, proofs);
     for (auto& problem : grouping.problems) c.errors.push_back({problem.inputs, std::move(problem.error)});
     for (const auto& g : grouping.cards) {
         std::vector<const Pending*> in_order, copies;

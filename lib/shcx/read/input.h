@@ -70,8 +70,8 @@ struct Extraction {
 };
 
 // `jobs` > 1 reads the sources on that many threads; the result is the same. When loose
-// chunks leave a choice, `proofs` (best first, e.g. "the signature verifies") pick the
-// combinations; "the JWS decodes" is always tried last.
+// chunks leave a choice, `proofs` (best first) pick the combinations: the caller's, as
+// reading knows nothing of cards, e.g. {verify::signature_proof(trust), decode::jws_decodes}.
 Extraction extract_cards(const std::vector<NamedBytes>& sources, int jobs = 1,
                          const std::vector<chunk_groups::Proof>& proofs = {});
 

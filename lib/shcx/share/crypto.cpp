@@ -7,7 +7,6 @@
 #include <openssl/hmac.h>
 #include <openssl/kdf.h>
 #include <openssl/rand.h>
-#include <openssl/sha.h>
 
 #include <cctype>
 #include <charconv>
@@ -96,12 +95,6 @@ SecretString argon2id(std::string_view password, std::string_view salt, const Kd
     return out;
 }
 
-std::string sha256(std::string_view data) {
-    std::string out(SHA256_DIGEST_LENGTH, '\0');
-    SHA256(u(data), data.size(), reinterpret_cast<unsigned char*>(out.data()));
-    return out;
-}
-
 std::string hmac_sha256(std::string_view key, std::string_view data) {
     std::string out(32, '\0');
     unsigned int len = 32;
@@ -113,7 +106,7 @@ std::string hmac_sha256(std::string_view key, std::string_view data) {
 
 std::optional<std::string> hkdf_sha256(std::string_view ikm, std::string_view salt, std::string_view info,
                                        size_t length) {
-    if (length == 0 || length > 255 * 32) return std::nullopt;
+    if (length == 0 || length > size_t{255} * 32) return std::nullopt;
     std::unique_ptr<EVP_KDF, void (*)(EVP_KDF*)> kdf(EVP_KDF_fetch(nullptr, "HKDF", nullptr), EVP_KDF_free);
     std::unique_ptr<EVP_KDF_CTX, void (*)(EVP_KDF_CTX*)> ctx(EVP_KDF_CTX_new(kdf.get()), EVP_KDF_CTX_free);
     if (!ctx) throw std::runtime_error("HKDF unavailable");

@@ -39,7 +39,6 @@ struct KdfParams {
 // Argon2id(password, salt) -> 32 bytes.
 SecretString argon2id(std::string_view password, std::string_view salt, const KdfParams& params);
 
-std::string sha256(std::string_view data);
 std::string hmac_sha256(std::string_view key, std::string_view data);
 // RFC 5869. nullopt when `length` exceeds 255 * 32.
 std::optional<std::string> hkdf_sha256(std::string_view ikm, std::string_view salt, std::string_view info,

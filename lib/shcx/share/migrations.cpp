@@ -2,13 +2,54 @@
 
 #include <sqlite3.h>
 
+#include <array>
 #include <chrono>
+#include <string_view>
 
 namespace shcx::share {
 namespace {
 
-#include "migrations_postgresql.inc"  // kPostgresMigrations
-#include "migrations_sqlite.inc"      // kSqliteMigrations
+#include "migrations_postgresql.inc"  // kMigrationFiles_postgresql: {"0001_initial", sql}, ...
+#include "migrations_sqlite.inc"      // kMigrationFiles_sqlite
+
+// Migration files are NNNN_name.sql, numbered 1, 2, 3 ... without gaps. Checked while
+// compiling, so a gap or a duplicate is a build error, not a silently skipped step.
+constexpr int migration_number(std::string_view stem) {
+    auto digit = [](char c) { return c >= '0' && c <= '9'; };
+    if (stem.size() < 6 || stem[4] != '_') return -1;
+    int n = 0;
+    for (char c : stem.substr(0, 4)) {
+        if (!digit(c)) return -1;
+        n = n * 10 + (c - '0');
+    }
+    for (char c : stem.substr(5))
+        if (!digit(c) && !(c >= 'a' && c <= 'z') && c != '_') return -1;
+    return n;
+}
+
+template <size_t N>
+constexpr std::array<Migration, N> to_migrations(const EmbeddedFile (&files)[N]) {
+    std::array<Migration, N> out{};
+    for (size_t i = 0; i < N; ++i) {
+        int n = migration_number(files[i].name);
+        out[i] = {n, n < 0 ? files[i].name : files[i].name.substr(5), files[i].text};
+    }
+    return out;
+}
+
+template <size_t N>
+constexpr bool numbered_one_by_one(const std::array<Migration, N>& all) {
+    for (size_t i = 0; i < N; ++i)
+        if (all[i].version != static_cast<int>(i) + 1) return false;
+    return N > 0;
+}
+
+constexpr auto kPostgresMigrations = to_migrations(kMigrationFiles_postgresql);
+constexpr auto kSqliteMigrations = to_migrations(kMigrationFiles_sqlite);
+static_assert(numbered_one_by_one(kPostgresMigrations),
+              "lib/shcx/share/migrations/postgresql/: files are NNNN_name.sql, numbered 1, 2, 3 ... without gaps");
+static_assert(numbered_one_by_one(kSqliteMigrations),
+              "lib/shcx/share/migrations/sqlite/: files are NNNN_name.sql, numbered 1, 2, 3 ... without gaps");
 
 double now_seconds() {
     using namespace std::chrono;

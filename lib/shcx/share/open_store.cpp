@@ -14,7 +14,7 @@ std::string sqlite_path(std::string_view db) {
 }
 
 Result<std::unique_ptr<Store>> open_store(const std::string& db, StoreOptions options) {
-    if (is_postgres_uri(db)) return open_pg_store(db, {}, std::move(options));
+    if (is_postgres_uri(db)) return open_pg_store(db, {}, options);
     std::string path = sqlite_path(db);
     if (path.empty()) return make_error(ErrorCode::USAGE, "--db needs a SQLite file or a postgresql:// URI");
     return open_sqlite_store(path, std::move(options));

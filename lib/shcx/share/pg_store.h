@@ -25,7 +25,7 @@ struct PgStoreOptions {
 // open_sqlite_store; PostgreSQL has nothing to warn about (there is no WAL file of ours to
 // scrub: docs/postgresql.md, "What the database server keeps").
 Result<std::unique_ptr<Store>> open_pg_store(const std::string& uri, const PgStoreOptions& options = {},
-                                             StoreOptions store_options = {});
+                                             const StoreOptions& store_options = {});
 
 // The highest schema migration recorded in the database (0: none yet).
 Result<int> pg_schema_version(const std::string& uri);

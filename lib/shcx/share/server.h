@@ -40,10 +40,10 @@ struct ServerConfig {
 };
 
 // Request line and headers together: past this, 431 and the connection is closed.
-inline constexpr size_t kMaxHeaderBytes = 8 * 1024;
+inline constexpr size_t kMaxHeaderBytes = size_t{8} * 1024;
 inline constexpr size_t kMaxHeaderFields = 100;
 // Request bodies: past this, 413 before the body is read.
-inline constexpr size_t kMaxRequestBody = kMaxContentBytes + 64 * 1024;
+inline constexpr size_t kMaxRequestBody = kMaxContentBytes + size_t{64} * 1024;
 
 // Receives whole lines without a newline; no line holds a control character. Called
 // from several threads at once: write each line whole (one write under a lock).

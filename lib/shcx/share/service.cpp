@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "shcx/base64url.h"
+#include "shcx/digest.h"
 
 namespace shcx::share {
 namespace {
@@ -12,7 +13,7 @@ std::string be64(int64_t v) {
     for (int i = 7; i >= 0; --i, v >>= 8) s[static_cast<size_t>(i)] = static_cast<char>(v & 0xFF);
     return s;
 }
-std::string h_of(std::string_view sid) { return sha256(sid); }
+std::string h_of(std::string_view sid) { return digest::sha256(sid); }
 bool valid_sid(std::string_view sid) { return sid.size() == 22 && base64url::is_alphabet(sid); }
 // Share ids and user tokens are typed as command-line arguments, where one starting with
 // '-' (1 in 64 of base64url strings) would be read as an option: such draws are redone.

@@ -23,7 +23,7 @@ namespace shcx::share {
 inline constexpr double kMaxTtlSeconds = 6 * 3600;
 inline constexpr int kDefaultFails = 5;
 inline constexpr int kCreatesPerMinute = 10;
-inline constexpr size_t kMaxContentBytes = 1536 * 1024;  // the client-encrypted JWE
+inline constexpr size_t kMaxContentBytes = size_t{1536} * 1024;  // the client-encrypted JWE
 
 struct Clock {
     virtual ~Clock() = default;

@@ -9,7 +9,6 @@ namespace shcx::share {
 namespace {
 
 using sqlite::Conn;
-using sqlite::exec;
 using sqlite::Stmt;
 using sqlite::Txn;
 

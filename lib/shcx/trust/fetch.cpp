@@ -2,12 +2,15 @@
 
 #include "shcx/card/card.h"
 #include "shcx/http_client.h"
+#include "shcx/url.h"
 
 namespace shcx::trust_fetch {
-bool is_loopback_http(const std::string& url) {
-    for (const char* prefix : {"http://127.0.0.1:", "http://localhost:", "http://[::1]:"})
-        if (url.rfind(prefix, 0) == 0) return url.back() != '/';
-    return false;
+// The one URL policy (url.h) lets http:// through to loopback hosts only, so an http://
+// URL it accepts as a base URL is a loopback one.
+bool is_loopback_http(const std::string& iss) {
+    if (iss.empty() || iss.back() == '/' || url::check_public_url(iss)) return false;
+    auto parsed = url::parse(iss);
+    return parsed && parsed.value().scheme == "http";
 }
 
 std::string jwks_url(const std::string& iss) { return iss + "/.well-known/jwks.json"; }

@@ -34,8 +34,9 @@ struct Fetched {
     std::vector<Key> keys;
 };
 
-// http://127.0.0.1:PORT, http://localhost:PORT or http://[::1]:PORT without a trailing
-// slash: the only non-https issuers allowed, and only with allow_loopback_http.
+// http:// to a loopback host (url::is_loopback_host: 127.0.0.0/8, [::1], localhost), a
+// base URL under url::check_public_url without a trailing slash: the only non-https
+// issuers allowed, and only with allow_loopback_http.
 bool is_loopback_http(const std::string& url);
 
 // The URL fetched for an issuer: ISS + "/.well-known/jwks.json".
