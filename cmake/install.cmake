@@ -33,6 +33,8 @@ list(FILTER SHCX_PUBLIC_HEADERS EXCLUDE REGEX "^shcx/(.*/)?detail/")
 # SQLite and Boost headers).
 list(FILTER SHCX_PUBLIC_HEADERS EXCLUDE REGEX
   "^shcx/share/(pg_conn|pg_store_impl|sqlite_store_impl|sqlite_db|server_impl|request_parser|worker_pool)\\.h$")
+# Internal to trust/index.cpp.
+list(FILTER SHCX_PUBLIC_HEADERS EXCLUDE REGEX "^shcx/trust/index_codec\\.h$")
 # A header that includes a detail/ header is internal too (card/fhir_summary_json.h,
 # jose/jwk_json.h): found by reading, so a new one cannot slip into the install.
 foreach(h IN LISTS SHCX_PUBLIC_HEADERS)
