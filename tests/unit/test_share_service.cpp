@@ -79,3 +79,4 @@ struct Fixture {
 }  // namespace
 
 #include "share_service_cases.h"
+#include "share_emergency_cases.h"

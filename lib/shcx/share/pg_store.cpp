@@ -6,6 +6,7 @@
 #include "shcx/share/crypto.h"
 #include "shcx/share/migrations.h"
 #include "shcx/share/pg_conn.h"
+#include "shcx/share/pg_emergency.h"
 
 namespace shcx::share {
 namespace {
@@ -174,7 +175,8 @@ void migrate(pg::Pool& pool) {
 class PgStore final : public Store {
 public:
     PgStore(const std::string& uri, const PgStoreOptions& o)
-        : m_pool(uri, o.max_connections, std::chrono::seconds(o.connection_wait_s)) {}
+        : m_pool(uri, o.max_connections, std::chrono::seconds(o.connection_wait_s)),
+          m_emergency(make_pg_emergency(m_pool)) {}
 
     pg::Pool& pool() { return m_pool; }
 
@@ -407,8 +409,11 @@ public:
         });
     }
 
+    EmergencyStore& emergency() override { return *m_emergency; }
+
 private:
     pg::Pool m_pool;
+    std::unique_ptr<EmergencyStore> m_emergency;  // pg_emergency.cpp
 };
 
 }  // namespace
