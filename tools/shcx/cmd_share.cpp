@@ -701,6 +701,14 @@ void setup_share(CLI::App& app, int& exit_code) {
                                          {o->public_url, o->ttl, o->label, o->qr, false, o->json});
     });
 
+    auto* resume = share->add_subcommand("resume", "Let break glass work again on an emergency share (owner)");
+    resume->add_option("ID", o->id, "Share id from create")->required();
+    local_opts(resume, true);
+    resume->callback([o, &exit_code] {
+        auto local = open_local(*o, share::PepperMode::Existing);
+        exit_code = local ? run_emergency_resume(*local.value()->service, o->id) : fail(local.error());
+    });
+
     setup_share_migrate(*share, exit_code);
 }
 

@@ -127,6 +127,13 @@ int run_emergency_rotate(share::Service& svc, const std::string& id, const Emerg
     return kOk;
 }
 
+int run_emergency_resume(share::Service& svc, const std::string& id) {
+    if (!svc.resume_break_glass(id, -1))
+        return fail(make_error(ErrorCode::SHARE_NOT_FOUND, "no live emergency share with id " + id));
+    std::cout << "Break glass works again on " << id << "\n";
+    return kOk;
+}
+
 int run_emergency_reveal(const std::string& link_text, const EmergencyOptions& o,
                          const std::function<SecretString()>& read_pin, const std::string& out) {
     if (!o.tier.empty() && o.tier != "emergency" && o.tier != "full")

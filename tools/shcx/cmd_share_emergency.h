@@ -30,6 +30,8 @@ int run_emergency_create(share::Service& service, const EmergencyOptions& o, con
 // one revoked; prints like create.
 int run_emergency_rotate(share::Service& service, const std::string& id, const EmergencyOptions& o,
                          const EmergencyCreateArgs& a);
+// `share resume ID`: break glass works again at once on a live emergency share.
+int run_emergency_resume(share::Service& service, const std::string& id);
 // Reads an emergency link; `pin` is asked for only for the full tier without break glass.
 int run_emergency_reveal(const std::string& link_text, const EmergencyOptions& o,
                          const std::function<SecretString()>& read_pin, const std::string& out);
