@@ -175,3 +175,16 @@ TEST_CASE("an emergency share expires like any other: both tiers die at the expi
     CHECK(f.service.sweep() == 1);
     CHECK(f.service.emergency_status(c.id, f.owner).value().share.record.state == "expired");
 }
+
+TEST_CASE("emergency share: share ids never start with '-', so they pass as command-line arguments") {
+    using namespace emergency_cases;
+    auto cfg = Fixture::config();
+    cfg.creates_per_minute = 1000;
+    Fixture f(cfg);
+    // 1 in 64 random ids would start with '-': 300 of each kind catch a regression
+    // with a probability of 1 - (63/64)^600.
+    for (int i = 0; i < 300; ++i) {
+        CHECK(f.create("x").id.front() != '-');
+        CHECK(create(f, 3600).id.front() != '-');
+    }
+}

@@ -69,7 +69,7 @@ Result<EmergencyCreated> Service::create_emergency(int64_t owner, std::string_vi
                           "at most " + std::to_string(m_config.creates_per_minute) + " shares per minute");
     EmergencyCreated c;
     c.sid = base64url::encode(random_bytes(16));
-    c.id = base64url::encode(random_bytes(12));
+    c.id = new_share_id();
     c.pin = generate_pin();
     c.expires_at = std::floor(now + ttl);
     ShareRecord r = seal_share(owner, c.sid, c.id, c.pin, full_jwe, kEmergencyFullReveals, now, c.expires_at);

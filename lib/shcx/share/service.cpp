@@ -118,13 +118,20 @@ Result<Created> Service::create(int64_t owner, std::string_view content_jwe, int
                           "at most " + std::to_string(m_config.creates_per_minute) + " shares per minute");
     Created c;
     c.sid = base64url::encode(random_bytes(16));
-    c.id = base64url::encode(random_bytes(12));
+    c.id = new_share_id();
     c.pin = generate_pin();
     c.reveals = reveals;
     c.expires_at = std::floor(now + ttl);
     ShareRecord r = seal_share(owner, c.sid, c.id, c.pin, content_jwe, reveals, now, c.expires_at);
     if (auto e = m_store.insert(r)) return *e;
     return c;
+}
+
+std::string Service::new_share_id() {
+    for (;;) {
+        std::string id = base64url::encode(random_bytes(12));
+        if (id.front() != '-') return id;
+    }
 }
 
 ShareRecord Service::seal_share(int64_t owner, std::string_view sid, const std::string& id, const SecretString& pin,

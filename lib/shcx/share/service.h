@@ -141,6 +141,9 @@ private:
     // Steps 2 to 5 of a reveal; pin == nullptr is a passcode that cannot be right.
     Revealed check_pin(std::string_view sid, const SecretString* pin, std::string_view client_address);
     SecretString derive_p(std::string_view pin, std::string_view salt, const KdfParams& params);
+    // 12 random bytes in base64url, never starting with '-' (an id is a command-line
+    // argument: `share status -x...` would read as an option).
+    static std::string new_share_id();
     // A share row sealed for `pin` (the KDF runs in a KdfSlot).
     ShareRecord seal_share(int64_t owner, std::string_view sid, const std::string& id, const SecretString& pin,
                            std::string_view content_jwe, int reveals, double now, double expires_at);
