@@ -32,7 +32,7 @@ list(FILTER SHCX_PUBLIC_HEADERS EXCLUDE REGEX "^shcx/(.*/)?detail/")
 # Internal to the share stores' and the share server's .cpp files (they include libpq,
 # SQLite and Boost headers).
 list(FILTER SHCX_PUBLIC_HEADERS EXCLUDE REGEX
-  "^shcx/share/(pg_conn|pg_store_impl|sqlite_store_impl|sqlite_db|server_impl|request_parser|worker_pool)\\.h$")
+  "^shcx/share/(pg_conn|pg_emergency|pg_store_impl|sqlite_emergency|sqlite_store_impl|sqlite_db|server_impl|request_parser|worker_pool)\\.h$")
 # Internal to trust/index.cpp.
 list(FILTER SHCX_PUBLIC_HEADERS EXCLUDE REGEX "^shcx/trust/index_codec\\.h$")
 # A header that includes a detail/ header is internal too (card/fhir_summary_json.h,

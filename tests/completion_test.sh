@@ -45,7 +45,7 @@ zsh_out=$(SHCX="$shcx" zsh -f -c '
   t() { words=($SHCX "$@"); CURRENT=$#words; PREFIX=$words[CURRENT]; source contrib/completion/_shcx }
   t ve; t verify --j; t trust s; t share user ""; t verify --policy c; t decode x')
 expect "zsh" "verify decode trust share keygen issue
--h --help --json --ndjson -q --quiet --fhir-out --trust --store --jwks --crl --x5c-anchor --at --jobs --policy --allow-expired --passcode --passcode-file --recipient --clock-skew --strict
+-h --help --json --ndjson -q --quiet --fhir-out --trust --store --jwks --crl --x5c-anchor --max-trust-age --at --jobs --policy --allow-expired --passcode --passcode-file --recipient --clock-skew --strict
 sync status list add remove
 add list rotate remove
 covid19-primary-series any-immunization covid19-negative-test

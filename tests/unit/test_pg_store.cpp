@@ -106,6 +106,7 @@ ServiceConfig test_config() { return Fixture::config(); }
 // Every protocol case that runs on SQLite, here on PostgreSQL.
 TEST_SUITE("postgresql") {
 #include "share_service_cases.h"
+#include "share_emergency_cases.h"
 }
 
 TEST_SUITE("postgresql") {

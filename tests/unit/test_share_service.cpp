@@ -79,6 +79,7 @@ struct Fixture {
 }  // namespace
 
 #include "share_service_cases.h"
+#include "share_emergency_cases.h"
 
 TEST_CASE("share ids and user tokens never start with '-', so a command line cannot read them as options") {
     // 1 in 64 base64url draws starts with '-': 600 of each would show it (p < 1e-4) without the redraw.

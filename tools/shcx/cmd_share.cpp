@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "cli_common.h"
+#include "cmd_share_emergency.h"
 #include "shcx/fsutil.h"
 #include "shcx/http_client.h"
 #include "shcx/read/image.h"
@@ -26,6 +27,7 @@
 #include "shcx/issue/qr_write.h"
 #include "shcx/share/api.h"
 #include "shcx/share/client.h"
+#include "shcx/share/emergency_client.h"
 #include "shcx/share/crypto.h"
 #include "shcx/share/open_store.h"
 #include "shcx/share/pepper.h"
@@ -58,6 +60,8 @@ struct ShareOptions {
     std::string label;
     std::string target, pin, out;
     std::string id;
+    EmergencyOptions emergency;  // cmd_share_emergency.cpp
+    bool ttl_given = false;
 };
 
 int fail(const Error& e, std::string_view context = {}) {
@@ -294,6 +298,17 @@ int run_user_list(const ShareOptions& o) {
 
 int run_create(const ShareOptions& o) {
     if (o.db.empty() == o.server.empty()) return usage("give either --server URL (with --token) or --db FILE");
+    if (!o.emergency.emergency_file.empty() || !o.emergency.full_file.empty()) {
+        if (!o.file.empty()) return usage("an emergency share takes --emergency SUMMARY and --full RECORD, not FILE");
+        if (o.shl || o.reveals != 1) return usage("--shl and --reveals do not go with --emergency");
+        if (o.db.empty()) return usage("--emergency needs --db (the HTTP API does not create emergency shares yet)");
+        if (o.emergency.emergency_file.empty()) return usage("--full RECORD goes with --emergency SUMMARY");
+        auto local = open_local(o, share::PepperMode::Existing);
+        if (!local) return fail(local.error());
+        return run_emergency_create(*local.value()->service, o.emergency,
+                                    {o.public_url, o.ttl, o.label, o.qr, o.ttl_given, o.json});
+    }
+    if (o.file.empty()) return usage("FILE is required");
     auto ttl = share::parse_duration(o.ttl);
     if (!ttl || *ttl <= 0 || *ttl > share::kMaxTtlSeconds) return usage("--ttl must be more than 0 and at most 6h");
     if (o.reveals < 1 || o.reveals > 100) return usage("--reveals must be between 1 and 100");
@@ -466,6 +481,10 @@ int run_reveal(const ShareOptions& o) {
         text = SecretString(std::move(link_text.value()));
     }
     if (shl::looks_like_link(text.str())) return reveal_shl(o, text);
+    if (share::looks_like_emergency_link(text.str()))
+        return run_emergency_reveal(text.str(), o.emergency, [&o] { return read_pin(o); }, o.out);
+    if (!o.emergency.tier.empty() || o.emergency.break_glass)
+        return usage("--tier and --break-glass are for emergency links (https://HOST/e/ID#...)");
     auto link = share::parse_link(text.str());
     if (!link) return fail(link.error());
     SecretString pin = read_pin(o);
@@ -521,9 +540,10 @@ int run_owner_op(const ShareOptions& o, bool revoke) {
             if (!svc.revoke(o.id, -1, "local"))
                 return fail(make_error(ErrorCode::SHARE_NOT_FOUND, "no live share with id " + o.id));
         } else {
-            auto st = svc.status(o.id, -1);
+            auto em = svc.emergency_status(o.id, -1);
+            auto st = em ? std::optional<share::ShareStatus>(em->share) : svc.status(o.id, -1);
             if (!st) return fail(make_error(ErrorCode::SHARE_NOT_FOUND, "no share with id " + o.id));
-            status = Json::parse(share::status_json(*st));
+            status = Json::parse(em ? share::emergency_status_json(*em) : share::status_json(*st));
         }
     } else {
         if (token_of(o).empty()) return usage("--token (or $SHCX_SHARE_TOKEN) is required with --server");
@@ -618,17 +638,23 @@ void setup_share(CLI::App& app, int& exit_code) {
     remove->callback([o, &exit_code] { exit_code = run_user_remove(*o); });
 
     auto* create = share->add_subcommand("create", "Share a file: prints a one-time URL and a PIN");
-    create->add_option("FILE", o->file, "The record: .smart-health-card, FHIR JSON, PDF, text ...")->required();
+    create->add_option("FILE", o->file, "The record: .smart-health-card, FHIR JSON, PDF, text ...");
     local_opts(create, false);
     remote_opts(create);
     create->add_option("--public-url", o->public_url, "Base URL for links (with --db)");
     create->add_option("--reveals", o->reveals, "How many times it can be revealed")->capture_default_str();
-    create->add_option("--ttl", o->ttl, "Lifetime, at most 6h (e.g. 30m, 2h, 1h30m)")->capture_default_str();
+    create->add_option("--ttl", o->ttl, "Lifetime, at most 6h (e.g. 30m, 2h, 1h30m); emergency: at most 5y, default 1y")
+        ->capture_default_str()
+        ->each([o](const std::string&) { o->ttl_given = true; });
+    create->add_option("--emergency", o->emergency.emergency_file,
+                       "An emergency share: SUMMARY (FHIR or SHC) readable with the link alone");
+    create->add_option("--full", o->emergency.full_file,
+                       "... and RECORD, the full record, behind the PIN or break glass");
     create->add_option("--qr", o->qr, "Also write the URL as a QR code (PNG, or SVG by extension)");
     create->add_flag("--shl", o->shl,
                      "Make the share a SMART Health Link (flag P, the PIN as passcode): the URL opens the PIN page as "
                      "a viewer, and --json adds \"shlink\"");
-    create->add_option("--label", o->label, "With --shl: the link's label (at most 80 characters)");
+    create->add_option("--label", o->label, "With --shl or --emergency: the link's label (at most 80 characters)");
     create->callback([o, &exit_code] { exit_code = run_create(*o); });
 
     auto* reveal = share->add_subcommand("reveal", "Open a share link (or a QR image of one) with its PIN");
@@ -638,6 +664,10 @@ void setup_share(CLI::App& app, int& exit_code) {
         ->required();
     reveal->add_option("--pin", o->pin, "The PIN (else asked on the terminal, or read from stdin)");
     reveal->add_option("-o,--out", o->out, "Write the record to FILE (mode 0600) instead of stdout (- is stdout)");
+    reveal->add_option("--tier", o->emergency.tier, "Emergency links: emergency (no PIN) or full (the default)");
+    reveal->add_flag("--break-glass", o->emergency.break_glass,
+                     "Emergency links: the full tier without the PIN, with --attest (recorded in the share's access log)");
+    reveal->add_option("--attest", o->emergency.attest, "With --break-glass: \"NAME; ROLE; REASON\"");
     reveal->callback([o, &exit_code] { exit_code = run_reveal(*o); });
 
     auto* revoke = share->add_subcommand("revoke", "Kill a share now (owner)");
@@ -651,6 +681,32 @@ void setup_share(CLI::App& app, int& exit_code) {
     local_opts(status, false);
     remote_opts(status);
     status->callback([o, &exit_code] { exit_code = run_owner_op(*o, false); });
+
+    auto* rekey = share->add_subcommand("rotate", "Give an emergency share a new link and QR; the old one dies");
+    rekey->add_option("ID", o->id, "Share id from create")->required();
+    rekey->add_option("--emergency", o->emergency.emergency_file, "SUMMARY, as at create")->required();
+    rekey->add_option("--full", o->emergency.full_file, "RECORD, as at create")->required();
+    rekey->add_option("--public-url", o->public_url, "Base URL for links")->required();
+    rekey->add_option("--qr", o->qr, "Also write the new URL as a QR code (PNG, or SVG by extension)");
+    rekey->add_flag("--json", o->json, "Print JSON");
+    local_opts(rekey, true);
+    rekey->callback([o, &exit_code] {
+        auto local = open_local(*o, share::PepperMode::Existing);
+        if (!local) {
+            exit_code = fail(local.error());
+            return;
+        }
+        exit_code = run_emergency_rotate(*local.value()->service, o->id, o->emergency,
+                                         {o->public_url, o->ttl, o->label, o->qr, false, o->json});
+    });
+
+    auto* resume = share->add_subcommand("resume", "Let break glass work again on an emergency share (owner)");
+    resume->add_option("ID", o->id, "Share id from create")->required();
+    local_opts(resume, true);
+    resume->callback([o, &exit_code] {
+        auto local = open_local(*o, share::PepperMode::Existing);
+        exit_code = local ? run_emergency_resume(*local.value()->service, o->id) : fail(local.error());
+    });
 
     setup_share_migrate(*share, exit_code);
 }

@@ -76,8 +76,10 @@ Result<int> version_for(std::string_view qr_text) {
     return code.value()->version;
 }
 
-Result<Symbol> encode_text(std::string_view text) {
-    std::unique_ptr<QRinput, void (*)(QRinput*)> input(QRinput_new2(0, QR_ECLEVEL_M), QRinput_free);
+Result<Symbol> encode_text(std::string_view text, Ecc ecc) {
+    QRecLevel level = ecc == Ecc::L ? QR_ECLEVEL_L : ecc == Ecc::Q ? QR_ECLEVEL_Q : ecc == Ecc::H ? QR_ECLEVEL_H
+                                                                                                : QR_ECLEVEL_M;
+    std::unique_ptr<QRinput, void (*)(QRinput*)> input(QRinput_new2(0, level), QRinput_free);
     if (!input || QRinput_append(input.get(), QR_MODE_8, static_cast<int>(text.size()),
                                  reinterpret_cast<const unsigned char*>(text.data())) != 0)
         return make_error(ErrorCode::INTERNAL, "libqrencode rejected the text");

@@ -24,8 +24,10 @@ Result<Symbol> encode(std::string_view qr_text);
 // The version encode() would choose, without the version-22 cap (for the producer rules:
 // what a QR text needs when no symbol is at hand).
 Result<int> version_for(std::string_view qr_text);
-// Any text (a share URL) in one byte-mode segment at ECC level M, any version.
-Result<Symbol> encode_text(std::string_view text);
+enum class Ecc { L, M, Q, H };
+// Any text (a share URL) in one byte-mode segment, at ECC level M unless told (H for a
+// printed emergency QR that must survive damage: docs/emergency.md), any version.
+Result<Symbol> encode_text(std::string_view text, Ecc ecc = Ecc::M);
 
 // Renders symbols side by side (one symbol is the common case) with a 4-module quiet zone.
 std::string render_png(const std::vector<Symbol>& symbols, int pixels_per_module = 6);

@@ -249,6 +249,10 @@ HttpResponse Api::handle(const HttpRequest& req) {
         if (m == "POST") return manifest(req, *sid);
         return not_found();
     }
+    if (auto sid = id_after(p, kEmergencyPath)) {
+        if (m == "POST") return emergency(req, *sid);
+        return not_found();
+    }
     if (auto sid = id_after(p, kSharePath)) {
         // The PIN page: the same static bytes for every live share; reading it changes
         // nothing, so link previewers and scanners that pre-fetch cannot burn a share.
@@ -270,6 +274,8 @@ HttpResponse Api::handle(const HttpRequest& req) {
             return json_reply(200, {{"id", *id}, {"state", "revoked"}});
         }
         if (m == "GET") {
+            if (auto em = m_service.emergency_status(*id, *owner))
+                return reply(200, emergency_status_json(*em), "application/json");
             auto st = m_service.status(*id, *owner);
             if (!st) return json_reply(404, {{"error", "not_found"}});
             return reply(200, status_json(*st), "application/json");

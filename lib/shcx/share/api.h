@@ -22,6 +22,7 @@ struct HttpRequest {
     std::string content_type, authorization;
     std::string body;
     std::string remote_addr;
+    std::string user_agent;  // at most kMaxUserAgent bytes, recorded with emergency accesses
 };
 
 struct HttpResponse {
@@ -31,6 +32,7 @@ struct HttpResponse {
 };
 
 inline constexpr size_t kMaxRevealBody = 1024;
+inline constexpr size_t kMaxUserAgent = 256;
 
 // Where a share answers (docs/share-protocol.md): {public}/s/{sid} the PIN page and its
 // reveal, {public}/m/{sid} the SMART Health Links manifest, {public}/v the page as an SHL
@@ -38,9 +40,14 @@ inline constexpr size_t kMaxRevealBody = 1024;
 inline constexpr std::string_view kSharePath = "/s/";
 inline constexpr std::string_view kManifestPath = "/m/";
 inline constexpr std::string_view kViewerPath = "/v";
+// {public}/e/{sid}: an emergency share (docs/emergency.md), #KEY_EMERGENCY.KEY_FULL.
+inline constexpr std::string_view kEmergencyPath = "/e/";
 
 // The owner's view of a share (GET /api/v1/shares/{id}, `share status --json`).
 std::string status_json(const ShareStatus& status);
+// The same for an emergency share, with "emergency": its label, break-glass state and
+// every access (emergency_api.cpp).
+std::string emergency_status_json(const EmergencyStatus& status);
 
 class Api {
 public:
@@ -55,6 +62,8 @@ private:
     HttpResponse reveal(const HttpRequest& req, const std::string& sid);
     // POST {public}/m/{sid}: the same reveal as an SHL manifest request (docs/shl.md).
     HttpResponse manifest(const HttpRequest& req, const std::string& sid);
+    // POST {public}/e/{sid} (emergency_api.cpp).
+    HttpResponse emergency(const HttpRequest& req, const std::string& sid);
     // The per-address limit on reveal requests, shared by both ways to reveal.
     std::optional<HttpResponse> rate_limited(const HttpRequest& req);
     HttpResponse create(const HttpRequest& req, int64_t owner);

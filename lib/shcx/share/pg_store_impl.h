@@ -5,9 +5,11 @@
 #pragma once
 
 #include <chrono>
+#include <memory>
 #include <string>
 
 #include "shcx/share/pg_conn.h"
+#include "shcx/share/pg_emergency.h"
 #include "shcx/share/pg_store.h"
 #include "shcx/share/store.h"
 
@@ -171,7 +173,8 @@ inline constexpr pg::Statement record_migration{
 class PgStore final : public Store {
 public:
     PgStore(const std::string& uri, const PgStoreOptions& o)
-        : m_pool(uri, o.max_connections, std::chrono::seconds(o.connection_wait_s)) {}
+        : m_pool(uri, o.max_connections, std::chrono::seconds(o.connection_wait_s)),
+          m_emergency(make_pg_emergency(m_pool)) {}
 
     pg::Pool& pool() { return m_pool; }
 
@@ -201,8 +204,11 @@ public:
     std::vector<AuditEvent> audit_events(const std::string& share_id) override;
     int sweep(double now) override;
 
+    EmergencyStore& emergency() override { return *m_emergency; }
+
 private:
     pg::Pool m_pool;
+    std::unique_ptr<EmergencyStore> m_emergency;  // pg_emergency.cpp
 };
 
 }  // namespace shcx::share

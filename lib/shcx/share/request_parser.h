@@ -50,6 +50,8 @@ private:
         };
         if (f == http::field::content_type) once(m_seen_type, m_out.content_type);
         else if (f == http::field::authorization) once(m_seen_auth, m_out.authorization);
+        else if (f == http::field::user_agent)
+            m_out.user_agent.assign(value.data(), std::min<size_t>(value.size(), kMaxUserAgent));
         else if (f == http::field::expect) expect_continue = beast::iequals(value, "100-continue");
         else if (beast::iequals(name, "X-Forwarded-For")) {
             if (!forwarded_for.empty()) forwarded_for += ',';

@@ -276,6 +276,7 @@ private:
         m_request.query.clear();
         m_request.content_type.clear();
         m_request.remote_addr.clear();
+        m_request.user_agent.clear();
     }
 
     ServerImpl& m_server;

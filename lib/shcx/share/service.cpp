@@ -128,16 +128,25 @@ Result<Created> Service::create(int64_t owner, std::string_view content_jwe, int
                           "at most " + std::to_string(m_config.creates_per_minute) + " shares per minute");
     Created c;
     c.sid = base64url::encode(random_bytes(16));
-    c.id = argument_safe_random(12);
+    c.id = new_share_id();
     c.pin = generate_pin();
     c.reveals = reveals;
     c.expires_at = std::floor(now + ttl);
+    ShareRecord r = seal_share(owner, c.sid, c.id, c.pin, content_jwe, reveals, now, c.expires_at);
+    if (auto e = m_store.insert(r)) return *e;
+    return c;
+}
+
+std::string Service::new_share_id() { return argument_safe_random(12); }
+
+ShareRecord Service::seal_share(int64_t owner, std::string_view sid, const std::string& id, const SecretString& pin,
+                               std::string_view content_jwe, int reveals, double now, double expires_at) {
     ShareRecord r;
-    r.h = h_of(c.sid);
-    r.id = c.id;
+    r.h = h_of(sid);
+    r.id = id;
     r.owner = owner;
     r.created_at = now;
-    r.expires_at = c.expires_at;
+    r.expires_at = expires_at;
     r.max_reveals = r.reveals_left = reveals;
     r.fails_allowed = m_config.fails_allowed;
     r.salt = random_bytes(16);
@@ -146,15 +155,14 @@ Result<Created> Service::create(int64_t owner, std::string_view content_jwe, int
     SecretString p;
     {
         KdfSlot slot(*this);
-        p = derive_p(c.pin.str(), r.salt, m_config.kdf);
+        p = derive_p(pin.str(), r.salt, m_config.kdf);
     }
     r.verifier = hmac_sha256(m_config.pepper, "shcx1|verify|" + r.h + p.str());
     SecretString wrap(hmac_sha256(m_config.pepper, "shcx1|wrap|" + r.h + p.str()));
     SecretString kek(*hkdf_sha256(wrap.str(), r.h, "shcx1|outer", 32));
     r.nonce = random_bytes(12);
     r.sealed = aes_gcm_seal(kek.str(), r.nonce, aad(r.h, r.expires_at, r.max_reveals), content_jwe);
-    if (auto e = m_store.insert(r)) return *e;
-    return c;
+    return r;
 }
 
 int Service::reveal_rate_wait(std::string_view address, int limit) {

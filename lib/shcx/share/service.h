@@ -16,6 +16,7 @@
 
 #include "shcx/error.h"
 #include "shcx/share/crypto.h"
+#include "shcx/share/emergency.h"
 #include "shcx/share/store.h"
 
 namespace shcx::share {
@@ -45,6 +46,7 @@ struct ServiceConfig {
     // How long a reveal waits while every attempt left is held by requests in flight,
     // before it answers Busy (429) instead.
     double lease_wait_seconds = 10;
+    EmergencyLimits emergency;
 };
 
 struct Created {
@@ -66,6 +68,11 @@ struct Revealed {
 struct ShareStatus {
     ShareRecord record;
     std::vector<AuditEvent> events;
+};
+
+struct EmergencyStatus {
+    ShareStatus share;
+    EmergencyInfo emergency;
 };
 
 struct Authenticated {
@@ -110,6 +117,21 @@ public:
     std::optional<ShareStatus> status(const std::string& id, int64_t owner);
     int sweep();
 
+    // --- Emergency shares (emergency.h, emergency.cpp) -----------------------------------
+    // Both tiers are client-encrypted JWEs; ttl up to kMaxEmergencyTtlSeconds.
+    Result<EmergencyCreated> create_emergency(int64_t owner, std::string_view emergency_jwe,
+                                              std::string_view full_jwe, double ttl_seconds,
+                                              const std::string& label);
+    // The emergency tier, with the link alone (rate-limited per link and per address).
+    TierRevealed read_emergency(std::string_view sid, const Requester& who);
+    // The full tier without the PIN, for "NAME; ROLE; REASON" (rate-limited, paused after
+    // EmergencyLimits::break_glass_max_uses until the pause ends or the owner resumes it).
+    TierRevealed break_glass(std::string_view sid, std::string_view attestation, const Requester& who);
+    // The full tier by PIN: reveal() with the access recorded.
+    Revealed reveal_full(std::string_view sid, std::string_view pin, const Requester& who);
+    std::optional<EmergencyStatus> emergency_status(const std::string& id, int64_t owner);
+    bool resume_break_glass(const std::string& id, int64_t owner);
+
     // Argon2id evaluations so far (tests read it through the metrics endpoint).
     uint64_t kdf_evaluations() const { return m_kdf_count; }
     std::string client_tag(std::string_view address) const;
@@ -119,6 +141,16 @@ private:
     // Steps 2 to 5 of a reveal; pin == nullptr is a passcode that cannot be right.
     Revealed check_pin(std::string_view sid, const SecretString* pin, std::string_view client_address);
     SecretString derive_p(std::string_view pin, std::string_view salt, const KdfParams& params);
+    // 12 random bytes in base64url, never starting with '-' (an id is a command-line
+    // argument: `share status -x...` would read as an option).
+    static std::string new_share_id();
+    // A share row sealed for `pin` (the KDF runs in a KdfSlot).
+    ShareRecord seal_share(int64_t owner, std::string_view sid, const std::string& id, const SecretString& pin,
+                           std::string_view content_jwe, int reveals, double now, double expires_at);
+    // An emergency tier sealed under the sid-derived key (`which`: "emergency", "full").
+    SecretString tier_key(std::string_view sid, std::string_view which) const;
+    // 0 when the counter for `key` this minute is within `limit`, else seconds to wait.
+    int minute_limit(const std::string& key, int limit);
     static std::string aad(std::string_view h, double expires_at, int max_reveals);
     std::optional<double> expiry_after(std::optional<double> ttl_seconds) const;
     void lease_ended();

@@ -8,13 +8,14 @@
 #include <string>
 
 #include "shcx/share/sqlite_db.h"
+#include "shcx/share/sqlite_emergency.h"
 #include "shcx/share/store.h"
 
 namespace shcx::share {
 
 class SqliteStore final : public Store {
 public:
-    SqliteStore(std::string path, StoreOptions options) : m_pool(std::move(path)), m_options(std::move(options)) {}
+    SqliteStore(std::string path, StoreOptions options) : m_pool(std::move(path)), m_options(std::move(options)), m_emergency(make_sqlite_emergency(m_pool)) {}
     // Makes the files private, then creates or upgrades the schema (migrations.h).
     std::optional<Error> init();
     Result<int64_t> add_user(const std::string& name, const std::string& token_hash, double now,
@@ -41,6 +42,7 @@ public:
     std::optional<ShareRecord> find(const std::string& id, int64_t owner) override;
     std::vector<AuditEvent> audit_events(const std::string& share_id) override;
     int sweep(double now) override;
+    EmergencyStore& emergency() override { return *m_emergency; }
 
 private:
     static void add_event(sqlite3* db, const std::string& share_id, const char* event, const std::string& client,
@@ -58,6 +60,7 @@ private:
     sqlite::Pool m_pool;
     StoreOptions m_options;
     std::atomic<bool> m_scrub_pending{false};
+    std::unique_ptr<EmergencyStore> m_emergency;
 };
 
 }  // namespace shcx::share

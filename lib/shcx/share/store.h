@@ -17,6 +17,8 @@
 
 namespace shcx::share {
 
+class EmergencyStore;  // emergency_store.h
+
 struct ShareRecord {
     std::string h;  // SHA-256(sid), the primary key; the sid itself is never stored
     std::string id;  // public id for owner operations (revoke, status)
@@ -152,6 +154,9 @@ public:
     // and old counters, and retries a scrub that could not finish earlier. Returns the
     // number of shares expired.
     virtual int sweep(double now) = 0;
+
+    // --- Emergency shares (emergency_store.h) -------------------------------------------
+    virtual EmergencyStore& emergency() = 0;
 };
 
 struct StoreOptions {

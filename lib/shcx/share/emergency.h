@@ -1,0 +1,57 @@
+// Emergency shares (docs/emergency.md): one link, two tiers. The emergency tier (the
+// essentials a paramedic needs) is read with the link alone; the full record needs the
+// PIN, or "break glass" with a signed-off attestation. Both tiers are JWEs encrypted by
+// the client under their own keys from the link's fragment; the server seals each again
+// under a key derived from the sid (which it never stores), so the database alone opens
+// nothing. The types of the Service's emergency members (service.h).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "shcx/secure.h"
+#include "shcx/share/emergency_store.h"
+
+namespace shcx::share {
+
+// Up to 5 years (a wristband, a wallet card).
+inline constexpr double kMaxEmergencyTtlSeconds = 5 * 365 * 86400.0 + 86400.0;
+inline constexpr size_t kMaxLabelBytes = 80;
+inline constexpr size_t kMaxAttestationBytes = 300;
+// An emergency share's full tier may be revealed by PIN this many times.
+inline constexpr int kEmergencyFullReveals = 1000000;
+
+struct EmergencyLimits {
+    int reads_per_minute_per_link = 30;  // emergency-tier reads
+    int reads_per_minute_per_address = 10;
+    int break_glass_per_minute_per_link = 3;
+    int break_glass_per_minute_per_address = 2;
+    int break_glass_max_uses = 3;       // then paused ...
+    double break_glass_pause = 3600;    // ... this many seconds, unless the owner resumes it
+};
+
+// Who asks: recorded with every access (emergency_store.h).
+struct Requester {
+    std::string address, user_agent;
+};
+
+struct EmergencyCreated {
+    std::string id, sid;
+    SecretString pin;
+    double expires_at = 0;
+};
+
+enum class TierOutcome { Read, Gone, RateLimited, Paused, BadAttestation };
+
+struct TierRevealed {
+    TierOutcome outcome = TierOutcome::Gone;
+    std::string content;  // Read: the client-encrypted JWE of the tier
+    int retry_after = 0;  // RateLimited, Paused: seconds
+};
+
+// "NAME; ROLE; REASON": three non-empty parts, printable, at most kMaxAttestationBytes.
+// Returns the parts joined by "; " with surrounding spaces trimmed, or nullopt.
+std::optional<std::string> normalise_attestation(std::string_view text);
+
+}  // namespace shcx::share

@@ -1,0 +1,113 @@
+// POST {public}/e/{sid}: the emergency share's reads over HTTP (docs/emergency.md,
+// "HTTP"). The body is JSON: {"tier": "emergency"}, {"tier": "full", "challenge": PIN}
+// or {"tier": "full", "attestation": "NAME; ROLE; REASON"}. The answer is the tier's
+// client-encrypted JWE (application/jose), or a JSON error.
+#include "shcx/detail/json.h"
+#include "shcx/share/api.h"
+#include "shcx/timeutil.h"
+
+namespace shcx::share {
+namespace {
+
+using detail::Json;
+
+HttpResponse json_answer(int status, const Json& j) {
+    HttpResponse r;
+    r.status = status;
+    r.content_type = "application/json";
+    r.body = j.dump() + "\n";
+    return r;
+}
+
+HttpResponse retry_later(const char* error, int seconds) {
+    auto r = json_answer(429, {{"error", error}});
+    r.headers.push_back({"Retry-After", std::to_string(seconds)});
+    return r;
+}
+
+HttpResponse gone() {
+    HttpResponse r;
+    r.status = 404;
+    r.content_type = "text/html; charset=utf-8";
+    r.body = Api::not_found_body();
+    return r;
+}
+
+HttpResponse tier_answer(TierRevealed t) {
+    switch (t.outcome) {
+        case TierOutcome::Read: {
+            HttpResponse r;
+            r.content_type = "application/jose";
+            r.body = std::move(t.content);
+            return r;
+        }
+        case TierOutcome::RateLimited: return retry_later("rate_limited", t.retry_after);
+        case TierOutcome::Paused: return retry_later("break_glass_paused", t.retry_after);
+        case TierOutcome::BadAttestation:
+            return json_answer(400, {{"error", "bad_attestation"},
+                                     {"message", "State your name, role and reason: \"NAME; ROLE; REASON\"."}});
+        case TierOutcome::Gone: break;
+    }
+    return gone();
+}
+
+}  // namespace
+
+std::string emergency_status_json(const EmergencyStatus& st) {
+    Json out = *detail::parse_json(status_json(st.share));
+    Json accesses = Json::array();
+    for (const auto& a : st.emergency.accesses)
+        accesses.push_back({{"at", timeutil::format_utc(a.at)},
+                            {"tier", a.tier},
+                            {"via", a.via},
+                            {"attestation", a.attestation},
+                            {"address", a.address},
+                            {"user_agent", a.user_agent}});
+    const auto& e = st.emergency;
+    out["emergency"] = {{"label", e.label},
+                        {"break_glass", {{"uses", e.break_glass_uses},
+                                         {"max_uses", e.break_glass_max_uses},
+                                         {"pause_seconds", e.break_glass_pause},
+                                         {"paused_until", e.break_glass_paused_until > 0
+                                                              ? Json(timeutil::format_utc(e.break_glass_paused_until))
+                                                              : Json(nullptr)}}},
+                        {"accesses", accesses}};
+    return out.dump() + "\n";
+}
+
+HttpResponse Api::emergency(const HttpRequest& req, const std::string& sid) {
+    if (req.body.size() > kMaxRevealBody) return json_answer(413, {{"error", "too_large"}});
+    auto body = detail::parse_json(req.body, 4);
+    if (!body || !body->is_object()) return json_answer(400, {{"error", "the body is a JSON object with a tier"}});
+    auto tier = detail::string_member(*body, "tier");
+    Requester who{req.remote_addr, req.user_agent};
+    if (tier == "emergency") return tier_answer(m_service.read_emergency(sid, who));
+    if (tier != "full") return json_answer(400, {{"error", "tier is \"emergency\" or \"full\""}});
+    if (auto attestation = detail::string_member(*body, "attestation"))
+        return tier_answer(m_service.break_glass(sid, *attestation, who));
+    // The PIN: the same per-address budget and answers as the PIN page's reveal.
+    if (auto limited = rate_limited(req)) return std::move(*limited);
+    auto challenge = detail::string_member(*body, "challenge");
+    if (!challenge) return json_answer(400, {{"error", "a full-tier request has a challenge (the PIN) or an attestation"}});
+    SecretString pin(std::move(*challenge));
+    auto r = m_service.reveal_full(sid, pin.str(), who);
+    switch (r.outcome) {
+        case RevealOutcome::Revealed: {
+            HttpResponse ok;
+            ok.content_type = "application/jose";
+            ok.body = std::move(r.content);
+            return ok;
+        }
+        case RevealOutcome::WrongPin: {
+            Json j = {{"error", "wrong_pin"}, {"remaining_attempts", r.attempts_left}};
+            if (r.attempts_left == 0) j["destroyed"] = true;
+            return json_answer(403, j);
+        }
+        case RevealOutcome::MalformedPin: return json_answer(403, {{"error", "malformed_pin"}});
+        case RevealOutcome::Busy: return retry_later("busy", r.retry_after);
+        case RevealOutcome::Gone: break;
+    }
+    return gone();
+}
+
+}  // namespace shcx::share

@@ -1,0 +1,39 @@
+// `shcx share create --emergency`, `share reveal` of an emergency link, `share rotate`,
+// `share resume` and the emergency part of `share status` (docs/emergency.md).
+// cmd_share.cpp parses the shared options and calls these.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "shcx/secure.h"
+#include "shcx/share/service.h"
+
+namespace shcx::cli {
+
+struct EmergencyOptions {
+    std::string emergency_file, full_file;  // create, rotate
+    std::string tier;                       // reveal: "emergency" or "full" ("" = full)
+    bool break_glass = false;
+    std::string attest;
+};
+
+struct EmergencyCreateArgs {
+    std::string public_url, ttl, label, qr;
+    bool ttl_given = false, json = false;
+};
+
+// Creates the share on a local store and prints URL, PIN, ID (and writes the QR).
+int run_emergency_create(share::Service& service, const EmergencyOptions& o, const EmergencyCreateArgs& a);
+// `share rotate ID`: a new emergency share with the same label and expiry, then the old
+// one revoked; prints like create.
+int run_emergency_rotate(share::Service& service, const std::string& id, const EmergencyOptions& o,
+                         const EmergencyCreateArgs& a);
+// `share resume ID`: break glass works again at once on a live emergency share.
+int run_emergency_resume(share::Service& service, const std::string& id);
+// Reads an emergency link; `pin` is asked for only for the full tier without break glass.
+int run_emergency_reveal(const std::string& link_text, const EmergencyOptions& o,
+                         const std::function<SecretString()>& read_pin, const std::string& out);
+
+}  // namespace shcx::cli
