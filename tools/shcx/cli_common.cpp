@@ -1,5 +1,7 @@
 #include "cli_common.h"
 
+#include <CLI/CLI.hpp>
+
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -218,6 +220,15 @@ LoadedInputs load_inputs(const std::vector<std::string>& given) {
         out.sources.push_back({p, std::move(bytes.value())});
     }
     return out;
+}
+
+void add_output_modes(CLI::App* cmd, bool& json, bool& ndjson, bool& quiet, const std::string& json_help,
+                      const std::string& ndjson_help) {
+    auto* json_flag = cmd->add_flag("--json", json, json_help);
+    auto* ndjson_flag = cmd->add_flag("--ndjson", ndjson, ndjson_help);
+    auto* quiet_flag = cmd->add_flag("-q,--quiet", quiet, "Print nothing on standard output: the exit status is the answer");
+    json_flag->excludes(ndjson_flag);
+    quiet_flag->excludes(json_flag)->excludes(ndjson_flag);
 }
 
 }  // namespace shcx::cli

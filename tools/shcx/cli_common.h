@@ -83,6 +83,10 @@ std::string trust_store_dir(const std::string& store_option,
                             trust_store::Access access = trust_store::Access::Read);
 
 // Registration of subcommands (main.cpp lists them in order).
+// --json, --ndjson and -q/--quiet, mutually exclusive, for a command that prints results.
+void add_output_modes(CLI::App* cmd, bool& json, bool& ndjson, bool& quiet, const std::string& json_help,
+                      const std::string& ndjson_help);
+
 void setup_decode(CLI::App& app, int& exit_code);
 void setup_keygen(CLI::App& app, int& exit_code);
 void setup_issue(CLI::App& app, int& exit_code);

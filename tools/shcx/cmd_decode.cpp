@@ -123,11 +123,8 @@ void setup_decode(CLI::App& app, int& exit_code) {
     auto opt = std::make_shared<DecodeOptions>();
     auto* cmd = app.add_subcommand("decode", "Read cards from QR images, shc:/ text, JWS or files (no signature check)");
     cmd->add_option("INPUT", opt->inputs, "Image, text or JSON file, or a SMART Health Link; - for stdin")->required();
-    auto* json = cmd->add_flag("--json", opt->json, "Print one JSON document (docs/json/decode.schema.json)");
-    auto* ndjson = cmd->add_flag("--ndjson", opt->ndjson, "Print one JSON result per line, in input order");
-    auto* quiet = cmd->add_flag("-q,--quiet", opt->quiet, "Print nothing on standard output: the exit status is the answer");
-    json->excludes(ndjson);
-    quiet->excludes(json)->excludes(ndjson);
+    add_output_modes(cmd, opt->json, opt->ndjson, opt->quiet, "Print one JSON document (docs/json/decode.schema.json)",
+                     "Print one JSON result per line, in input order");
     cmd->add_option("--fhir-out", opt->fhir_out,
                     "Write the FHIR bundle to FILE (FILE-N for several cards; - for standard output)");
     shl_read::add_options(cmd, opt->shl);

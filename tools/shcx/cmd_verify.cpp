@@ -316,11 +316,9 @@ void setup_verify(CLI::App& app, int& exit_code) {
     auto opt = std::make_shared<VerifyOptions>();
     auto* cmd = app.add_subcommand("verify", "Verify cards: signature, issuer trust, revocation, validity window");
     cmd->add_option("INPUT", opt->inputs, "Image, text or JSON file, or a SMART Health Link; - for stdin")->required();
-    auto* json = cmd->add_flag("--json", opt->json, "Print one JSON document {\"results\":[...]} (docs/json/verify.schema.json)");
-    auto* ndjson = cmd->add_flag("--ndjson", opt->ndjson, "Print one JSON result per line, each as soon as it is ready, in input order");
-    auto* quiet = cmd->add_flag("-q,--quiet", opt->quiet, "Print nothing on standard output: the exit status is the answer");
-    json->excludes(ndjson);
-    quiet->excludes(json)->excludes(ndjson);
+    add_output_modes(cmd, opt->json, opt->ndjson, opt->quiet,
+                     "Print one JSON document {\"results\":[...]} (docs/json/verify.schema.json)",
+                     "Print one JSON result per line, each as soon as it is ready, in input order");
     cmd->add_option("--fhir-out", opt->fhir_out,
                     "Write the FHIR bundle of each VALID card to FILE (FILE-N for several; - for standard output)");
     cmd->add_option("--trust", opt->trust_file, "Trust only this file (VCI snapshot format) instead of the store");
