@@ -219,14 +219,14 @@ TEST_CASE("trust sync download size: a 64 MiB snapshot is checked, 64 MiB + 1 by
 namespace {
 
 // shcx with exactly this environment (nothing inherited), as `user` when given (the test
-// runs as root: setpriv drops to that user for the child).
+// runs as root: setpriv drops to that user for the child, who runs `binary`).
 RunResult run_env(const std::vector<std::string>& env, const std::vector<std::string>& args,
-                  const std::string& user = "") {
+                  const std::string& user = "", const std::string& binary = SHCX_BIN_PATH) {
     std::vector<std::string> argv;
     if (!user.empty()) argv = {"setpriv", "--reuid=" + user, "--regid=" + user, "--clear-groups"};
     argv.insert(argv.end(), {"/usr/bin/env", "-i", "PATH=/usr/bin:/bin"});
     argv.insert(argv.end(), env.begin(), env.end());
-    argv.push_back(SHCX_BIN_PATH);
+    argv.push_back(binary);
     argv.insert(argv.end(), args.begin(), args.end());
     return run_program(argv);
 }
@@ -274,9 +274,19 @@ TEST_CASE("trust store lookup for other users: their own store, else the system 
     fs::create_directories(home);
     fs::permissions(home, fs::perms::all);
     std::vector<std::string> env{"SHCX_SYSTEM_TRUST_DIR=" + system, "HOME=" + home};
-    const std::string nobody = "65534";
     auto jwks = (testdata_dir() / "issuer/jwks.json").string();
-    auto card = (testdata_dir() / "cards/lab-result.txt").string();
+    // The child runs a copy of shcx and reads a copy of the card from `tmp`: the build
+    // tree may sit under a directory other users cannot enter (a clone in mktemp -d, 0700).
+    auto card = (tmp / "lab-result.txt").string();
+    fs::copy_file(testdata_dir() / "cards/lab-result.txt", card);
+    auto shcx_copy = (tmp / "shcx").string();
+    fs::copy_file(SHCX_BIN_PATH, shcx_copy);
+    for (const auto& f : {card, shcx_copy})
+        fs::permissions(f, fs::perms::others_read | fs::perms::others_exec, fs::perm_options::add);
+    auto run_env = [&](const std::vector<std::string>& e, const std::vector<std::string>& args, const std::string& user) {
+        return ::run_env(e, args, user, shcx_copy);
+    };
+    const std::string nobody = "65534";
 
     // Nothing anywhere: the user's own store is the one reported.
     CHECK(status_store(run_env(env, {"trust", "status", "--json"}, nobody)) == user_store);
