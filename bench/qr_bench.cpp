@@ -7,9 +7,9 @@
 //       pixels: per image, ZXing-cpp (as shcx reads) and libzbar (zbar_scan_image, QR only),
 //       each the median of 3 reads and whether it read the expected text
 #include <stb_image.h>
-#include <zbar.h>
 #include <stb_image_resize.h>
 #include <stb_image_write.h>
+#include <zbar.h>
 
 #include <algorithm>
 #include <chrono>
@@ -141,11 +141,14 @@ Gray blur(const Gray& g, int r) {  // box blur, separable, applied twice (close 
     return o;
 }
 
-void write_png(const std::string& path, const Gray& g) { stbi_write_png(path.c_str(), g.width, g.height, 1, g.pixels.data(), g.width); }
+void write_png(const std::string& path, const Gray& g) {
+    stbi_write_png(path.c_str(), g.width, g.height, 1, g.pixels.data(), g.width);
+}
 void write_jpg(const std::string& path, const Gray& g, int q) {
     std::ofstream f(path, std::ios::binary);
-    stbi_write_jpg_to_func([](void* ctx, void* d, int n) { static_cast<std::ofstream*>(ctx)->write(static_cast<char*>(d), n); },
-                           &f, g.width, g.height, 1, g.pixels.data(), q);
+    stbi_write_jpg_to_func(
+        [](void* ctx, void* d, int n) { static_cast<std::ofstream*>(ctx)->write(static_cast<char*>(d), n); }, &f,
+        g.width, g.height, 1, g.pixels.data(), q);
 }
 
 // A white margin of `frac` of the size on every side, so rotated and tilted symbols keep
@@ -157,7 +160,8 @@ Gray pad(const Gray& g, double frac) {
     o.height = g.height + 2 * m;
     o.pixels.assign(static_cast<size_t>(o.width) * o.height, 255);
     for (int y = 0; y < g.height; ++y)
-        std::copy_n(&g.pixels[static_cast<size_t>(y) * g.width], g.width, &o.pixels[static_cast<size_t>(y + m) * o.width + m]);
+        std::copy_n(&g.pixels[static_cast<size_t>(y) * g.width], g.width,
+                    &o.pixels[static_cast<size_t>(y + m) * o.width + m]);
     return o;
 }
 
@@ -169,7 +173,8 @@ int degrade(const std::string& in, const std::string& out, const std::string& na
     for (int pct : {25, 50, 200, 400}) write_png(base + "scale" + std::to_string(pct) + ".png", scale(g, pct / 100.0));
     for (int deg : {5, 15, 30, 45, 90}) write_png(base + "rotate" + std::to_string(deg) + ".png", rotate(g, deg));
     for (int q : {20, 40, 60, 80}) write_jpg(base + "jpeg" + std::to_string(q) + ".jpg", g, q);
-    for (int s : {20, 40, 60}) write_png(base + "noise" + std::to_string(s) + ".png", noise(g, s, 1234u + static_cast<unsigned>(s)));
+    for (int s : {20, 40, 60})
+        write_png(base + "noise" + std::to_string(s) + ".png", noise(g, s, 1234u + static_cast<unsigned>(s)));
     for (int r : {1, 2, 3}) write_png(base + "blur" + std::to_string(r) + ".png", blur(g, r));
     for (int k : {10, 20, 30}) write_png(base + "perspective" + std::to_string(k) + ".png", perspective(g, k / 100.0));
     return 0;
@@ -236,7 +241,8 @@ int read_libs(const std::string& expected_file, int argc, char** argv) {
     std::getline(f, expected);
     for (int i = 0; i < argc; ++i) {
         Gray g = load(argv[i]);
-        auto [zx_ms, zx_ok] = median_read(g, expected, [](const Gray& img) { return shcx::qr_read::read_qr_texts(img); });
+        auto [zx_ms, zx_ok] =
+            median_read(g, expected, [](const Gray& img) { return shcx::qr_read::read_qr_texts(img); });
         auto [zb_ms, zb_ok] = median_read(g, expected, zbar_texts);
         std::printf("%s\t%.2f\t%d\t%.2f\t%d\n", argv[i], zx_ms, zx_ok ? 1 : 0, zb_ms, zb_ok ? 1 : 0);
     }

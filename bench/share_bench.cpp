@@ -82,8 +82,11 @@ int main(int argc, char** argv) {
         if (r && r->status == 200) lat.push_back(ms_since(t));
     }
     std::sort(lat.begin(), lat.end());
-    auto pct = [&](double p) { return lat.empty() ? 0.0 : lat[std::min(lat.size() - 1, static_cast<size_t>(p * lat.size()))]; };
-    std::printf("reveal latency, 1 client: median %6.1f ms, p99 %6.1f ms (%zu reveals)\n", pct(0.5), pct(0.99), lat.size());
+    auto pct = [&](double p) {
+        return lat.empty() ? 0.0 : lat[std::min(lat.size() - 1, static_cast<size_t>(p * lat.size()))];
+    };
+    std::printf("reveal latency, 1 client: median %6.1f ms, p99 %6.1f ms (%zu reveals)\n", pct(0.5), pct(0.99),
+                lat.size());
 
     std::atomic<int> next{0}, ok{0};
     std::vector<double> clat(concurrent.size(), -1);
@@ -107,7 +110,9 @@ int main(int argc, char** argv) {
     double secs = ms_since(t1) / 1000;
     clat.erase(std::remove(clat.begin(), clat.end(), -1.0), clat.end());
     std::sort(clat.begin(), clat.end());
-    auto cpct = [&](double p) { return clat.empty() ? 0.0 : clat[std::min(clat.size() - 1, static_cast<size_t>(p * clat.size()))]; };
+    auto cpct = [&](double p) {
+        return clat.empty() ? 0.0 : clat[std::min(clat.size() - 1, static_cast<size_t>(p * clat.size()))];
+    };
     std::printf("reveal latency, %d clients: median %6.1f ms, p99 %6.1f ms\n", clients, cpct(0.5), cpct(0.99));
     std::printf("reveals/s, %d concurrent clients, %zu instance%s: %8.1f (%d of %zu revealed)\n", clients, urls.size(),
                 urls.size() == 1 ? " " : "s", ok / secs, ok.load(), concurrent.size());

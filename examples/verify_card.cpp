@@ -33,8 +33,7 @@ int main(int argc, char** argv) {
     int exit_code = 0;
     for (int i = 3; i < argc; ++i) {
         auto bytes = input::read_input_file(argv[i]);
-        if (bytes)
-            sources.push_back({argv[i], std::move(bytes.value())});
+        if (bytes) sources.push_back({argv[i], std::move(bytes.value())});
         else {
             std::cout << "unreadable  " << argv[i] << "  " << code_name(bytes.error().code) << "\n";
             exit_code = 2;

@@ -17,7 +17,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         if (nl == std::string_view::npos) nl = text.size();
         auto chunk = shcx::numeric::parse_qr_text(text.substr(pos, nl - pos));
         // Every fourth line is another "source", so grouping sees complete sets and loose chunks.
-        if (chunk && chunk.value().total > 1) chunks.push_back({std::move(chunk.value()), "line" + std::to_string(n), n / 4});
+        if (chunk && chunk.value().total > 1)
+            chunks.push_back({std::move(chunk.value()), "line" + std::to_string(n), n / 4});
         pos = nl + 1;
         ++n;
     }

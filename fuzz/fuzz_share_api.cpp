@@ -45,7 +45,8 @@ struct World {
 };
 
 void replace_all(std::string& s, const std::string& from, const std::string& to) {
-    for (size_t pos = 0; (pos = s.find(from, pos)) != std::string::npos; pos += to.size()) s.replace(pos, from.size(), to);
+    for (size_t pos = 0; (pos = s.find(from, pos)) != std::string::npos; pos += to.size())
+        s.replace(pos, from.size(), to);
 }
 }  // namespace
 
@@ -56,8 +57,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     shcx::share::HttpRequest req;
     req.method = methods[data[0] % 4];
     std::string rest(reinterpret_cast<const char*>(data) + 1, size - 1);
-    for (const auto& [from, to] : {std::pair<std::string, std::string>{"{sid}", world.sid}, {"{pin}", world.pin},
-                                   {"{id}", world.id}, {"{token}", world.token}})
+    for (const auto& [from, to] : {std::pair<std::string, std::string>{"{sid}", world.sid},
+                                   {"{pin}", world.pin},
+                                   {"{id}", world.id},
+                                   {"{token}", world.token}})
         replace_all(rest, from, to);
     std::string* fields[] = {&req.path, &req.content_type, &req.authorization, &req.body};
     size_t pos = 0;

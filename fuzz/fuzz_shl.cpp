@@ -26,8 +26,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
             if (d && d.value().plaintext.str().size() > kCap) __builtin_trap();
             break;
         }
-        default:
-            (void)shcx::shl::summarize_fhir(rest);
+        default: (void)shcx::shl::summarize_fhir(rest);
     }
     return 0;
 }

@@ -91,8 +91,9 @@ std::string template_cluster(const std::string& bin) {
     fs::remove_all(dir);
     fs::create_directory(tmp);
     chown_to_server_user(tmp);
-    auto r = run_program(as_server_user({bin + "/initdb", "-D", tmp + "/data", "-U", "postgres", "--auth=trust",
-                                         "--no-sync", "--no-instructions", "--wal-segsize=1", "-E", "UTF8", "--locale=C"}));
+    auto r =
+        run_program(as_server_user({bin + "/initdb", "-D", tmp + "/data", "-U", "postgres", "--auth=trust", "--no-sync",
+                                    "--no-instructions", "--wal-segsize=1", "-E", "UTF8", "--locale=C"}));
     if (r.code != 0) throw std::runtime_error("initdb failed: " + r.err);
     fs::rename(tmp, dir);
     return dir + "/data";

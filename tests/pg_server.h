@@ -38,8 +38,8 @@ public:
 
 private:
     PgServer();
-    std::string m_bin;   // /usr/lib/postgresql/N/bin
-    std::string m_dir;   // socket directory; data/ inside it
+    std::string m_bin;  // /usr/lib/postgresql/N/bin
+    std::string m_dir;  // socket directory; data/ inside it
     int m_watchdog_fd = -1;
     pid_t m_watchdog = -1;
     int m_next_db = 0;

@@ -12,10 +12,10 @@
 #include <chrono>
 #include <cstdio>
 #include <exception>
-#include <stdexcept>
 #include <fstream>
 #include <iostream>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 
 #include "shl_server.h"
@@ -40,7 +40,8 @@ int main(int argc, char** argv) {
             else if (opt == "--passcode") passcode = argv[i + 1];
             else throw std::runtime_error("unknown option " + opt);
         }
-        if ((argc - i) % 3 != 0 || argc == i) throw std::runtime_error("usage: [--flag F] [--passcode P] MODE TYPE FILE...");
+        if ((argc - i) % 3 != 0 || argc == i)
+            throw std::runtime_error("usage: [--flag F] [--passcode P] MODE TYPE FILE...");
         shcx::test::ShlServer server;
         if (!passcode.empty()) server.set_passcode(passcode, 5);
         for (; i < argc; i += 3) {

@@ -128,8 +128,10 @@ ShlServer::ShlServer() : m_impl(std::make_unique<Impl>()) {
         if (i >= impl->files.size()) return void(res.status = 404);
         res.set_content(impl->files[i].jwe, "application/jose");
     };
-    srv.Get(R"(/f/(\d+))", [serve_file](const httplib::Request& req, httplib::Response& res) { serve_file(req, res, false); });
-    srv.Get(R"(/g/(\d+))", [serve_file](const httplib::Request& req, httplib::Response& res) { serve_file(req, res, true); });
+    srv.Get(R"(/f/(\d+))",
+            [serve_file](const httplib::Request& req, httplib::Response& res) { serve_file(req, res, false); });
+    srv.Get(R"(/g/(\d+))",
+            [serve_file](const httplib::Request& req, httplib::Response& res) { serve_file(req, res, true); });
 
     impl->port = srv.bind_to_any_port("127.0.0.1");
     if (impl->port <= 0) throw std::runtime_error("test SHL server cannot bind 127.0.0.1");

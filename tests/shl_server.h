@@ -18,14 +18,14 @@ class ShlServer {
 public:
     enum class Mode {
         Normal,
-        Gone,                   // 404 for the manifest, U file and location files
-        ManifestError500,       // the manifest request answers 500
-        ManifestTooLarge,       // a manifest of 1 MiB + 1 byte
-        FileTooLarge,           // every location file is 16 MiB + 1 byte
-        RedirectManifest,       // the manifest POST answers 307 to the same URL
+        Gone,                      // 404 for the manifest, U file and location files
+        ManifestError500,          // the manifest request answers 500
+        ManifestTooLarge,          // a manifest of 1 MiB + 1 byte
+        FileTooLarge,              // every location file is 16 MiB + 1 byte
+        RedirectManifest,          // the manifest POST answers 307 to the same URL
         RedirectFilesSameOrigin,   // location files answer 302 to another path on this server
         RedirectFilesOtherOrigin,  // location files answer 302 to http://localhost:PORT/...
-        Slow,                   // every answer waits 3 s first
+        Slow,                      // every answer waits 3 s first
     };
 
     ShlServer();
@@ -53,7 +53,7 @@ public:
 
     int manifest_requests() const { return m_manifest_requests; }
     int file_requests() const { return m_file_requests; }
-    std::string last_manifest_body() const;  // the last POST body
+    std::string last_manifest_body() const;    // the last POST body
     std::string last_recipient_query() const;  // recipient= of the last GET of the U file
 
 private:

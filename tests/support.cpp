@@ -29,7 +29,8 @@ fs::path vectors_dir() {
     cache /= "shcx/vectors";
     if (fs::is_directory(cache)) return cache;
     throw std::runtime_error("third-party conformance vectors not found (SHCX_VECTORS, " + beside.string() + ", " +
-                             cache.string() + "): run scripts/fetch-vectors.sh, or exclude them with ctest -LE conformance");
+                             cache.string() +
+                             "): run scripts/fetch-vectors.sh, or exclude them with ctest -LE conformance");
 }
 fs::path spec_examples() { return vectors_dir() / "spec-examples"; }
 fs::path testdata_dir() { return fs::path(SHCX_SOURCE_DIR) / "testdata"; }

@@ -17,8 +17,8 @@ namespace fs = std::filesystem;
 // Throws, saying how to get them, when there are none: only tests in the doctest suite
 // "conformance" may call it.
 fs::path vectors_dir();
-fs::path spec_examples();    // vectors_dir()/spec-examples
-fs::path testdata_dir();     // <repo>/testdata
+fs::path spec_examples();  // vectors_dir()/spec-examples
+fs::path testdata_dir();   // <repo>/testdata
 std::string read_file(const fs::path& p);
 void write_file(const fs::path& p, const std::string& data);
 
@@ -59,6 +59,8 @@ private:
 std::string unhex(const std::string& hex);
 
 // True when `needle` occurs in `hay`; for readable CHECK lines.
-inline bool contains(const std::string& hay, const std::string& needle) { return hay.find(needle) != std::string::npos; }
+inline bool contains(const std::string& hay, const std::string& needle) {
+    return hay.find(needle) != std::string::npos;
+}
 
 }  // namespace shcx::test

@@ -12,8 +12,14 @@ namespace shcx::test {
 class VciServer {
 public:
     enum class Mode {
-        Good, TamperedSnapshot, TamperedSignature, WrongCertificate, Error500, Truncated, NewVersion,
-        SnapshotAtSizeLimit,  // exactly 64 MiB (passes the size cap, fails the signature)
+        Good,
+        TamperedSnapshot,
+        TamperedSignature,
+        WrongCertificate,
+        Error500,
+        Truncated,
+        NewVersion,
+        SnapshotAtSizeLimit,   // exactly 64 MiB (passes the size cap, fails the signature)
         SnapshotPastSizeLimit  // 64 MiB + 1 byte
     };
     // Without the VCI vectors (read from ../shared/vectors), only serve_jwks() is served.

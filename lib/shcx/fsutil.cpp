@@ -44,7 +44,8 @@ std::optional<Error> write_file_atomic(const std::string& path, std::string_view
         unlink(tmpl.c_str());
         return make_error(ErrorCode::IO_ERROR, msg);
     };
-    if (fd < 0) return make_error(ErrorCode::IO_ERROR, "cannot create a file next to " + path + ": " + std::strerror(errno));
+    if (fd < 0)
+        return make_error(ErrorCode::IO_ERROR, "cannot create a file next to " + path + ": " + std::strerror(errno));
     if (fchmod(fd, mode) != 0) return fail("set permissions on");
     size_t off = 0;
     while (off < data.size()) {

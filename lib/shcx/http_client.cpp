@@ -67,7 +67,8 @@ bool url_allowed(const std::string& url) { return !url::fetch_problem(url); }
 
 Result<Response> send(const Request& request) {
     if (!url_allowed(request.url))
-        return make_error(ErrorCode::NETWORK_ERROR, "refusing " + request.url + ": only https:// URLs (http:// to loopback)");
+        return make_error(ErrorCode::NETWORK_ERROR,
+                          "refusing " + request.url + ": only https:// URLs (http:// to loopback)");
     global_init();
     std::unique_ptr<CURL, void (*)(CURL*)> curl(curl_easy_init(), curl_easy_cleanup);
     if (!curl) return make_error(ErrorCode::INTERNAL, "libcurl initialisation failed");
@@ -109,8 +110,7 @@ Result<Response> send(const Request& request) {
     if (t.too_large || rc == CURLE_FILESIZE_EXCEEDED)
         return make_error(ErrorCode::INPUT_TOO_LARGE,
                           request.url + ": response is larger than " + std::to_string(request.max_bytes) + " bytes");
-    if (rc != CURLE_OK)
-        return make_error(ErrorCode::NETWORK_ERROR, request.url + ": " + curl_easy_strerror(rc));
+    if (rc != CURLE_OK) return make_error(ErrorCode::NETWORK_ERROR, request.url + ": " + curl_easy_strerror(rc));
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &t.response.status);
     if (!request.follow_redirects) {
         char* location = nullptr;

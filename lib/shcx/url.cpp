@@ -37,7 +37,8 @@ std::string shown(std::string_view text) {
 
 // Control characters and spaces never belong in a URL we send.
 bool has_control_or_space(std::string_view text) {
-    return std::any_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f; });
+    return std::any_of(text.begin(), text.end(),
+                       [](char c) { return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f; });
 }
 constexpr const char* kControlOrSpace = "the URL contains spaces or control characters";
 
@@ -97,7 +98,8 @@ Result<Url> parse_allowed(std::string_view text) {
     if (has_control_or_space(text)) return make_error(ErrorCode::URL_INVALID, shown(text) + ": " + kControlOrSpace);
     auto u = parse(text);
     if (!u) return u.error();
-    if (auto problem = policy_problem(u.value())) return make_error(ErrorCode::URL_REFUSED, shown(text) + ": " + *problem);
+    if (auto problem = policy_problem(u.value()))
+        return make_error(ErrorCode::URL_REFUSED, shown(text) + ": " + *problem);
     return u;
 }
 

@@ -15,12 +15,12 @@
 namespace shcx::url {
 
 struct Url {
-    std::string scheme;    // lower case
-    std::string host;      // lower case, as curl normalises it; IPv6 in brackets ("[::1]")
-    int port = 0;          // explicit, or the scheme's default
-    std::string path;      // "/" at least
-    std::string query;     // without '?'; empty when absent
-    std::string fragment;  // without '#'; empty when absent
+    std::string scheme;         // lower case
+    std::string host;           // lower case, as curl normalises it; IPv6 in brackets ("[::1]")
+    int port = 0;               // explicit, or the scheme's default
+    std::string path;           // "/" at least
+    std::string query;          // without '?'; empty when absent
+    std::string fragment;       // without '#'; empty when absent
     bool has_fragment = false;  // a '#', even an empty one
     bool has_userinfo = false;
 

@@ -71,8 +71,8 @@ TEST_CASE("the README's `cd testdata/cards && shcx verify --json *.png` exits 0"
                       "shcx demo issuer"})
                 .code == 0);
     auto r = run_program({"/bin/sh", "-c",
-                          "cd " + sh_quote((testdata_dir() / "cards").string()) + " && SHCX_TRUST=" + sh_quote(store) + " " +
-                              sh_quote(SHCX_BIN_PATH) + " verify --json *.png"});
+                          "cd " + sh_quote((testdata_dir() / "cards").string()) + " && SHCX_TRUST=" + sh_quote(store) +
+                              " " + sh_quote(SHCX_BIN_PATH) + " verify --json *.png"});
     CAPTURE(r.err);
     REQUIRE(r.code == 0);
     CHECK(r.err.empty());
@@ -91,8 +91,8 @@ TEST_CASE("a batch of two multi-chunk cards from `shcx issue` verifies, chunk im
     TempDir tmp;
     // Different nbf, so the two JWS differ from their first chunk on.
     for (auto [rid, nbf] : {std::pair{"cardA", "2026-01-15T10:00:00Z"}, std::pair{"cardB", "2026-01-15T10:00:01Z"}}) {
-        auto r = run_shcx({"issue", bundle("large-history"), "--key", demo_key(), "--iss", kDemoIss, "--rid", rid, "--nbf",
-                           nbf, "--qr", (tmp / (std::string(rid) + ".png")).string()});
+        auto r = run_shcx({"issue", bundle("large-history"), "--key", demo_key(), "--iss", kDemoIss, "--rid", rid,
+                           "--nbf", nbf, "--qr", (tmp / (std::string(rid) + ".png")).string()});
         REQUIRE(r.code == 0);
     }
     // issue writes FILE-1.png, FILE-2.png per chunk.
@@ -123,8 +123,9 @@ TEST_CASE("a batch of two multi-chunk cards from `shcx issue` verifies, chunk im
     CHECK(lost[1]["status"] == "malformed");
     CHECK(lost[1]["input"] == images[0]);
     CHECK(codes(lost[1]["errors"]) == std::vector<std::string>{"QR_CHUNK_MISSING"});
-    CHECK(contains(r.err, "shcx: error: " + images[0] + ": QR_CHUNK_MISSING: missing chunk 1 of a 2-chunk card; have chunk 2 (" +
-                              images[0] + ")\n"));
+    CHECK(contains(r.err, "shcx: error: " + images[0] +
+                              ": QR_CHUNK_MISSING: missing chunk 1 of a 2-chunk card; have chunk 2 (" + images[0] +
+                              ")\n"));
 }
 
 TEST_CASE("`shcx issue | shcx verify -` is valid: the clock-skew leeway covers a fresh card") {
@@ -154,7 +155,8 @@ TEST_CASE("--clock-skew: 59 s ahead valid with a warning, 61 s not yet valid, th
     auto at61 = verify_json(args({"--at", "2026-01-15T09:58:59Z"}), 1);
     CHECK(at61["results"][0]["status"] == "not_yet_valid");
     CHECK(codes(at61["results"][0]["errors"]) == std::vector<std::string>{"NOT_YET_VALID"});
-    CHECK(verify_json(args({"--at", "2026-01-15T09:58:59Z", "--clock-skew", "120"}), 0)["results"][0]["status"] == "valid");
+    CHECK(verify_json(args({"--at", "2026-01-15T09:58:59Z", "--clock-skew", "120"}), 0)["results"][0]["status"] ==
+          "valid");
     CHECK(verify_json(args({"--at", "2026-01-15T09:59:59Z", "--clock-skew", "0"}), 1)["results"][0]["status"] ==
           "not_yet_valid");
     for (const char* bad : {"-1", "86401", "nan"}) {
@@ -175,13 +177,17 @@ TEST_CASE("--clock-skew: 59 s ahead valid with a warning, 61 s not yet valid, th
 TEST_CASE("rid.T: a card issued before T is revoked whatever --at says, at or after T it is not") {
     TempDir tmp;
     std::string file = card("lab-result.smart-health-card");
-    auto rid = verify_json({file, "--jwks", demo_jwks(), "--at", "2026-06-01T00:00:00Z"}, 0)["results"][0]["card"]["rid"];
-    auto kid = verify_json({file, "--jwks", demo_jwks(), "--at", "2026-06-01T00:00:00Z"}, 0)["results"][0]["card"]["kid"];
+    auto rid =
+        verify_json({file, "--jwks", demo_jwks(), "--at", "2026-06-01T00:00:00Z"}, 0)["results"][0]["card"]["rid"];
+    auto kid =
+        verify_json({file, "--jwks", demo_jwks(), "--at", "2026-06-01T00:00:00Z"}, 0)["results"][0]["card"]["kid"];
     long nbf = 1768471200;  // 2026-01-15T10:00:00Z
     auto with_crl = [&](long t, const std::string& at) {
-        json crl = {{"kid", kid}, {"method", "rid"}, {"ctr", 1}, {"rids", {rid.get<std::string>() + "." + std::to_string(t)}}};
+        json crl = {
+            {"kid", kid}, {"method", "rid"}, {"ctr", 1}, {"rids", {rid.get<std::string>() + "." + std::to_string(t)}}};
         write_file(tmp / "crl.json", crl.dump());
-        auto r = run_shcx({"verify", "--json", file, "--jwks", demo_jwks(), "--crl", (tmp / "crl.json").string(), "--at", at});
+        auto r = run_shcx(
+            {"verify", "--json", file, "--jwks", demo_jwks(), "--crl", (tmp / "crl.json").string(), "--at", at});
         return std::pair{r.code, json::parse(r.out)["results"][0]};
     };
     // T a year after nbf; verifying before T (and after) both see the revocation.
@@ -205,13 +211,15 @@ TEST_CASE("bad option values are exit 2 with USAGE: a date not on the calendar, 
         CHECK(r.out.empty());
         CHECK(contains(r.err, "shcx: error: --at: USAGE: not an RFC 3339 time on the calendar"));
     }
-    CHECK(run_shcx({"verify", card("lab-result.txt"), "--jwks", demo_jwks(), "--at", "2024-02-29T00:00:00Z"}).code == 1);
+    CHECK(run_shcx({"verify", card("lab-result.txt"), "--jwks", demo_jwks(), "--at", "2024-02-29T00:00:00Z"}).code ==
+          1);
     for (std::string iss : {"http://issuer.shcx.example/demo", "https://issuer.shcx.example/demo/", "ftp://x"}) {
         auto r = run_shcx({"verify", card("lab-result.txt"), "--jwks", iss + "=" + demo_jwks()});
         CAPTURE(iss);
         CHECK(r.code == 2);
         CHECK(contains(r.err, "shcx: error: USAGE: --jwks " + iss + "=" + demo_jwks() +
-                                  ": the issuer must be an https:// URL without a trailing slash, got \"" + iss + "\"\n"));
+                                  ": the issuer must be an https:// URL without a trailing slash, got \"" + iss +
+                                  "\"\n"));
     }
 }
 
@@ -263,7 +271,8 @@ TEST_CASE("--strict on the spec examples" * doctest::test_suite("conformance")) 
             {{ex("example-" + w.example + "-d-jws.txt")}, false},
             {{ex("example-" + w.example + "-e-file.smart-health-card")}, false}};
         std::vector<std::string> numeric, png;
-        for (int k = 0; fs::exists(ex("example-" + w.example + "-f-qr-code-numeric-value-" + std::to_string(k) + ".txt")); ++k) {
+        for (int k = 0;
+             fs::exists(ex("example-" + w.example + "-f-qr-code-numeric-value-" + std::to_string(k) + ".txt")); ++k) {
             numeric.push_back(ex("example-" + w.example + "-f-qr-code-numeric-value-" + std::to_string(k) + ".txt"));
             png.push_back(ex("example-" + w.example + "-g-qr-code-" + std::to_string(k) + ".png"));
         }
@@ -273,9 +282,10 @@ TEST_CASE("--strict on the spec examples" * doctest::test_suite("conformance")) 
             auto inputs = form.first;
             const bool qr = form.second;
             CAPTURE(inputs[0]);
-            inputs.insert(inputs.end(), {"--strict", "--jwks", kSpecIss + "=" + ex("issuer/.well-known/jwks.json"), "--crl",
-                                         ex("issuer/.well-known/crl/3Kfdg-XwP-7gXyywtUfUADwBumDOPKMQx-iELL11W9s.json"),
-                                         "--at", "2024-07-01T00:00:00Z"});
+            inputs.insert(inputs.end(),
+                          {"--strict", "--jwks", kSpecIss + "=" + ex("issuer/.well-known/jwks.json"), "--crl",
+                           ex("issuer/.well-known/crl/3Kfdg-XwP-7gXyywtUfUADwBumDOPKMQx-iELL11W9s.json"), "--at",
+                           "2024-07-01T00:00:00Z"});
             auto doc = verify_json(inputs, w.code);
             REQUIRE(doc["results"].size() == 1);
             CHECK(doc["results"][0]["status"] == "valid");
@@ -302,7 +312,8 @@ TEST_CASE("trust add --fetch: thumbprints shown, confirmation asked, https only,
     // Without the test switch, a plain-http issuer is refused before any request.
     auto refused = add({"--yes"});
     CHECK(refused.code == 2);
-    CHECK(contains(refused.err, "shcx: error: trust add --fetch: USAGE: the issuer URL must be https:// without a trailing slash"));
+    CHECK(contains(refused.err,
+                   "shcx: error: trust add --fetch: USAGE: the issuer URL must be https:// without a trailing slash"));
 
     ScopedEnv loopback("SHCX_ALLOW_LOOPBACK_HTTP", "1");
     // Declined (or no answer): nothing is trusted, exit 1.
@@ -337,7 +348,8 @@ TEST_CASE("trust add --fetch: thumbprints shown, confirmation asked, https only,
     CHECK(missing.code == 2);
     CHECK(contains(missing.err, "NETWORK_ERROR: " + iss + "/.well-known/jwks.json: HTTP 404"));
     server.serve_jwks(jwks + std::string("\0{}", 3));
-    CHECK(contains(add({"--yes"}).err, "KEY_INVALID: " + iss + "/.well-known/jwks.json: JWKS is not valid JSON: NUL byte"));
+    CHECK(contains(add({"--yes"}).err,
+                   "KEY_INVALID: " + iss + "/.well-known/jwks.json: JWKS is not valid JSON: NUL byte"));
     server.serve_jwks("{\"keys\":[],\"pad\":\"" + std::string(1u << 20, 'x') + "\"}");
     auto big = add({"--yes"});
     CHECK(big.code == 2);
@@ -345,7 +357,8 @@ TEST_CASE("trust add --fetch: thumbprints shown, confirmation asked, https only,
     CHECK_FALSE(contains(listed(), iss));
     // Exactly one of --jwks / --fetch.
     for (auto args : {std::vector<std::string>{"trust", "add", "--store", store, "--iss", kDemoIss},
-                      std::vector<std::string>{"trust", "add", "--store", store, "--iss", kDemoIss, "--jwks", demo_jwks(), "--fetch"}}) {
+                      std::vector<std::string>{"trust", "add", "--store", store, "--iss", kDemoIss, "--jwks",
+                                               demo_jwks(), "--fetch"}}) {
         auto r = run_shcx(args);
         CHECK(r.code == 2);
         CHECK(r.err == "shcx: error: USAGE: trust add needs exactly one of --jwks FILE or --fetch\n");

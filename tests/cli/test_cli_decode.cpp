@@ -6,9 +6,9 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
-#include "shcx/read/image.h"
 #include "shcx/card/inflate.h"
 #include "shcx/jose/jws.h"
+#include "shcx/read/image.h"
 #include "support.h"
 
 using namespace shcx;
@@ -39,7 +39,8 @@ json payload_of(const std::vector<std::string>& inputs, const std::string& stdin
 }
 
 // The one error line decode printed, for a single bad input.
-void expect_failure(const std::vector<std::string>& inputs, const std::string& code, const std::string& stdin_data = "") {
+void expect_failure(const std::vector<std::string>& inputs, const std::string& code,
+                    const std::string& stdin_data = "") {
     std::vector<std::string> args{"decode"};
     args.insert(args.end(), inputs.begin(), inputs.end());
     auto r = run_shcx(args, stdin_data);
@@ -106,8 +107,8 @@ TEST_CASE("the spec's QR SVGs rendered by scripts/render-qr-svg.py decode to the
     auto render = [&](const std::string& n, int k) {
         std::string name = "example-" + n + "-g-qr-code-" + std::to_string(k);
         auto png = (tmp / (name + ".png")).string();
-        auto r = run_program({"python3", (testdata_dir().parent_path() / "scripts/render-qr-svg.py").string(),
-                              ex(name + ".svg"), png});
+        auto r = run_program(
+            {"python3", (testdata_dir().parent_path() / "scripts/render-qr-svg.py").string(), ex(name + ".svg"), png});
         CAPTURE(r.err);
         REQUIRE(r.code == 0);
         return png;
@@ -126,14 +127,17 @@ TEST_CASE("example-02 chunk texts arrive on stdin in any order" * doctest::test_
           want);
 }
 
-TEST_CASE("spec example bundles issued with the same claims decode to the spec payloads" * doctest::test_suite("conformance")) {
+TEST_CASE("spec example bundles issued with the same claims decode to the spec payloads" *
+          doctest::test_suite("conformance")) {
     TempDir tmp;
     for (std::string n : {"00", "01", "02", "03"}) {
         CAPTURE(n);
         auto want = expected_payload(n);
-        std::vector<std::string> args{"issue", ex("example-" + n + "-a-fhirBundle.json"), "--key",
-                                      (testdata_dir() / "issuer/key.jwk").string(), "--iss", want["iss"],
-                                      "--nbf", want["nbf"].dump(), "--out", (tmp / (n + ".shc")).string()};
+        std::vector<std::string> args{"issue", ex("example-" + n + "-a-fhirBundle.json"),
+                                      "--key", (testdata_dir() / "issuer/key.jwk").string(),
+                                      "--iss", want["iss"],
+                                      "--nbf", want["nbf"].dump(),
+                                      "--out", (tmp / (n + ".shc")).string()};
         if (want.contains("exp")) args.insert(args.end(), {"--exp", want["exp"].dump()});
         if (want["vc"].contains("rid")) args.insert(args.end(), {"--rid", want["vc"]["rid"]});
         auto r = run_shcx(args);
@@ -152,7 +156,8 @@ TEST_CASE("FHIR $health-cards-issue Parameters responses are read") {
     CHECK(payload_of({(tmp / "response.json").string()}) == payload_of({file}));
 }
 
-TEST_CASE("human output of the chunked example names the patient and entries, and says no signature was checked" * doctest::test_suite("conformance")) {
+TEST_CASE("human output of the chunked example names the patient and entries, and says no signature was checked" *
+          doctest::test_suite("conformance")) {
     auto r = run_shcx({"decode", ex("example-02-g-qr-code-2.png"), ex("example-02-g-qr-code-0.png"),
                        ex("example-02-g-qr-code-1.png")});
     CHECK(r.code == 0);
@@ -172,7 +177,8 @@ TEST_CASE("human output lists immunizations with CVX names, lots and performers"
     CHECK(r.code == 0);
     CHECK(contains(r.out, "Person: John B. Anyperson, born 1951-01-20\n"));
     CHECK(contains(r.out, "Immunizations (3):\n"));
-    CHECK(contains(r.out, "1. 2021-01-01  CVX 207 COVID-19 mRNA (Moderna) 100 mcg/0.5 mL, lot 0000001, ABC General Hospital\n"));
+    CHECK(contains(
+        r.out, "1. 2021-01-01  CVX 207 COVID-19 mRNA (Moderna) 100 mcg/0.5 mL, lot 0000001, ABC General Hospital\n"));
     CHECK(contains(r.out, "RID:      MKyCxh7p6uQ\n"));
     CHECK(contains(r.out, "Expires:  never\n"));
 }
@@ -215,7 +221,9 @@ TEST_CASE("bad inputs: exit 2 with exactly one error line naming the code") {
     SUBCASE("chunk index out of range") {
         expect_failure({file("r.txt", "shc:/4/3/5676\n")}, "QR_CHUNK_INDEX_INVALID");
     }
-    SUBCASE("a chunk count of 1 with index 2") { expect_failure({file("r.txt", "shc:/2/1/5676\n")}, "QR_CHUNK_INDEX_INVALID"); }
+    SUBCASE("a chunk count of 1 with index 2") {
+        expect_failure({file("r.txt", "shc:/2/1/5676\n")}, "QR_CHUNK_INDEX_INVALID");
+    }
     SUBCASE("image with no QR code") {
         image::Gray blank;
         blank.width = blank.height = 300;
@@ -226,7 +234,9 @@ TEST_CASE("bad inputs: exit 2 with exactly one error line naming the code") {
         std::string png = read_file(card("covid-three-doses.png"));
         expect_failure({file("trunc.png", png.substr(0, png.size() / 2))}, "IMAGE_INVALID");
     }
-    SUBCASE("JWS with two parts") { expect_failure({file("two.jws", "eyJhbGciOiJFUzI1NiJ9.eyJpc3MiOiJ4In0\n")}, "JWS_MALFORMED"); }
+    SUBCASE("JWS with two parts") {
+        expect_failure({file("two.jws", "eyJhbGciOiJFUzI1NiJ9.eyJpc3MiOiJ4In0\n")}, "JWS_MALFORMED");
+    }
     SUBCASE("payload not raw-deflated (zlib wrapper)") {
         std::string payload = read_file(testdata_dir() / "bundles/covid-three-doses.json");
         uLongf len = compressBound(static_cast<uLong>(payload.size()));
@@ -242,11 +252,13 @@ TEST_CASE("bad inputs: exit 2 with exactly one error line naming the code") {
     }
     SUBCASE("inflation bomb is capped at 1 MiB") {
         std::string bomb = "{\"iss\":\"" + std::string(2u << 20, 'A') + "\"}";
-        expect_failure({file("bomb.jws", jose::sign_compact(test_key(), kHeader, inflate::deflate_raw(bomb).value()).value())},
-                       "PAYLOAD_TOO_LARGE");
+        expect_failure(
+            {file("bomb.jws", jose::sign_compact(test_key(), kHeader, inflate::deflate_raw(bomb).value()).value())},
+            "PAYLOAD_TOO_LARGE");
     }
     SUBCASE("payload is not JSON") {
-        expect_failure({file("nojson.jws", jose::sign_compact(test_key(), kHeader, inflate::deflate_raw("hello").value()).value())},
+        expect_failure({file("nojson.jws",
+                             jose::sign_compact(test_key(), kHeader, inflate::deflate_raw("hello").value()).value())},
                        "PAYLOAD_JSON_INVALID");
     }
     SUBCASE("empty file") { expect_failure({file("empty.txt", "")}, "INPUT_EMPTY"); }

@@ -7,9 +7,9 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "shcx/issue/qr_write.h"
 #include "shcx/jose/jws.h"
 #include "shcx/read/numeric.h"
-#include "shcx/issue/qr_write.h"
 #include "support.h"
 
 using namespace shcx;
@@ -90,10 +90,16 @@ TEST_CASE("issue -> decode round trip for every testdata bundle, in every output
     for (const auto& name : kBundles) {
         CAPTURE(name);
         auto base = (tmp / name).string();
-        auto r = run_shcx({"issue", bundle_path(name), "--key", key_path(), "--iss", "https://issuer.example/x",
-                           "--nbf", "2026-02-01T00:00:00Z", "--exp", "2027-02-01T00:00:00Z", "--rid", "rid-" + name.substr(0, 5),
-                           "--out", base + ".smart-health-card", "--numeric", base + ".txt", "--qr", base + ".png",
-                           "--qr", base + ".svg"});
+        auto r = run_shcx({"issue",     bundle_path(name),
+                           "--key",     key_path(),
+                           "--iss",     "https://issuer.example/x",
+                           "--nbf",     "2026-02-01T00:00:00Z",
+                           "--exp",     "2027-02-01T00:00:00Z",
+                           "--rid",     "rid-" + name.substr(0, 5),
+                           "--out",     base + ".smart-health-card",
+                           "--numeric", base + ".txt",
+                           "--qr",      base + ".png",
+                           "--qr",      base + ".svg"});
         REQUIRE(r.code == 0);
         CHECK(r.out.empty());
         auto want = json::parse(read_file(bundle_path(name)));

@@ -66,17 +66,20 @@ struct Outcome {
     json result;
     std::string text;
 };
-Outcome check(const std::vector<Person>& people, const std::vector<std::string>& policies,
-              const std::string& at = kAt, const std::vector<std::string>& extra_issue = {}) {
+Outcome check(const std::vector<Person>& people, const std::vector<std::string>& policies, const std::string& at = kAt,
+              const std::vector<std::string>& extra_issue = {}) {
     TempDir tmp;
     write_file(tmp / "bundle.json", bundle_of(people).dump());
-    std::vector<std::string> issue{"issue", (tmp / "bundle.json").string(), "--key",
-                                   (testdata_dir() / "issuer/key.jwk").string(), "--iss", kIss, "--nbf",
-                                   "2026-01-01T00:00:00Z", "--out", (tmp / "card.shc").string()};
+    std::vector<std::string> issue{"issue", (tmp / "bundle.json").string(),
+                                   "--key", (testdata_dir() / "issuer/key.jwk").string(),
+                                   "--iss", kIss,
+                                   "--nbf", "2026-01-01T00:00:00Z",
+                                   "--out", (tmp / "card.shc").string()};
     issue.insert(issue.end(), extra_issue.begin(), extra_issue.end());
     REQUIRE(run_shcx(issue).code == 0);
-    std::vector<std::string> args{"verify", (tmp / "card.shc").string(), "--jwks",
-                                  kIss + "=" + (testdata_dir() / "issuer/jwks.json").string(), "--at", at};
+    std::vector<std::string> args{"verify", (tmp / "card.shc").string(),
+                                  "--jwks", kIss + "=" + (testdata_dir() / "issuer/jwks.json").string(),
+                                  "--at",   at};
     for (const auto& p : policies) args.insert(args.end(), {"--policy", p});
     auto text = run_shcx(args);
     args.push_back("--json");
@@ -213,13 +216,14 @@ TEST_CASE("policy files: custom rules, maximum card age, malformed files name th
     for (const auto& b : bad) {
         CAPTURE(b.field);
         write_file(tmp / "bad.json", b.json);
-        auto r = run_shcx({"verify", (testdata_dir() / "cards/lab-result.txt").string(), "--policy",
-                           (tmp / "bad.json").string()});
+        auto r = run_shcx(
+            {"verify", (testdata_dir() / "cards/lab-result.txt").string(), "--policy", (tmp / "bad.json").string()});
         CHECK(r.code == 2);
         CHECK(r.out.empty());
         CHECK(contains(r.err, "POLICY_INVALID: " + (tmp / "bad.json").string() + ": " + b.field + ":"));
     }
-    auto unknown = run_shcx({"verify", (testdata_dir() / "cards/lab-result.txt").string(), "--policy", "no-such-policy"});
+    auto unknown =
+        run_shcx({"verify", (testdata_dir() / "cards/lab-result.txt").string(), "--policy", "no-such-policy"});
     CHECK(unknown.code == 2);
     CHECK(contains(unknown.err, "covid19-primary-series"));  // names the built-ins
 }

@@ -11,10 +11,10 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "share_server.h"
 #include "shcx/share/crypto.h"
 #include "shcx/share/service.h"
 #include "shcx/timeutil.h"
-#include "share_server.h"
 #include "support.h"
 
 using namespace shcx;
@@ -224,20 +224,22 @@ TEST_CASE("the 11th create in a minute is 429, unknown, expired, used, revoked a
     auto c = env.client();
     // 5 creates so far; 5 more are fine, the 11th is refused.
     for (int i = 0; i < 5; ++i) env.make();
-    auto eleventh = c.Post("/api/v1/shares", httplib::Headers{{"Authorization", "Bearer " + env.token}}, "x",
-                           "application/jose");
+    auto eleventh =
+        c.Post("/api/v1/shares", httplib::Headers{{"Authorization", "Bearer " + env.token}}, "x", "application/jose");
     CHECK(eleventh->status == 429);
     CHECK(eleventh->get_header_value("Retry-After") == "60");
     CHECK(c.Post("/api/v1/shares", "x", "application/jose")->status == 401);
 
     REQUIRE(env.post_pin(used.sid, used.pin)->status == 200);
-    REQUIRE(c.Delete(("/api/v1/shares/" + revoked.id).c_str(), httplib::Headers{{"Authorization", "Bearer " + env.token}})
-                ->status == 200);
+    REQUIRE(
+        c.Delete(("/api/v1/shares/" + revoked.id).c_str(), httplib::Headers{{"Authorization", "Bearer " + env.token}})
+            ->status == 200);
     for (int i = 0; i < 5; ++i) REQUIRE(env.post_pin(destroyed.sid, "WRONG111")->status == 403);
     std::this_thread::sleep_for(std::chrono::milliseconds(1100));
 
     std::vector<std::string> bodies;
-    for (const std::string& sid : {std::string("AAAAAAAAAAAAAAAAAAAAAA"), expired.sid, used.sid, revoked.sid, destroyed.sid}) {
+    for (const std::string& sid :
+         {std::string("AAAAAAAAAAAAAAAAAAAAAA"), expired.sid, used.sid, revoked.sid, destroyed.sid}) {
         auto g = c.Get(("/s/" + sid).c_str());
         auto p = env.post_pin(sid, "ABCD1234");
         CHECK(g->status == 404);
@@ -270,7 +272,9 @@ TEST_CASE("security headers on every response, per-address reveal limit answers 
     CHECK(env.status(s.id)["attempts_left"] == 2);  // a refused request charges nothing
 }
 
-TEST_CASE("share server kill -9 with attempts in flight, restart: right PINs work at once, no attempt lost, no double reveal") {
+TEST_CASE(
+    "share server kill -9 with attempts in flight, restart: right PINs work at once, no attempt lost, no double "
+    "reveal") {
     auto env = std::make_unique<Env>();
     // Shares made with --db get the default Argon2id cost (19 MiB, 2 passes), so a reveal
     // spends most of its time inside the KDF, holding its attempt lease.
@@ -297,7 +301,8 @@ TEST_CASE("share server kill -9 with attempts in flight, restart: right PINs wor
                 while (!stop) {
                     httplib::Client c(env->server->url());
                     c.set_read_timeout(60);
-                    auto r = c.Post(("/s/" + busy[i].sid).c_str(), json{{"challenge", busy[i].pin}}.dump(), "application/json");
+                    auto r = c.Post(("/s/" + busy[i].sid).c_str(), json{{"challenge", busy[i].pin}}.dump(),
+                                    "application/json");
                     if (!r) break;  // the server is gone
                     if (r->status == 200) ++got[i], ++total;
                     if (r->status == 404) break;
@@ -384,7 +389,8 @@ TEST_CASE("--db mode works without a server, revoke and status from the command 
     auto plain = run_shcx({"share", "create", kCard, "--db", db, "--public-url", "http://share.example"});
     CHECK(plain.code == 2);
     CHECK(contains(plain.err, "shcx: error: URL_REFUSED: "));
-    CHECK(run_shcx({"share", "create", kCard, "--db", db, "--public-url", "https://s.example", "--ttl", "7h"}).code == 2);
+    CHECK(run_shcx({"share", "create", kCard, "--db", db, "--public-url", "https://s.example", "--ttl", "7h"}).code ==
+          2);
 }
 
 TEST_CASE("serve refuses a non-https public URL for a public host, and stops cleanly on SIGTERM") {
@@ -468,7 +474,8 @@ const std::string kKey = std::string(43, 'A');
 
 }  // namespace
 
-TEST_CASE("share reveal redirect traps: a PIN is POSTed once, to the link's own address, no other origin is ever contacted") {
+TEST_CASE(
+    "share reveal redirect traps: a PIN is POSTed once, to the link's own address, no other origin is ever contacted") {
     Trap elsewhere([](const httplib::Request&, httplib::Response& res) { res.set_content("{}", "application/json"); });
     for (int code : {301, 302, 303, 307, 308}) {
         for (bool same_origin : {false, true}) {

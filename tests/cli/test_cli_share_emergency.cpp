@@ -5,9 +5,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "share_server.h"
 #include "shcx/read/image.h"
 #include "shcx/read/qr_read.h"
-#include "share_server.h"
 #include "support.h"
 
 using namespace shcx;
@@ -30,9 +30,12 @@ struct Emergency {
         write_file(dir / "full.json", kFull);
     }
     RunResult create(std::vector<std::string> extra = {}) {
-        std::vector<std::string> args = {"share", "create", "--db", db.string(), "--public-url", server.url(),
-                                         "--emergency", (dir / "summary.json").string(), "--full",
-                                         (dir / "full.json").string(), "--json"};
+        std::vector<std::string> args = {"share",        "create",
+                                         "--db",         db.string(),
+                                         "--public-url", server.url(),
+                                         "--emergency",  (dir / "summary.json").string(),
+                                         "--full",       (dir / "full.json").string(),
+                                         "--json"};
         args.insert(args.end(), extra.begin(), extra.end());
         auto r = run_shcx(args);
         if (r.code == 0) {
@@ -116,9 +119,9 @@ TEST_CASE("emergency share CLI: revoke kills both tiers, rotate gives a new link
     Emergency e;
     REQUIRE(e.create().code == 0);
     std::string old_url = e.url, old_id = e.id;
-    auto rotated = run_shcx({"share", "rotate", old_id, "--db", e.db.string(), "--public-url", e.server.url(),
-                             "--emergency", (e.dir / "summary.json").string(), "--full",
-                             (e.dir / "full.json").string(), "--json"});
+    auto rotated =
+        run_shcx({"share", "rotate", old_id, "--db", e.db.string(), "--public-url", e.server.url(), "--emergency",
+                  (e.dir / "summary.json").string(), "--full", (e.dir / "full.json").string(), "--json"});
     REQUIRE(rotated.code == 0);
     CHECK(rotated.err == "shcx: revoked " + old_id + ": its link and QR no longer work\n");
     auto j = json::parse(rotated.out);

@@ -8,9 +8,9 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "share_server.h"
 #include "shcx/base64url.h"
 #include "shcx/timeutil.h"
-#include "share_server.h"
 #include "support.h"
 
 using namespace shcx;
@@ -34,8 +34,8 @@ struct ShlEnv {
         token = r.out.substr(0, r.out.find('\n'));
     }
     json create(std::vector<std::string> extra = {}) {
-        std::vector<std::string> args = {"share", "create", kCard, "--server", server->url(), "--token", token,
-                                         "--json", "--shl"};
+        std::vector<std::string> args = {"share",   "create", kCard,    "--server", server->url(),
+                                         "--token", token,    "--json", "--shl"};
         args.insert(args.end(), extra.begin(), extra.end());
         auto r = run_shcx(args);
         CAPTURE(r.err);
@@ -128,7 +128,8 @@ TEST_CASE("share reveal of an SHL: exactly N reveals by shlink, viewer URL or QR
     CHECK(contains(log, "POST /m/"));
 }
 
-TEST_CASE("wrong passcodes on an SHL: 401 remainingAttempts, verify and reveal say how many remain, the fifth destroys it") {
+TEST_CASE(
+    "wrong passcodes on an SHL: 401 remainingAttempts, verify and reveal say how many remain, the fifth destroys it") {
     ShlEnv env;
     auto j = env.create();
     std::string pin = j["challenge"], shlink = j["shlink"], id = j["id"];
@@ -142,7 +143,8 @@ TEST_CASE("wrong passcodes on an SHL: 401 remainingAttempts, verify and reveal s
     CHECK(contains(v.err, "SHL_PASSCODE_WRONG"));
     CHECK(contains(v.err, "4 attempts remaining"));
     // A raw manifest request: 401 with exactly {"remainingAttempts": n}.
-    auto r = env.post_manifest(manifest, json{{"recipient", "test"}, {"passcode", wrong}, {"embeddedLengthMax", 100}}.dump());
+    auto r = env.post_manifest(manifest,
+                               json{{"recipient", "test"}, {"passcode", wrong}, {"embeddedLengthMax", 100}}.dump());
     REQUIRE(r);
     CHECK(r->status == 401);
     CHECK(json::parse(r->body) == json{{"remainingAttempts", 3}});
@@ -188,7 +190,9 @@ TEST_CASE("an expired SHL: the server answers 404, share reveal says SHL_EXPIRED
     CHECK(contains(reveal.err, "SHL_EXPIRED"));
 }
 
-TEST_CASE("share create --shl with --db, and refused for other content, a public URL too long for 128 characters, --label alone") {
+TEST_CASE(
+    "share create --shl with --db, and refused for other content, a public URL too long for 128 characters, --label "
+    "alone") {
     ShlEnv env;
     std::string base = env.server->url();
     auto made = run_shcx({"share", "create", kCard, "--db", env.db.string(), "--public-url", base, "--shl", "--json"});
@@ -200,8 +204,8 @@ TEST_CASE("share create --shl with --db, and refused for other content, a public
     CHECK(r.out == read_file(kCard));
 
     write_file(env.dir / "note.txt", "not a card\n");
-    auto text = run_shcx({"share", "create", (env.dir / "note.txt").string(), "--db", env.db.string(), "--public-url",
-                          base, "--shl"});
+    auto text = run_shcx(
+        {"share", "create", (env.dir / "note.txt").string(), "--db", env.db.string(), "--public-url", base, "--shl"});
     CHECK(text.code == 2);
     CHECK(contains(text.err, "SHARE_INVALID"));
     CHECK(contains(text.err, "text/plain"));
@@ -209,7 +213,8 @@ TEST_CASE("share create --shl with --db, and refused for other content, a public
 
     // base + "/m/" + 22 characters must fit in 128.
     std::string long_base = base + "/" + std::string(128 - base.size() - 26, 'p');
-    auto fits = run_shcx({"share", "create", kCard, "--db", env.db.string(), "--public-url", long_base, "--shl", "--json"});
+    auto fits =
+        run_shcx({"share", "create", kCard, "--db", env.db.string(), "--public-url", long_base, "--shl", "--json"});
     CAPTURE(fits.err);
     CHECK(fits.code == 0);
     CHECK(payload_of(json::parse(fits.out)["shlink"])["url"].get<std::string>().size() == 128);

@@ -45,13 +45,17 @@ TEST_CASE("shl: verify: a link's card is verified with the normal rules, the lin
     CAPTURE(r.err);
     CHECK(r.code == 0);
     CHECK(r.err.empty());
-    CHECK(r.out.rfind("SMART Health Link  " + file + "\n"
-                      "  Label:      Ada's vaccinations\n"
-                      "  Server:     " + server.base_url() + "\n"
-                      "  Flags:      L\n"
-                      "  Expires:    never\n"
-                      "  Files:      1 listed, 1 read\n\n"
-                      "VALID  " + file + "#file1\n",
+    CHECK(r.out.rfind("SMART Health Link  " + file +
+                          "\n"
+                          "  Label:      Ada's vaccinations\n"
+                          "  Server:     " +
+                          server.base_url() +
+                          "\n"
+                          "  Flags:      L\n"
+                          "  Expires:    never\n"
+                          "  Files:      1 listed, 1 read\n\n"
+                          "VALID  " +
+                          file + "#file1\n",
                       0) == 0);
     CHECK(contains(r.out, "Person: Adaeze N. Okafor, born 1984-03-12"));
     CHECK(json::parse(server.last_manifest_body())["recipient"] == "shcx");
@@ -109,7 +113,8 @@ TEST_CASE("shl: verify: a wrong passcode reports the remaining attempts, the rig
 
     auto wrong = run_shcx({"verify", file, "--jwks", demo_jwks(), "--passcode", "1234"});
     CHECK(wrong.code == 2);
-    CHECK(wrong.err == "shcx: error: " + file + ": SHL_PASSCODE_WRONG: the passcode was not accepted; 2 attempts remaining\n");
+    CHECK(wrong.err ==
+          "shcx: error: " + file + ": SHL_PASSCODE_WRONG: the passcode was not accepted; 2 attempts remaining\n");
     CHECK(wrong.out == "NOT VALID (malformed)  " + file +
                            "\n  Reason:     SHL_PASSCODE_WRONG: the passcode was not accepted; 2 attempts remaining\n");
 
@@ -130,9 +135,10 @@ TEST_CASE("shl: verify: a wrong passcode reports the remaining attempts, the rig
     int before = server.manifest_requests();
     auto none = run_shcx({"verify", file, "--jwks", demo_jwks()});
     CHECK(none.code == 2);
-    CHECK(none.err == "shcx: error: " + file +
-                          ": SHL_PASSCODE_REQUIRED: the link is protected by a passcode (flag P); none was given; give it "
-                          "with --passcode-file FILE (or --passcode, or on a terminal when asked)\n");
+    CHECK(none.err ==
+          "shcx: error: " + file +
+              ": SHL_PASSCODE_REQUIRED: the link is protected by a passcode (flag P); none was given; give it "
+              "with --passcode-file FILE (or --passcode, or on a terminal when asked)\n");
     CHECK(server.manifest_requests() == before);
 
     auto both = run_shcx({"verify", file, "--passcode", "1", "--passcode-file", (tmp / "passcode").string()});
@@ -158,18 +164,21 @@ TEST_CASE("shl: FHIR content: decode summarises it (exit 0), verify shows it as 
     CHECK(dec.code == 0);
     CHECK(contains(dec.out, "  Files:      2 listed, 2 read\n"));
     CHECK(contains(dec.out, "Card 1 of 1 from " + file + "#file1 (.smart-health-card file)\n"));
-    CHECK(contains(dec.out, "Resource 1 of 1  " + file + "#file2\n"
-                            "  Content:    application/fhir+json (not signed: nothing here is verified)\n"
-                            "  Resource:   Bundle (document), 3 entries: 1 Composition, 1 Patient, 1 MedicationStatement\n"
-                            "  Title:      Patient Summary\n"
-                            "  Person: Ada Lovelace, born 1815-12-10\n"));
+    CHECK(contains(dec.out,
+                   "Resource 1 of 1  " + file +
+                       "#file2\n"
+                       "  Content:    application/fhir+json (not signed: nothing here is verified)\n"
+                       "  Resource:   Bundle (document), 3 entries: 1 Composition, 1 Patient, 1 MedicationStatement\n"
+                       "  Title:      Patient Summary\n"
+                       "  Person: Ada Lovelace, born 1815-12-10\n"));
     CHECK(contains(dec.out, "ATC N02BE01 paracetamol"));
 
     auto dec_json = json::parse(run_shcx({"decode", "--json", file}).out);
     REQUIRE(dec_json["resources"].size() == 1);
     CHECK(dec_json["resources"][0]["resourceType"] == "Bundle");
     CHECK(dec_json["resources"][0]["bundleType"] == "document");
-    CHECK(dec_json["resources"][0]["resourceTypes"] == json{{"Composition", 1}, {"Patient", 1}, {"MedicationStatement", 1}});
+    CHECK(dec_json["resources"][0]["resourceTypes"] ==
+          json{{"Composition", 1}, {"Patient", 1}, {"MedicationStatement", 1}});
     CHECK(dec_json["results"].size() == 1);
 
     auto ver = run_shcx({"verify", file, "--jwks", demo_jwks()});
@@ -217,8 +226,9 @@ TEST_CASE("shl: each failure has its code, one error line and exit 2") {
     CHECK(run(server.link("", 1700000000)) == "SHL_EXPIRED: the link expired at 2023-11-14T22:13:20Z (exp)\n");
 
     server.set_mode(ShlServer::Mode::Gone);
-    CHECK(run(server.link()) == "SHL_NOT_FOUND: the link is no longer active: expired, used up or revoked (HTTP 404 from " +
-                                    server.base_url() + ")\n");
+    CHECK(run(server.link()) ==
+          "SHL_NOT_FOUND: the link is no longer active: expired, used up or revoked (HTTP 404 from " +
+              server.base_url() + ")\n");
     server.set_mode(ShlServer::Mode::ManifestTooLarge);
     CHECK(run(server.link()) == "SHL_TOO_LARGE: the manifest: larger than 1048576 bytes\n");
     server.set_mode(ShlServer::Mode::ManifestError500);
@@ -229,7 +239,8 @@ TEST_CASE("shl: each failure has its code, one error line and exit 2") {
     jwe[jwe.size() - 3] = jwe[jwe.size() - 3] == 'A' ? 'B' : 'A';
     tampered.add_raw_file("application/smart-health-card", jwe, true);
     CHECK(run(tampered.link()) ==
-          "SHL_DECRYPT_FAILED: file 1: the file does not decrypt with the link's key (another link's file, or modified)\n");
+          "SHL_DECRYPT_FAILED: file 1: the file does not decrypt with the link's key (another link's file, or "
+          "modified)\n");
 
     ShlServer big;
     big.add_file("application/smart-health-card", demo_card(), false);

@@ -42,7 +42,8 @@ json store_status(const fs::path& store) {
 
 }  // namespace
 
-TEST_CASE("trust sync installs a verified snapshot, status reports it, unchanged is not downloaded again" * doctest::test_suite("conformance")) {
+TEST_CASE("trust sync installs a verified snapshot, status reports it, unchanged is not downloaded again" *
+          doctest::test_suite("conformance")) {
     VciServer srv;
     TempDir tmp;
     auto store = tmp / "store";
@@ -80,7 +81,8 @@ TEST_CASE("trust sync installs a verified snapshot, status reports it, unchanged
     CHECK(json::parse(list.out)["issuers"].size() == 651);
 }
 
-TEST_CASE("every failed sync exits non-zero, says what happened and leaves the store untouched" * doctest::test_suite("conformance")) {
+TEST_CASE("every failed sync exits non-zero, says what happened and leaves the store untouched" *
+          doctest::test_suite("conformance")) {
     VciServer srv;
     TempDir tmp;
     auto store = tmp / "store";
@@ -129,7 +131,8 @@ TEST_CASE("a changed snapshot (new ETag) is downloaded and installed" * doctest:
     CHECK(store_status(store)["snapshot"]["etag"] == "\"snapshot-v2\"");
 }
 
-TEST_CASE("two syncs started at once: one installs, the other is refused by the lock, the store is whole" * doctest::test_suite("conformance")) {
+TEST_CASE("two syncs started at once: one installs, the other is refused by the lock, the store is whole" *
+          doctest::test_suite("conformance")) {
     VciServer srv;
     srv.set_delay_ms(1500);
     TempDir tmp;
@@ -179,8 +182,10 @@ TEST_CASE("trust add / list / remove of a local issuer, used by verify") {
     CHECK(run_shcx({"trust", "status", "--store", store}).code == 0);  // local issuers only: usable
 
     // A key that breaks the rules is refused.
-    write_file(tmp / "bad.json", R"({"keys":[{"kty":"EC","crv":"P-256","kid":"x","use":"sig","alg":"ES256","x":"AA","y":"BB"}]})");
-    auto bad = run_shcx({"trust", "add", "--store", store, "--iss", "https://bad.example", "--jwks", (tmp / "bad.json").string()});
+    write_file(tmp / "bad.json",
+               R"({"keys":[{"kty":"EC","crv":"P-256","kid":"x","use":"sig","alg":"ES256","x":"AA","y":"BB"}]})");
+    auto bad = run_shcx(
+        {"trust", "add", "--store", store, "--iss", "https://bad.example", "--jwks", (tmp / "bad.json").string()});
     CHECK(bad.code == 2);
     CHECK(contains(bad.err, "KEY_INVALID"));
     CHECK(run_shcx({"trust", "add", "--store", store, "--iss", "https://bad.example/", "--jwks", jwks}).code == 2);
@@ -201,7 +206,8 @@ TEST_CASE("trust sync refuses unknown sources and non-https mirrors") {
     CHECK(contains(closed.err, "NETWORK_ERROR"));
 }
 
-TEST_CASE("trust sync download size: a 64 MiB snapshot is checked, 64 MiB + 1 byte is INPUT_TOO_LARGE" * doctest::test_suite("conformance")) {
+TEST_CASE("trust sync download size: a 64 MiB snapshot is checked, 64 MiB + 1 byte is INPUT_TOO_LARGE" *
+          doctest::test_suite("conformance")) {
     VciServer srv;
     TempDir tmp;
     auto store = tmp / "store";
@@ -283,9 +289,8 @@ TEST_CASE("trust store lookup for other users: their own store, else the system 
     fs::copy_file(SHCX_BIN_PATH, shcx_copy);
     for (const auto& f : {card, shcx_copy})
         fs::permissions(f, fs::perms::others_read | fs::perms::others_exec, fs::perm_options::add);
-    auto run_env = [&](const std::vector<std::string>& e, const std::vector<std::string>& args, const std::string& user) {
-        return ::run_env(e, args, user, shcx_copy);
-    };
+    auto run_env = [&](const std::vector<std::string>& e, const std::vector<std::string>& args,
+                       const std::string& user) { return ::run_env(e, args, user, shcx_copy); };
     const std::string nobody = "65534";
 
     // Nothing anywhere: the user's own store is the one reported.

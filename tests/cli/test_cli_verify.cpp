@@ -28,8 +28,10 @@ std::pair<std::string, std::string> other_issuer_card(const TempDir& tmp, const 
     auto card_file = (tmp / "other.smart-health-card").string();
     auto k = run_shcx({"keygen", "--out", jwk, "--jwks-out", jwks});
     REQUIRE(k.code == 0);
-    std::vector<std::string> args{"issue", (testdata_dir() / "bundles/lab-result.json").string(), "--key", jwk,
-                                  "--iss", "https://other.example", "--out", card_file};
+    std::vector<std::string> args{"issue", (testdata_dir() / "bundles/lab-result.json").string(),
+                                  "--key", jwk,
+                                  "--iss", "https://other.example",
+                                  "--out", card_file};
     args.insert(args.end(), extra.begin(), extra.end());
     auto i = run_shcx(args);
     CAPTURE(i.err);
@@ -48,9 +50,8 @@ json verify_json(std::vector<std::string> args, int expected_code) {
 }  // namespace
 
 TEST_CASE("spec example 00 is valid with the spec keys and CRL" * doctest::test_suite("conformance")) {
-    auto doc = verify_json({ex("example-00-e-file.smart-health-card"), "--jwks", kSpecIss + "=" + spec_jwks(), "--crl",
-                            spec_crl()},
-                           0);
+    auto doc = verify_json(
+        {ex("example-00-e-file.smart-health-card"), "--jwks", kSpecIss + "=" + spec_jwks(), "--crl", spec_crl()}, 0);
     REQUIRE(doc["results"].size() == 1);
     auto r = doc["results"][0];
     CHECK(r["status"] == "valid");
@@ -69,7 +70,8 @@ TEST_CASE("spec example 00 is valid with the spec keys and CRL" * doctest::test_
     CHECK(r["warnings"].empty());
 }
 
-TEST_CASE("spec example 01: the signature is valid (x5c chain problem is a warning)" * doctest::test_suite("conformance")) {
+TEST_CASE("spec example 01: the signature is valid (x5c chain problem is a warning)" *
+          doctest::test_suite("conformance")) {
     auto doc = verify_json({ex("example-01-g-qr-code-0.png"), "--jwks", spec_jwks()}, 0);
     auto r = doc["results"][0];
     CHECK(r["status"] == "valid");
@@ -86,7 +88,8 @@ TEST_CASE("spec example 02 from its three PNGs is valid" * doctest::test_suite("
     CHECK(doc["results"][0]["inputs"].size() == 3);
 }
 
-TEST_CASE("spec example 03: expired now, valid before its exp, revoked only by a bare rid entry" * doctest::test_suite("conformance")) {
+TEST_CASE("spec example 03: expired now, valid before its exp, revoked only by a bare rid entry" *
+          doctest::test_suite("conformance")) {
     std::string file = ex("example-03-e-file.smart-health-card");
     auto now = verify_json({file, "--jwks", spec_jwks(), "--crl", spec_crl()}, 1);
     CHECK(now["results"][0]["status"] == "expired");
@@ -97,9 +100,11 @@ TEST_CASE("spec example 03: expired now, valid before its exp, revoked only by a
     CHECK(then["results"][0]["revocation"] == "not_revoked");
 
     TempDir tmp;
-    write_file(tmp / "crl.json",
-               R"({"kid":"3Kfdg-XwP-7gXyywtUfUADwBumDOPKMQx-iELL11W9s","method":"rid","ctr":1,"rids":["vwAjHdarZuc"]})");
-    auto revoked = verify_json({file, "--jwks", spec_jwks(), "--crl", (tmp / "crl.json").string(), "--at", "1720000000"}, 1);
+    write_file(
+        tmp / "crl.json",
+        R"({"kid":"3Kfdg-XwP-7gXyywtUfUADwBumDOPKMQx-iELL11W9s","method":"rid","ctr":1,"rids":["vwAjHdarZuc"]})");
+    auto revoked =
+        verify_json({file, "--jwks", spec_jwks(), "--crl", (tmp / "crl.json").string(), "--at", "1720000000"}, 1);
     CHECK(revoked["results"][0]["status"] == "revoked");
     CHECK(revoked["results"][0]["revocation"] == "revoked");
     CHECK(revoked["results"][0]["errors"][0]["code"] == "REVOKED");
@@ -149,8 +154,10 @@ TEST_CASE("--trust FILE in VCI snapshot format") {
     CHECK(doc["results"][0]["people"].size() == 2);
 }
 
-TEST_CASE("the real VCI snapshot as a --trust file does not trust the demo issuer" * doctest::test_suite("conformance")) {
-    auto vci = verify_json({card("two-people.smart-health-card"), "--trust", (vectors_dir() / "vci/vci_snapshot.json").string()}, 1);
+TEST_CASE("the real VCI snapshot as a --trust file does not trust the demo issuer" *
+          doctest::test_suite("conformance")) {
+    auto vci = verify_json(
+        {card("two-people.smart-health-card"), "--trust", (vectors_dir() / "vci/vci_snapshot.json").string()}, 1);
     CHECK(vci["results"][0]["status"] == "untrusted_issuer");
 }
 
@@ -222,7 +229,8 @@ TEST_CASE("a card with a bad header is read but not valid: status malformed, exi
     REQUIRE(decoded.code == 0);
     std::string payload = json::parse(decoded.out)["results"][0]["payload"].dump();
     write_file(tmp / "none.jws", jose::sign_compact(key, R"({"alg":"none","zip":"DEF","kid":")" + key.kid() + "\"}",
-                                                   inflate::deflate_raw(payload).value()).value());
+                                                    inflate::deflate_raw(payload).value())
+                                     .value());
     auto doc = verify_json({(tmp / "none.jws").string(), "--jwks", demo_jwks()}, 1);
     CHECK(doc["results"][0]["status"] == "malformed");
     CHECK(doc["results"][0]["errors"][0]["code"] == "JWS_HEADER_INVALID");

@@ -170,9 +170,9 @@ TEST_CASE("access log: one whole, escaped line per request, whatever the path ho
     auto lines = lines_of(server.log());
     for (const auto& line : lines) {
         CAPTURE(line);
-        bool known =
-            std::regex_match(line, access) || line.rfind("listening on http://127.0.0.1:", 0) == 0 || line == "stopped" ||
-            line.rfind("shcx: created the pepper file ", 0) == 0;  // a new database's pepper (serve)
+        bool known = std::regex_match(line, access) || line.rfind("listening on http://127.0.0.1:", 0) == 0 ||
+                     line == "stopped" ||
+                     line.rfind("shcx: created the pepper file ", 0) == 0;  // a new database's pepper (serve)
         CHECK(known);
         CHECK(line.rfind("2026-01-01T00:00:00Z", 0) != 0);  // no forged line
         if (std::regex_match(line, access)) ++access_lines;

@@ -7,10 +7,10 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "shcx/read/image.h"
 #include "shcx/card/inflate.h"
 #include "shcx/jose/es256.h"
 #include "shcx/jose/jws.h"
+#include "shcx/read/image.h"
 #include "shcx/trust/trust.h"
 #include "support.h"
 

@@ -87,7 +87,9 @@ TEST_CASE("emergency share: attestations are NAME, ROLE, REASON") {
     CHECK_FALSE(normalise_attestation("Jo; medic; " + std::string(300, 'x')).has_value());
 }
 
-TEST_CASE("emergency share: break glass gives the full tier with an attestation, paused after M uses until the owner resumes it") {
+TEST_CASE(
+    "emergency share: break glass gives the full tier with an attestation, paused after M uses until the owner resumes "
+    "it") {
     using namespace emergency_cases;
     auto cfg = Fixture::config();
     cfg.emergency.break_glass_max_uses = 2;

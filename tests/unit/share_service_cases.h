@@ -49,7 +49,7 @@ TEST_CASE("create then reveal returns the exact bytes, a second reveal is gone")
     REQUIRE(st.events.size() == 2);
     CHECK(st.events[0].event == "created");
     CHECK(st.events[1].event == "revealed");
-    CHECK(st.events[1].client.size() == 16);     // an HMAC tag,
+    CHECK(st.events[1].client.size() == 16);    // an HMAC tag,
     CHECK(st.events[1].client != "127.0.0.1");  // never the address
 }
 
@@ -150,7 +150,7 @@ TEST_CASE("after reveal, expiry (sweeper) and revocation, neither the sealed blo
     auto expired = f.create(content, 1, 60);
     auto revoked = f.create(content);
     std::string s1 = f.sealed_of(revealed.id), s2 = f.sealed_of(expired.id), s3 = f.sealed_of(revoked.id);
-    CHECK_FALSE(f.wiped(s1));  // the check can see a blob that is there
+    CHECK_FALSE(f.wiped(s1));       // the check can see a blob that is there
     CHECK_FALSE(f.holds(content));  // content is only ever stored sealed
     REQUIRE(f.service.reveal(revealed.sid, revealed.pin.str(), "x").outcome == RevealOutcome::Revealed);
     f.clock.t = f.clock.t + 61;
@@ -240,7 +240,9 @@ TEST_CASE("right PINs racing 4 wrong PINs never destroy the share: 4 burned, eve
     }
 }
 
-TEST_CASE("a server that dies holding every attempt of a share: Busy (429) until its leases lapse, then the right PIN works") {
+TEST_CASE(
+    "a server that dies holding every attempt of a share: Busy (429) until its leases lapse, then the right PIN "
+    "works") {
     ServiceConfig cfg = Fixture::config();
     cfg.lease_wait_seconds = 0.2;
     Fixture f(cfg);
@@ -394,12 +396,9 @@ TEST_CASE("a PIN read aloud: O for 0, I or L for 1, lower case, dashes and space
         auto c = f.create();
         std::string spoken = format_pin(c.pin.str());
         for (auto& ch : spoken) {
-            if (ch == '0')
-                ch = 'o';
-            else if (ch == '1')
-                ch = (i % 2) ? 'I' : 'l';
-            else
-                ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+            if (ch == '0') ch = 'o';
+            else if (ch == '1') ch = (i % 2) ? 'I' : 'l';
+            else ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
         }
         spoken.insert(2, " ");
         CAPTURE(spoken);
@@ -486,11 +485,14 @@ TEST_CASE("share pepper: a database from before the fingerprint adopts the peppe
     CHECK(store->pepper_check() == pepper_fingerprint(std::string(32, 'k')));
 }
 
-TEST_CASE("the SHL manifest protocol: 401 remainingAttempts for wrong, missing and malformed passcodes, exactly N reveals, then 404") {
+TEST_CASE(
+    "the SHL manifest protocol: 401 remainingAttempts for wrong, missing and malformed passcodes, exactly N reveals, "
+    "then 404") {
     Fixture f;
     Api api(f.service, f.clock, "https://s.example", 100);
     // A JWE header naming its content, so the manifest's contentType can be checked.
-    const std::string jwe = "eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIiwiY3R5IjoiYXBwbGljYXRpb24vZmhpcitqc29uIn0..iv.ct.tag";
+    const std::string jwe =
+        "eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIiwiY3R5IjoiYXBwbGljYXRpb24vZmhpcitqc29uIn0..iv.ct.tag";
     auto c = f.create(jwe, 2);
     auto post = [&](const std::string& body) {
         return api.handle(HttpRequest{"POST", "/m/" + c.sid, {}, "application/json", "", body, "1.2.3.4"});
@@ -498,8 +500,8 @@ TEST_CASE("the SHL manifest protocol: 401 remainingAttempts for wrong, missing a
     auto attempts_left = [&] { return f.service.status(c.id, f.owner).value().record.attempts_left(); };
     // Not a manifest request: refused before anything is charged.
     CHECK(post("not json").status == 400);
-    CHECK(post(R"({"passcode":"WRONG000"})").status == 400);             // no recipient
-    CHECK(post(R"({"recipient":"r","passcode":7})").status == 400);      // passcode not a string
+    CHECK(post(R"({"passcode":"WRONG000"})").status == 400);         // no recipient
+    CHECK(post(R"({"recipient":"r","passcode":7})").status == 400);  // passcode not a string
     CHECK(post(std::string(2000, ' ')).status == 413);
     CHECK(attempts_left() == 5);
     // Wrong, missing and malformed passcodes each cost an attempt; the malformed ones no KDF.
@@ -538,7 +540,14 @@ TEST_CASE("the SHL manifest protocol: 401 remainingAttempts for wrong, missing a
     // An expired share is 404 too; GET on a manifest URL is 404 and changes nothing; the viewer page is served.
     auto e = f.create(jwe, 1, 60);
     f.clock.t = f.clock.t + 61;
-    CHECK(api.handle(HttpRequest{"POST", "/m/" + e.sid, {}, "application/json", "", R"({"recipient":"r","passcode":")" + e.pin.str() + "\"}", "1.2.3.4"}).status == 404);
+    CHECK(api.handle(HttpRequest{"POST",
+                                 "/m/" + e.sid,
+                                 {},
+                                 "application/json",
+                                 "",
+                                 R"({"recipient":"r","passcode":")" + e.pin.str() + "\"}",
+                                 "1.2.3.4"})
+              .status == 404);
     auto live = f.create(jwe);
     CHECK(api.handle(HttpRequest{"GET", "/m/" + live.sid, {}, "", "", "", "1.2.3.4"}).status == 404);
     CHECK(f.service.status(live.id, f.owner).value().record.attempts_left() == 5);

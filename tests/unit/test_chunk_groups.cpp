@@ -108,12 +108,14 @@ TEST_CASE("a complete set in one input stands alone beside loose copies of the s
 TEST_CASE("a sheet holding two cards' chunks, and a sheet plus another card's loose chunks") {
     std::string a = fake_jws(2000, 'a'), b = fake_jws(2000, 'b');
     auto ca = chunks_of(a), cb = chunks_of(b);
-    std::vector<Piece> sheet{{ca[0], "sheet#qr1", 0}, {cb[0], "sheet#qr2", 0}, {cb[1], "sheet#qr3", 0}, {ca[1], "sheet#qr4", 0}};
+    std::vector<Piece> sheet{
+        {ca[0], "sheet#qr1", 0}, {cb[0], "sheet#qr2", 0}, {cb[1], "sheet#qr3", 0}, {ca[1], "sheet#qr4", 0}};
     auto g = chunk_groups::group(sheet, {known({a, b})});
     CHECK(g.problems.empty());
     CHECK(jws_of(g) == std::vector<std::string>{a, b});
 
-    std::vector<Piece> mixed{{ca[0], "a.png#qr1", 0}, {ca[1], "a.png#qr2", 0}, {cb[1], "b2.png", 1}, {cb[0], "b1.png", 2}};
+    std::vector<Piece> mixed{
+        {ca[0], "a.png#qr1", 0}, {ca[1], "a.png#qr2", 0}, {cb[1], "b2.png", 1}, {cb[0], "b1.png", 2}};
     auto m = chunk_groups::group(mixed);  // no proof needed: a is complete in a.png, b is forced
     CHECK(m.problems.empty());
     CHECK(jws_of(m) == std::vector<std::string>{a, b});
@@ -168,7 +170,8 @@ TEST_CASE("the combinations tried are bounded") {
     std::vector<Piece> pieces;
     for (char seed = 'a'; seed < 'a' + 11; ++seed) {
         auto c = chunks_of(fake_jws(3000, seed));
-        for (size_t k = 0; k < c.size(); ++k) pieces.push_back({c[k], std::string(1, seed) + std::to_string(k), pieces.size()});
+        for (size_t k = 0; k < c.size(); ++k)
+            pieces.push_back({c[k], std::string(1, seed) + std::to_string(k), pieces.size()});
     }
     size_t calls = 0;
     auto g = chunk_groups::group(pieces, {[&](std::string_view) {

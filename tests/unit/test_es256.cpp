@@ -18,7 +18,8 @@ std::string trim_right(std::string s) {
 }
 }  // namespace
 
-TEST_CASE("every spec example JWS verifies with its issuer key, a flipped byte does not" * doctest::test_suite("conformance")) {
+TEST_CASE("every spec example JWS verifies with its issuer key, a flipped byte does not" *
+          doctest::test_suite("conformance")) {
     auto jwks = jose::parse_jwks(test::read_file(test::spec_examples() / "issuer/.well-known/jwks.json")).value();
     for (const char* n : {"00", "01", "02", "03"}) {
         CAPTURE(n);
@@ -49,8 +50,8 @@ TEST_CASE("sign then verify, DER and short signatures are SIGNATURE_FORMAT_INVAL
     CHECK(pub.verify_es256("header.payloaD", sig)->code == ErrorCode::JWS_SIGNATURE_INVALID);
     CHECK(pub.verify_es256("header.payload", sig.substr(0, 63))->code == ErrorCode::SIGNATURE_FORMAT_INVALID);
     // The same signature DER-encoded (SEQUENCE of two INTEGERs) is named as DER.
-    std::string der = std::string("\x30\x46\x02\x21\x00", 5) + sig.substr(0, 32) + std::string("\x02\x21\x00", 3) +
-                      sig.substr(32);
+    std::string der =
+        std::string("\x30\x46\x02\x21\x00", 5) + sig.substr(0, 32) + std::string("\x02\x21\x00", 3) + sig.substr(32);
     auto e = pub.verify_es256("header.payload", der);
     REQUIRE(e.has_value());
     CHECK(e->code == ErrorCode::SIGNATURE_FORMAT_INVALID);
@@ -97,7 +98,8 @@ TEST_CASE("Wycheproof ECDSA P-256 SHA-256 P1363: all 262 cases" * doctest::test_
         // Not every group has publicKeyJwk; every group has the uncompressed point 04||x||y.
         std::string point = test::unhex(group["publicKey"]["uncompressed"].get<std::string>());
         REQUIRE(point.size() == 65);
-        auto key = jose::PublicKey::from_xy(base64url::encode(point.substr(1, 32)), base64url::encode(point.substr(33)));
+        auto key =
+            jose::PublicKey::from_xy(base64url::encode(point.substr(1, 32)), base64url::encode(point.substr(33)));
         REQUIRE(key.ok());
         for (const auto& t : group["tests"]) {
             ++count;

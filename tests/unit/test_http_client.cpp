@@ -43,7 +43,8 @@ TEST_CASE("send: the method, headers and body arrive as given" * doctest::test_s
     CHECK(http::send(req).value().body == "DELETE h1 ");
 }
 
-TEST_CASE("send: status codes are responses, validators are returned and honoured" * doctest::test_suite("conformance")) {
+TEST_CASE("send: status codes are responses, validators are returned and honoured" *
+          doctest::test_suite("conformance")) {
     test::VciServer server;
     http::Request req;
     req.url = server.url() + "/vci_snapshot.json";
@@ -66,7 +67,8 @@ TEST_CASE("send: status codes are responses, validators are returned and honoure
     CHECK(http::send(http::Request{server.url() + "/vci_snapshot.json"}).value().status == 500);
 }
 
-TEST_CASE("send: a body past max_bytes is INPUT_TOO_LARGE, a cut-short body is NETWORK_ERROR" * doctest::test_suite("conformance")) {
+TEST_CASE("send: a body past max_bytes is INPUT_TOO_LARGE, a cut-short body is NETWORK_ERROR" *
+          doctest::test_suite("conformance")) {
     test::VciServer server;
     http::Request req;
     req.url = server.url() + "/vci_snapshot.json";

@@ -37,7 +37,7 @@ TEST_CASE("zlib-wrapped, truncated and padded streams are PAYLOAD_NOT_DEFLATED")
 TEST_CASE("inflation stops at the output cap (decompression bomb)") {
     std::string exactly(inflate::kDefaultMaxOutput, ' ');
     auto packed = inflate::deflate_raw(exactly).value();
-    CHECK(packed.size() < 2000);  // a tiny input ...
+    CHECK(packed.size() < 2000);                                                       // a tiny input ...
     CHECK(inflate::inflate_raw(packed).value().size() == inflate::kDefaultMaxOutput);  // at the cap: fine
     auto bomb = inflate::deflate_raw(exactly + " ").value();
     auto r = inflate::inflate_raw(bomb);  // one byte past the cap

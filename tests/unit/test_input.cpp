@@ -24,8 +24,8 @@ TEST_CASE("content sniffing: every text form is recognised") {
     CHECK(file.cards[1].kind == input::Kind::HealthCardFile);
     CHECK(file.cards[1].origins[0] == "in#2");
 
-    auto params = extract(R"({"resourceType":"Parameters","parameter":[{"name":"verifiableCredential","valueString":")" +
-                          kJws + "\"}]}");
+    auto params = extract(
+        R"({"resourceType":"Parameters","parameter":[{"name":"verifiableCredential","valueString":")" + kJws + "\"}]}");
     REQUIRE(params.cards.size() == 1);
     CHECK(params.cards[0].kind == input::Kind::FhirParameters);
 

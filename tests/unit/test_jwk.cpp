@@ -8,7 +8,8 @@
 
 using namespace shcx;
 
-TEST_CASE("spec example keys: kid equals the RFC 7638 thumbprint, keys pass the issuer rules" * doctest::test_suite("conformance")) {
+TEST_CASE("spec example keys: kid equals the RFC 7638 thumbprint, keys pass the issuer rules" *
+          doctest::test_suite("conformance")) {
     auto jwks = jose::parse_jwks(test::read_file(test::spec_examples() / "issuer/.well-known/jwks.json"));
     REQUIRE(jwks.ok());
     REQUIRE(jwks.value().size() == 2);

@@ -5,14 +5,14 @@
 
 #include <zlib.h>
 
-#include "shcx/detail/json.h"
 #include "shcx/card/card.h"
+#include "shcx/detail/json.h"
+#include "shcx/issue/qr_write.h"
+#include "shcx/jose/jws.h"
 #include "shcx/read/image.h"
 #include "shcx/read/input.h"
-#include "shcx/jose/jws.h"
 #include "shcx/read/numeric.h"
 #include "shcx/read/qr_read.h"
-#include "shcx/issue/qr_write.h"
 #include "shcx/share/api.h"
 #include "support.h"
 
@@ -119,14 +119,20 @@ TEST_CASE("share request bodies: a 1 KiB reveal body is read, 1 KiB + 1 is 413, 
     share::Service service(*store, clock, cfg);
     share::Api api(service, clock, "https://s.example", 1000);
     auto c = service.create(service.local_user(), "x", 1, 60).value();
-    share::HttpRequest req{"POST", "/s/" + c.sid, {}, "text/plain", "", std::string(share::kMaxRevealBody, 'a'), "1.2.3.4"};
+    share::HttpRequest req{"POST",   "/s/" + c.sid, {}, "text/plain", "", std::string(share::kMaxRevealBody, 'a'),
+                           "1.2.3.4"};
     CHECK(api.handle(req).status == 403);  // read, and not a PIN
     req.body += "a";
     CHECK(api.handle(req).status == 413);
 
     auto token = service.add_user("u").value();
-    share::HttpRequest create{"POST", "/api/v1/shares", {}, "application/jose", "Bearer " + token.str(),
-                              std::string(share::kMaxContentBytes, 'j'), "1.2.3.4"};
+    share::HttpRequest create{"POST",
+                              "/api/v1/shares",
+                              {},
+                              "application/jose",
+                              "Bearer " + token.str(),
+                              std::string(share::kMaxContentBytes, 'j'),
+                              "1.2.3.4"};
     CHECK(api.handle(create).status == 201);
     create.body += "j";
     auto past = api.handle(create);

@@ -7,10 +7,10 @@
 #include <nlohmann/json.hpp>
 
 #include "card_maker.h"
-#include "shcx/read/input.h"
-#include "shcx/verify/lint.h"
-#include "shcx/read/numeric.h"
 #include "shcx/issue/qr_write.h"
+#include "shcx/read/input.h"
+#include "shcx/read/numeric.h"
+#include "shcx/verify/lint.h"
 #include "support.h"
 
 using namespace shcx;
@@ -32,7 +32,8 @@ const Error* find(const std::vector<Error>& v, const std::string& code) {
 
 // One symbol in one byte-mode segment (what a generic QR library does), as a PNG.
 std::string one_segment_png(const std::string& text) {
-    std::unique_ptr<QRcode, void (*)(QRcode*)> code(QRcode_encodeString8bit(text.c_str(), 0, QR_ECLEVEL_L), QRcode_free);
+    std::unique_ptr<QRcode, void (*)(QRcode*)> code(QRcode_encodeString8bit(text.c_str(), 0, QR_ECLEVEL_L),
+                                                    QRcode_free);
     REQUIRE(code);
     qr_write::Symbol s;
     s.version = code->version;
@@ -84,7 +85,8 @@ TEST_CASE("FHIR data minimisation and entry shapes: one warning per rule, listin
     imm["patient"]["reference"] = "Patient/123";
     imm.erase("status");
     entries[2]["fullUrl"] = "urn:uuid:0b0e4c47-7a8a-4f4c-9a3e-1234567890ab";
-    entries[3]["resource"]["meta"] = {{"security", {{{"system", "https://smarthealth.cards/ial"}, {"code", "IAL1.2"}}}}};
+    entries[3]["resource"]["meta"] = {
+        {"security", {{{"system", "https://smarthealth.cards/ial"}, {"code", "IAL1.2"}}}}};
     entries.push_back({{"fullUrl", "resource:4"},
                        {"resource",
                         {{"resourceType", "Observation"},
@@ -93,10 +95,10 @@ TEST_CASE("FHIR data minimisation and entry shapes: one warning per rule, listin
                          {"subject", {{"reference", "resource:0"}}}}}});
     auto w = lint::check_payload(p.dump());
     CHECK(code_names(w) == std::vector<std::string>{"FHIR_RESOURCE_ID", "FHIR_RESOURCE_META", "FHIR_RESOURCE_TEXT",
-                                                   "FHIR_CODEABLECONCEPT_TEXT", "FHIR_CODING_DISPLAY",
-                                                   "FHIR_FULLURL_NOT_SHORT", "FHIR_REFERENCE_NOT_SHORT",
-                                                   "FHIR_PATIENT_SHAPE", "FHIR_IMMUNIZATION_SHAPE",
-                                                   "FHIR_OBSERVATION_SHAPE"});
+                                                    "FHIR_CODEABLECONCEPT_TEXT", "FHIR_CODING_DISPLAY",
+                                                    "FHIR_FULLURL_NOT_SHORT", "FHIR_REFERENCE_NOT_SHORT",
+                                                    "FHIR_PATIENT_SHAPE", "FHIR_IMMUNIZATION_SHAPE",
+                                                    "FHIR_OBSERVATION_SHAPE"});
     CHECK(find(w, "FHIR_RESOURCE_ID")->message == "Resource.id present at 1 place: entry[0] Patient.id");
     CHECK(find(w, "FHIR_RESOURCE_META")->message ==
           "Resource.meta holding more than meta.security at 1 place: entry[0] Patient.meta");  // entry[3]'s is allowed
@@ -105,15 +107,18 @@ TEST_CASE("FHIR data minimisation and entry shapes: one warning per rule, listin
     CHECK(find(w, "FHIR_CODING_DISPLAY")->message ==
           "Coding.display present at 1 place: entry[1] Immunization.vaccineCode.coding[0].display");
     CHECK(find(w, "FHIR_FULLURL_NOT_SHORT")->message ==
-          "Bundle.entry.fullUrl not a short resource:N URI at 1 place: entry[2] \"urn:uuid:0b0e4c47-7a8a-4f4c-9a3e-1234567890ab\"");
+          "Bundle.entry.fullUrl not a short resource:N URI at 1 place: entry[2] "
+          "\"urn:uuid:0b0e4c47-7a8a-4f4c-9a3e-1234567890ab\"");
     CHECK(find(w, "FHIR_REFERENCE_NOT_SHORT")->message ==
-          "Reference.reference not a short resource:N URI at 1 place: entry[1] Immunization.patient.reference \"Patient/123\"");
+          "Reference.reference not a short resource:N URI at 1 place: entry[1] Immunization.patient.reference "
+          "\"Patient/123\"");
     CHECK(find(w, "FHIR_PATIENT_SHAPE")->message ==
           "Patient without the elements a verifier needs at 1 place: entry[0] Patient lacks birthDate");
     CHECK(find(w, "FHIR_IMMUNIZATION_SHAPE")->message ==
           "Immunization without the elements a verifier needs at 1 place: entry[1] Immunization lacks status");
     CHECK(find(w, "FHIR_OBSERVATION_SHAPE")->message ==
-          "Observation without the elements a verifier needs at 1 place: entry[4] Observation lacks effective[x], value[x]");
+          "Observation without the elements a verifier needs at 1 place: entry[4] Observation lacks effective[x], "
+          "value[x]");
 }
 
 TEST_CASE("many findings of one rule are one warning listing the first few") {
@@ -122,7 +127,8 @@ TEST_CASE("many findings of one rule are one warning listing the first few") {
     auto w = lint::check_payload(p.dump());
     REQUIRE(code_names(w) == std::vector<std::string>{"FHIR_RESOURCE_ID"});
     CHECK(w[0].message ==
-          "Resource.id present at 4 places: entry[0] Patient.id, entry[1] Immunization.id, entry[2] Immunization.id and 1 more");
+          "Resource.id present at 4 places: entry[0] Patient.id, entry[1] Immunization.id, entry[2] Immunization.id "
+          "and 1 more");
 }
 
 TEST_CASE("QR rules: chunking, chunk size and balance, version, segments, and which way the version was found") {
@@ -139,7 +145,7 @@ TEST_CASE("QR rules: chunking, chunk size and balance, version, segments, and wh
     auto uneven = one_card({{"uneven.txt", lines}});
     auto w = lint::check_qr(uneven);
     CHECK(code_names(w) == std::vector<std::string>{"CHUNKING_DEPRECATED", "CHUNK_TOO_LONG", "CHUNKS_UNBALANCED",
-                                                   "QR_VERSION_TOO_HIGH"});
+                                                    "QR_VERSION_TOO_HIGH"});
     CHECK(find(w, "CHUNK_TOO_LONG")->message ==
           "chunk 1 (uneven.txt:1) carries 1300 JWS characters; a chunk holds at most 1191");
     CHECK(find(w, "QR_VERSION_TOO_HIGH")->message.find("no symbol at hand; re-encoded with libqrencode at level L") !=
@@ -154,7 +160,8 @@ TEST_CASE("QR rules: chunking, chunk size and balance, version, segments, and wh
     CHECK(needed > 22);
     CHECK(find(as_text, "QR_VERSION_TOO_HIGH")->message ==
           "long.txt is QR version " + std::to_string(needed) +
-              " (no symbol at hand; re-encoded with libqrencode at level L); SMART Health Card QR codes are version 22 at most");
+              " (no symbol at hand; re-encoded with libqrencode at level L); SMART Health Card QR codes are version 22 "
+              "at most");
     // An image of a shorter card in one byte segment: a bigger symbol than needed
     // (version read from the symbol) and the wrong segments.
     std::string short_text = "shc:/" + numeric::encode_digits(test::sign_json(test::demo_payload()));
@@ -173,8 +180,9 @@ TEST_CASE("QR rules: chunking, chunk size and balance, version, segments, and wh
     huge.qr.push_back({"huge.txt", "shc:/" + std::string(8000, '5'), 4000, std::nullopt});
     auto hw = lint::check_qr(huge);
     CHECK(code_names(hw) == std::vector<std::string>{"QR_VERSION_TOO_HIGH"});
-    CHECK(hw[0].message == "huge.txt fits no QR version (no symbol at hand; re-encoded with libqrencode at level L); "
-                           "SMART Health Card QR codes are version 22 at most");
+    CHECK(hw[0].message ==
+          "huge.txt fits no QR version (no symbol at hand; re-encoded with libqrencode at level L); "
+          "SMART Health Card QR codes are version 22 at most");
 
     // A JWS or a file carries no QR rules.
     CHECK(lint::check_qr(one_card({{"c.jws", jws}})).empty());

@@ -71,4 +71,3 @@ TEST_CASE("JWS up to 1195 characters fits one QR, longer ones are split evenly")
     REQUIRE(three.size() == 3);
     for (const auto& t : three) CHECK(numeric::parse_qr_text(t).value().jws_part.size() <= numeric::kMaxChunkJws);
 }
-

@@ -7,11 +7,11 @@
 #include <memory>
 
 #include "card_maker.h"
+#include "shcx/issue/qr_write.h"
 #include "shcx/read/input.h"
 #include "shcx/read/numeric.h"
 #include "shcx/read/qr_read.h"
 #include "shcx/read/qr_symbol.h"
-#include "shcx/issue/qr_write.h"
 #include "support.h"
 
 using namespace shcx;
@@ -25,7 +25,8 @@ std::string png_of(const std::vector<std::pair<QRencodeMode, std::string>>& segm
                    int* version = nullptr) {
     std::unique_ptr<QRinput, void (*)(QRinput*)> in(QRinput_new2(0, level), QRinput_free);
     for (const auto& [mode, data] : segments)
-        REQUIRE(QRinput_append(in.get(), mode, int(data.size()), reinterpret_cast<const unsigned char*>(data.data())) == 0);
+        REQUIRE(QRinput_append(in.get(), mode, int(data.size()), reinterpret_cast<const unsigned char*>(data.data())) ==
+                0);
     Code code(QRcode_encodeInput(in.get()), QRcode_free);
     REQUIRE(code);
     if (version) *version = code->version;
@@ -43,7 +44,8 @@ std::vector<qr_read::Symbol> symbols_in(const std::string& png) {
 }  // namespace
 
 TEST_CASE("the data-codeword table matches libqrencode's byte capacity for every version and level") {
-    const std::pair<char, QRecLevel> levels[] = {{'L', QR_ECLEVEL_L}, {'M', QR_ECLEVEL_M}, {'Q', QR_ECLEVEL_Q}, {'H', QR_ECLEVEL_H}};
+    const std::pair<char, QRecLevel> levels[] = {
+        {'L', QR_ECLEVEL_L}, {'M', QR_ECLEVEL_M}, {'Q', QR_ECLEVEL_Q}, {'H', QR_ECLEVEL_H}};
     for (int v = 1; v <= 40; ++v)
         for (auto [name, level] : levels) {
             CAPTURE(v);
@@ -123,15 +125,16 @@ TEST_CASE("segments and version of symbols made other ways") {
     CHECK(qr_symbol::read(big[0].data_codewords, big[0].ec_level).version == made);
     // A bit stream cut short does not parse.
     CHECK_FALSE(qr_symbol::parse_segments(std::string("\x40\xF0", 2), 1));  // byte mode, 15 bytes announced, none there
-    CHECK(qr_symbol::parse_segments(std::string(19, '\0'), 1)->empty());  // terminator first
+    CHECK(qr_symbol::parse_segments(std::string(19, '\0'), 1)->empty());    // terminator first
 }
 
 TEST_CASE("mirrored and colour-inverted QR images are read" * doctest::test_suite("conformance")) {
     struct Source {
         std::string png, name;
     };
-    std::vector<Source> sources{{test::read_file(test::testdata_dir() / "cards/covid-three-doses.png"), "covid-three-doses"},
-                                {test::read_file(test::spec_examples() / "example-00-g-qr-code-0.png"), "spec example-00"}};
+    std::vector<Source> sources{
+        {test::read_file(test::testdata_dir() / "cards/covid-three-doses.png"), "covid-three-doses"},
+        {test::read_file(test::spec_examples() / "example-00-g-qr-code-0.png"), "spec example-00"}};
     for (const auto& src : sources) {
         auto plain = input::extract_cards({{"plain.png", src.png}});
         REQUIRE(plain.cards.size() == 1);
@@ -151,7 +154,8 @@ TEST_CASE("mirrored and colour-inverted QR images are read" * doctest::test_suit
         }
     }
     // The sheet with both chunks of a card, mirrored: both symbols, one card.
-    auto sheet = test::transformed_png(test::read_file(test::testdata_dir() / "cards/large-history-sheet.png"), true, true);
+    auto sheet =
+        test::transformed_png(test::read_file(test::testdata_dir() / "cards/large-history-sheet.png"), true, true);
     auto x = input::extract_cards({{"sheet.png", sheet}});
     CHECK(x.errors.empty());
     REQUIRE(x.cards.size() == 1);

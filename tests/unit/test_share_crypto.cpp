@@ -26,7 +26,8 @@ TEST_CASE("Wycheproof AES-GCM: every case with a 128-bit tag and a non-empty IV"
     for (const auto& g : doc["testGroups"]) {
         if (g["tagSize"] != 128) continue;  // our GCM always uses 16-byte tags
         for (const auto& t : g["tests"]) {
-            std::string key = test::unhex(t["key"]), iv = test::unhex(t["iv"]), aad = test::unhex(t["aad"]), msg = test::unhex(t["msg"]);
+            std::string key = test::unhex(t["key"]), iv = test::unhex(t["iv"]), aad = test::unhex(t["aad"]),
+                        msg = test::unhex(t["msg"]);
             std::string ct_tag = test::unhex(t["ct"]) + test::unhex(t["tag"]);
             CAPTURE(t["tcId"].get<int>());
             if (iv.empty()) {
@@ -65,7 +66,8 @@ TEST_CASE("Wycheproof HKDF-SHA256" * doctest::test_suite("conformance")) {
     for (const auto& g : doc["testGroups"])
         for (const auto& t : g["tests"]) {
             CAPTURE(t["tcId"].get<int>());
-            auto okm = hkdf_sha256(test::unhex(t["ikm"]), test::unhex(t["salt"]), test::unhex(t["info"]), t["size"].get<size_t>());
+            auto okm = hkdf_sha256(test::unhex(t["ikm"]), test::unhex(t["salt"]), test::unhex(t["info"]),
+                                   t["size"].get<size_t>());
             if (t["result"] == "valid") {
                 REQUIRE(okm.has_value());
                 CHECK(*okm == test::unhex(t["okm"]));

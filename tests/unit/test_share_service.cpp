@@ -52,7 +52,8 @@ struct Fixture {
         sqlite3_bind_text(s, 1, id.c_str(), -1, SQLITE_TRANSIENT);
         std::string out;
         if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_blob(s, 0))
-            out.assign(static_cast<const char*>(sqlite3_column_blob(s, 0)), static_cast<size_t>(sqlite3_column_bytes(s, 0)));
+            out.assign(static_cast<const char*>(sqlite3_column_blob(s, 0)),
+                       static_cast<size_t>(sqlite3_column_bytes(s, 0)));
         sqlite3_finalize(s);
         sqlite3_close(h);
         return out;
@@ -78,8 +79,8 @@ struct Fixture {
 
 }  // namespace
 
-#include "share_service_cases.h"
 #include "share_emergency_cases.h"
+#include "share_service_cases.h"
 
 TEST_CASE("share ids and user tokens never start with '-', so a command line cannot read them as options") {
     // 1 in 64 base64url draws starts with '-': 600 of each would show it (p < 1e-4) without the redraw.

@@ -98,10 +98,10 @@ TEST_CASE("shl: seal is deterministic for a given IV and uses the encoded header
 TEST_CASE("shl: every part of the JWE is authenticated: one flipped bit anywhere fails") {
     std::string jwe = shl::encrypt(kCard, kKey, "application/smart-health-card");
     CHECK(refusal(jwe, kOtherKey) == kWrongKey);
-    CHECK(refusal(flip(jwe, 2)) == kWrongKey);                 // IV
-    CHECK(refusal(flip(jwe, 3)) == kWrongKey);                 // ciphertext, first byte
+    CHECK(refusal(flip(jwe, 2)) == kWrongKey);                    // IV
+    CHECK(refusal(flip(jwe, 3)) == kWrongKey);                    // ciphertext, first byte
     CHECK(refusal(flip(jwe, 3, kCard.size() - 1)) == kWrongKey);  // ciphertext, last byte
-    CHECK(refusal(flip(jwe, 4)) == kWrongKey);                 // tag
+    CHECK(refusal(flip(jwe, 4)) == kWrongKey);                    // tag
     CHECK(refusal(flip(jwe, 4, 15)) == kWrongKey);
     // The header is the AAD: the same header written differently no longer authenticates.
     auto parts = split(jwe);
@@ -148,17 +148,20 @@ TEST_CASE("shl: header rules: alg dir, enc A256GCM, a cty, zip DEF or nothing, n
           "JWE enc must be \"A256GCM\", not \"A128GCM\"");
     CHECK(refusal(sealed(R"({"alg":"dir","enc":"A256CBC-HS512","cty":"application/fhir+json"})")) ==
           "JWE enc must be \"A256GCM\", not \"A256CBC-HS512\"");
-    CHECK(refusal(sealed(R"({"alg":"dir","cty":"application/fhir+json"})")) == "JWE enc must be \"A256GCM\", not absent");
+    CHECK(refusal(sealed(R"({"alg":"dir","cty":"application/fhir+json"})")) ==
+          "JWE enc must be \"A256GCM\", not absent");
     CHECK(refusal(sealed(R"({"alg":"dir","enc":"A256GCM","cty":"application/fhir+json","crit":["x"],"x":1})")) ==
           "the JWE header has crit: no extension is understood");
     CHECK(refusal(sealed(R"({"alg":"dir","enc":"A256GCM"})")) == "the JWE header has no cty naming its content");
-    CHECK(refusal(sealed(R"({"alg":"dir","enc":"A256GCM","cty":""})")) == "the JWE header has no cty naming its content");
+    CHECK(refusal(sealed(R"({"alg":"dir","enc":"A256GCM","cty":""})")) ==
+          "the JWE header has no cty naming its content");
     CHECK(refusal(sealed(R"({"alg":"dir","enc":"A256GCM","cty":"application/fhir+json","zip":"GZIP"})")) ==
           "JWE zip must be \"DEF\" when present");
     CHECK(refusal(sealed(R"({"alg":"dir","enc":"A256GCM","cty":"application/fhir+json","zip":true})")) ==
           "JWE zip must be \"DEF\" when present");
     // Members the spec does not name are ignored.
-    auto extra = shl::decrypt(sealed(R"({"alg":"dir","enc":"A256GCM","cty":"application/fhir+json","kid":"k1"})"), kKey);
+    auto extra =
+        shl::decrypt(sealed(R"({"alg":"dir","enc":"A256GCM","cty":"application/fhir+json","kid":"k1"})"), kKey);
     REQUIRE(extra.ok());
     CHECK(extra.value().plaintext.str() == "{}");
 }

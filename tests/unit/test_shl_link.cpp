@@ -5,8 +5,8 @@
 #include <nlohmann/json.hpp>
 
 #include "shcx/base64url.h"
-#include "shcx/read/input.h"
 #include "shcx/issue/qr_write.h"
+#include "shcx/read/input.h"
 #include "shcx/shl/link.h"
 #include "shcx/url.h"
 #include "support.h"
@@ -111,10 +111,12 @@ TEST_CASE("shl: url: required, at most 128 characters, https (http only to loopb
     CHECK(refusal(with("url", "http://shl.example.org/m")) ==
           "url: only https:// URLs are fetched (http:// only to this machine)");
     CHECK(refusal(with("url", "ftp://shl.example.org/m")) == "url: only https:// URLs are fetched, not ftp://");
-    CHECK(refusal(with("url", "https://user:pw@shl.example.org/m")) == "url: a user name or password in a URL is not allowed");
+    CHECK(refusal(with("url", "https://user:pw@shl.example.org/m")) ==
+          "url: a user name or password in a URL is not allowed");
     CHECK(refusal(with("url", "/m/relative")) == "url: not an absolute URL");
     CHECK(refusal(with("url", "https://shl.example.org/a b")) == "url: the URL contains spaces or control characters");
-    for (const char* loopback : {"http://127.0.0.1:8080/m", "http://127.5.6.7/m", "http://localhost/m", "http://[::1]:99/m"})
+    for (const char* loopback :
+         {"http://127.0.0.1:8080/m", "http://127.5.6.7/m", "http://localhost/m", "http://[::1]:99/m"})
         CHECK_MESSAGE(shl::parse_link(link_of(with("url", loopback))).ok(), loopback);
 }
 

@@ -12,13 +12,14 @@
 #include "support.h"
 
 using namespace shcx;
-using shcx::test::ShlServer;
 using nlohmann::json;
+using shcx::test::ShlServer;
 
 namespace {
 
 const std::string kCard = R"({"verifiableCredential":["eyJhbGciOiJFUzI1NiJ9.eyJ4IjoxfQ.c2ln"]})";
-const std::string kPatient = R"({"resourceType":"Patient","name":[{"given":["Ada"],"family":"Lovelace"}],"birthDate":"1815-12-10"})";
+const std::string kPatient =
+    R"({"resourceType":"Patient","name":[{"given":["Ada"],"family":"Lovelace"}],"birthDate":"1815-12-10"})";
 constexpr double kNow = 1.8e9;
 
 shl::Link parse(const std::string& text) {
@@ -149,8 +150,8 @@ TEST_CASE("shl: 404, expiry and server errors end the whole link") {
     server.set_mode(ShlServer::Mode::Gone);
     auto gone = failure(shl::fetch(parse(server.link()), options()));
     CHECK(gone.code == ErrorCode::SHL_NOT_FOUND);
-    CHECK(gone.message == "the link is no longer active: expired, used up or revoked (HTTP 404 from " +
-                              server.base_url() + ")");
+    CHECK(gone.message ==
+          "the link is no longer active: expired, used up or revoked (HTTP 404 from " + server.base_url() + ")");
 
     server.set_mode(ShlServer::Mode::ManifestError500);
     auto e500 = failure(shl::fetch(parse(server.link()), options()));
@@ -248,8 +249,8 @@ TEST_CASE("shl: redirects: the manifest is never redirected, files only within t
     REQUIRE(other.value().errors.size() == 1);
     CHECK(other.value().errors[0].error.code == ErrorCode::SHL_FETCH_FAILED);
     std::string port = server.base_url().substr(server.base_url().rfind(':') + 1);
-    CHECK(other.value().errors[0].error.message == "file 1: redirect from " + server.base_url() +
-                                                       " to another origin (http://localhost:" + port + ") refused");
+    CHECK(other.value().errors[0].error.message ==
+          "file 1: redirect from " + server.base_url() + " to another origin (http://localhost:" + port + ") refused");
 }
 
 TEST_CASE("shl: manifests that break the spec") {
@@ -279,8 +280,8 @@ TEST_CASE("shl: manifests that break the spec") {
         {{"contentType", "application/smart-health-card"}, {"location", "https://user:pw@files.example.org/f"}},
         {{"contentType", "application/smart-health-card"}, {"location", "http://files.example.org/f"}},
         {{"contentType", "application/fhir+json"}, {"embedded", good}},
-        {{"contentType", "application/smart-health-card"}, {"embedded", shl::encrypt(kCard, std::string(32, 'z'),
-                                                                                    "application/smart-health-card")}},
+        {{"contentType", "application/smart-health-card"},
+         {"embedded", shl::encrypt(kCard, std::string(32, 'z'), "application/smart-health-card")}},
         {{"contentType", "application/smart-health-card"}, {"location", server.base_url() + "/f/99"}},
         {{"contentType", "application/smart-api-access"}, {"location", server.base_url() + "/f/0"}},
         {{"contentType", "text/plain"}, {"embedded", good}},
@@ -341,14 +342,22 @@ TEST_CASE("shl: FHIR content is summarised: an IPS document, a single resource, 
         {"type", "document"},
         {"entry",
          {{{"fullUrl", "urn:uuid:c"},
-           {"resource", {{"resourceType", "Composition"}, {"title", "Patient Summary"}, {"subject", {{"reference", "urn:uuid:p"}}}}}},
+           {"resource",
+            {{"resourceType", "Composition"},
+             {"title", "Patient Summary"},
+             {"subject", {{"reference", "urn:uuid:p"}}}}}},
           {{"fullUrl", "urn:uuid:p"},
-           {"resource", {{"resourceType", "Patient"}, {"name", {{{"given", {"Ada"}}, {"family", "Lovelace"}}}}, {"birthDate", "1815-12-10"}}}},
+           {"resource",
+            {{"resourceType", "Patient"},
+             {"name", {{{"given", {"Ada"}}, {"family", "Lovelace"}}}},
+             {"birthDate", "1815-12-10"}}}},
           {{"fullUrl", "urn:uuid:a1"},
            {"resource",
             {{"resourceType", "AllergyIntolerance"},
              {"patient", {{"reference", "urn:uuid:p"}}},
-             {"code", {{"coding", {{{"system", "http://snomed.info/sct"}, {"code", "91936005"}, {"display", "Penicillin allergy"}}}}}}}}},
+             {"code",
+              {{"coding",
+                {{{"system", "http://snomed.info/sct"}, {"code", "91936005"}, {"display", "Penicillin allergy"}}}}}}}}},
           {{"fullUrl", "urn:uuid:a2"},
            {"resource", {{"resourceType", "AllergyIntolerance"}, {"patient", {{"reference", "urn:uuid:p"}}}}}}}},
     };

@@ -16,9 +16,7 @@ namespace {
 json expected_payload(const std::string& n) {
     return json::parse(test::read_file(test::spec_examples() / ("example-" + n + "-c-jws-payload-minified.json")));
 }
-input::NamedBytes source(const std::string& file) {
-    return {file, test::read_file(test::spec_examples() / file)};
-}
+input::NamedBytes source(const std::string& file) { return {file, test::read_file(test::spec_examples() / file)}; }
 json decoded_payload(const std::vector<input::NamedBytes>& sources) {
     auto r = input::extract_cards(sources);
     REQUIRE(r.errors.empty());

@@ -12,11 +12,11 @@
 #include "shcx/detail/json.h"
 #include "shcx/jose/jwk.h"
 #include "shcx/jose/jws.h"
-#include "shcx/verify/policy.h"
 #include "shcx/share/api.h"
 #include "shcx/share/service.h"
 #include "shcx/share/store.h"
 #include "shcx/trust/trust.h"
+#include "shcx/verify/policy.h"
 #include "shcx/verify/verify.h"
 #include "support.h"
 
@@ -37,8 +37,7 @@ std::string typed(const detail::Json& j) {
         for (const auto& [k, v] : j.items()) out += "{" + k + "=" + typed(v) + "}";
     else if (j.is_array())
         for (const auto& v : j) out += "[" + typed(v) + "]";
-    else
-        out += j.dump();
+    else out += j.dump();
     return out;
 }
 
@@ -50,7 +49,7 @@ bool ascii_only(const std::string& s) {
 
 TEST_CASE("nlohmann on its own reads past these: the reason for the checks") {
     auto j = nlohmann::json::parse("{\"a\":1}\0{\"b\":2}"s, nullptr, false);
-    CHECK_FALSE(j.is_discarded());  // it stops at the NUL
+    CHECK_FALSE(j.is_discarded());                                           // it stops at the NUL
     CHECK(nlohmann::json::parse(R"({"iss":"a","iss":"b"})")["iss"] == "b");  // last one wins
 }
 
@@ -58,10 +57,11 @@ TEST_CASE("strict JSON: each rejection, with its reason") {
     CHECK(why("{\"a\":1}\0{\"b\":2}"s) == "NUL byte at offset 7");
     CHECK(why("{\"a\":\"x\0y\"}"s) == "NUL byte at offset 7");
     CHECK(why(R"({"a":1} {"b":2})").rfind("at byte 9: ", 0) == 0);
-    CHECK(why(R"({"a":1})" "\n\t ") == "");  // whitespace after the value is JSON
+    CHECK(why(R"({"a":1})"
+              "\n\t ") == "");  // whitespace after the value is JSON
     CHECK(why(R"({"a":1,"a":1})") == "duplicate member \"a\"");
     CHECK(why(R"({"x":{"k":1,"y":2,"k":3}})") == "duplicate member \"k\"");
-    CHECK(why(R"([{"a":1},{"a":2}])") == "");   // the same name in sibling objects
+    CHECK(why(R"([{"a":1},{"a":2}])") == "");    // the same name in sibling objects
     CHECK(why(R"({"a":{"a":{"a":1}}})") == "");  // and nested ones
     // Invalid UTF-8 (a stray continuation byte, an overlong '/', a truncated sequence),
     // a raw control character, lone surrogates; a proper pair is fine.
@@ -88,8 +88,8 @@ TEST_CASE("each reader reports strict-JSON failures with its existing code") {
     auto payload = card::parse_payload(test::demo_payload().dump() + nul_tail);
     REQUIRE_FALSE(payload.ok());
     CHECK(payload.error().code == ErrorCode::PAYLOAD_JSON_INVALID);
-    CHECK(payload.error().message == "payload is not valid JSON: NUL byte at offset " +
-                                         std::to_string(test::demo_payload().dump().size()));
+    CHECK(payload.error().message ==
+          "payload is not valid JSON: NUL byte at offset " + std::to_string(test::demo_payload().dump().size()));
     auto header = jose::check_shc_header(R"({"zip":"DEF","alg":"none","alg":"ES256","kid":"k"})");
     REQUIRE_FALSE(header.ok());
     CHECK(header.error().code == ErrorCode::JWS_HEADER_INVALID);
@@ -102,7 +102,8 @@ TEST_CASE("each reader reports strict-JSON failures with its existing code") {
     CHECK(crl.error().message == "t: CRL is not valid JSON: duplicate member \"ctr\"");
     auto snap = trust::parse_vci_snapshot(R"({"issuerInfo":[]} {"issuerInfo":[]})", "s");
     CHECK(snap.error().code == ErrorCode::SNAPSHOT_INVALID);
-    auto pol = policy::parse(R"({"name":"a","name":"b","accept_any_of":[{"type":"immunization","vaccines":"any","min_doses":1}]})", "p");
+    auto pol = policy::parse(
+        R"({"name":"a","name":"b","accept_any_of":[{"type":"immunization","vaccines":"any","min_doses":1}]})", "p");
     CHECK(pol.error().code == ErrorCode::POLICY_INVALID);
 }
 
@@ -132,7 +133,8 @@ TEST_CASE("signed cards whose payload or header other parsers would read differe
     // A NUL and a second payload after it; trailing JSON; the same iss twice (the second
     // one a forgery target).
     std::string other = test::demo_payload(1600000000).dump();
-    std::string dup_iss = R"({"iss":"https://evil.example","iss":")" + test::kDemoIss + "\"," + good.substr(good.find("\"nbf\""));
+    std::string dup_iss =
+        R"({"iss":"https://evil.example","iss":")" + test::kDemoIss + "\"," + good.substr(good.find("\"nbf\""));
     for (const auto& bad : {good + "\0"s + other, good + " " + other, dup_iss}) {
         auto r = run(test::sign_text(bad));
         CHECK(verify::status_name(r.status) == "malformed");
@@ -140,8 +142,9 @@ TEST_CASE("signed cards whose payload or header other parsers would read differe
         CHECK(r.errors[0].code == ErrorCode::PAYLOAD_JSON_INVALID);
     }
     // The header: NUL then another header; kid twice.
-    for (const auto& bad_header : {test::demo_header() + "\0{\"alg\":\"none\"}"s,
-                                   R"({"zip":"DEF","alg":"ES256","kid":"other","kid":")" + test::demo_key().kid() + "\"}"}) {
+    for (const auto& bad_header :
+         {test::demo_header() + "\0{\"alg\":\"none\"}"s,
+          R"({"zip":"DEF","alg":"ES256","kid":"other","kid":")" + test::demo_key().kid() + "\"}"}) {
         auto r = run(test::sign_text(good, bad_header));
         CHECK(verify::status_name(r.status) == "malformed");
         REQUIRE_FALSE(r.errors.empty());
@@ -185,12 +188,45 @@ TEST_CASE("fast and exact parsing agree on every text: same value or both refuse
         R"({"z":1,"a":2,"m":{"y":[1,2,{"x":null}],"b":true,"c":false}})",
         R"(["\u00e9\ud83d\ude00","\"\\\/\b\f\n\r\t","é😀",""])",
         R"({"big":1e400,"neg":-1e400,"tiny":1e-400,"huge":123456789012345678901234567890})",
-        R"({"a":1,"a":2})", R"({"k":{"a":1,"a":2}})", R"(["\ud800"])", R"(["\udc00"])", R"(["\ud800\u0041"])",
-        "[\"\xc3\x28\"]", "[\"\xed\xa0\x80\"]", "[\"\xf4\x90\x80\x80\"]", "[\"a\x01\"]", "{\"a\":1}\0"s,
-        R"({"a":1} x)", R"([1,])", R"({"a":1,})", "[01]", "[1.]", "[.5]", "[+1]", "[-]", "[1e]", "[tru]", "nul",
-        " \t\n[1]\n ", "1", "\"s\"", "true", "null", "[]", "{}", "", " ", "[", "]", "{\"a\"}", "[\"\\x\"]",
-        "[\"\\u12\"]", std::string(64, '[') + std::string(64, ']'), std::string(65, '[') + std::string(65, ']'),
-        "{\"a\":" + std::string(63, '[') + std::string(63, ']') + "}", "{\"a\":" + std::string(64, '[') + std::string(64, ']') + "}"};
+        R"({"a":1,"a":2})",
+        R"({"k":{"a":1,"a":2}})",
+        R"(["\ud800"])",
+        R"(["\udc00"])",
+        R"(["\ud800\u0041"])",
+        "[\"\xc3\x28\"]",
+        "[\"\xed\xa0\x80\"]",
+        "[\"\xf4\x90\x80\x80\"]",
+        "[\"a\x01\"]",
+        "{\"a\":1}\0"s,
+        R"({"a":1} x)",
+        R"([1,])",
+        R"({"a":1,})",
+        "[01]",
+        "[1.]",
+        "[.5]",
+        "[+1]",
+        "[-]",
+        "[1e]",
+        "[tru]",
+        "nul",
+        " \t\n[1]\n ",
+        "1",
+        "\"s\"",
+        "true",
+        "null",
+        "[]",
+        "{}",
+        "",
+        " ",
+        "[",
+        "]",
+        "{\"a\"}",
+        "[\"\\x\"]",
+        "[\"\\u12\"]",
+        std::string(64, '[') + std::string(64, ']'),
+        std::string(65, '[') + std::string(65, ']'),
+        "{\"a\":" + std::string(63, '[') + std::string(63, ']') + "}",
+        "{\"a\":" + std::string(64, '[') + std::string(64, ']') + "}"};
     // An object with many members (the hash-set path) and a duplicate at its end.
     std::string many = "{", many_dup;
     for (int i = 0; i < 100; ++i) many += (i ? ",\"k" : "\"k") + std::to_string(i) + "\":" + std::to_string(i);
@@ -200,7 +236,8 @@ TEST_CASE("fast and exact parsing agree on every text: same value or both refuse
     texts.push_back(many_dup);
     // Every file of the test data that is JSON.
     for (const auto& entry : test::fs::recursive_directory_iterator(test::testdata_dir()))
-        if (entry.is_regular_file() && entry.path().extension() == ".json") texts.push_back(test::read_file(entry.path()));
+        if (entry.is_regular_file() && entry.path().extension() == ".json")
+            texts.push_back(test::read_file(entry.path()));
     for (const auto& t : texts) {
         auto fast = detail::parse_json_checked(t);
         auto exact = detail::parse_json_exact(t);

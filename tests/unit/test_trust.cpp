@@ -24,19 +24,18 @@ TEST_CASE("CRL parsing: X and X.T entries, ctr as number or string") {
 }
 
 TEST_CASE("bad CRLs are CRL_INVALID") {
-    for (const char* bad : {
-             R"({"method":"rid","ctr":1,"rids":[]})",                       // no kid
-             R"({"kid":"k","method":"hash","ctr":1,"rids":[]})",             // unknown method
-             R"({"kid":"k","method":"rid","ctr":"x","rids":[]})",            // ctr not an integer
-             R"({"kid":"k","method":"rid","ctr":1})",                        // no rids
-             R"({"kid":"k","method":"rid","ctr":1,"rids":["a","a"]})",       // duplicate rid
-             R"({"kid":"k","method":"rid","ctr":1,"rids":["a","a.5"]})",     // duplicate rid (with time)
-             R"({"kid":"k","method":"rid","ctr":1,"rids":["aaaaaaaaaaaaaaaaaaaaaaaaa"]})",  // 25 chars
-             R"({"kid":"k","method":"rid","ctr":1,"rids":["a+b"]})",         // not base64url
-             R"({"kid":"k","method":"rid","ctr":1,"rids":["a.12x"]})",       // bad timestamp
-             R"({"kid":"k","method":"rid","ctr":1,"rids":["a."]})",          // empty timestamp
-             R"({"kid":"k","method":"rid","ctr":1,"rids":[5]})",             // not a string
-             R"(not json)"}) {
+    for (const char* bad : {R"({"method":"rid","ctr":1,"rids":[]})",                     // no kid
+                            R"({"kid":"k","method":"hash","ctr":1,"rids":[]})",          // unknown method
+                            R"({"kid":"k","method":"rid","ctr":"x","rids":[]})",         // ctr not an integer
+                            R"({"kid":"k","method":"rid","ctr":1})",                     // no rids
+                            R"({"kid":"k","method":"rid","ctr":1,"rids":["a","a"]})",    // duplicate rid
+                            R"({"kid":"k","method":"rid","ctr":1,"rids":["a","a.5"]})",  // duplicate rid (with time)
+                            R"({"kid":"k","method":"rid","ctr":1,"rids":["aaaaaaaaaaaaaaaaaaaaaaaaa"]})",  // 25 chars
+                            R"({"kid":"k","method":"rid","ctr":1,"rids":["a+b"]})",    // not base64url
+                            R"({"kid":"k","method":"rid","ctr":1,"rids":["a.12x"]})",  // bad timestamp
+                            R"({"kid":"k","method":"rid","ctr":1,"rids":["a."]})",     // empty timestamp
+                            R"({"kid":"k","method":"rid","ctr":1,"rids":[5]})",        // not a string
+                            R"(not json)"}) {
         CAPTURE(bad);
         CHECK(trust::parse_crl(bad, "t").error().code == ErrorCode::CRL_INVALID);
     }
@@ -56,13 +55,15 @@ TEST_CASE("the real VCI snapshot loads with its quirks" * doctest::test_suite("c
     REQUIRE(nt.keys.size() == 1);
     CHECK(nt.keys[0]->crl_version == 1L);
     CHECK(store.find_crl("https://www.hss.gov.nt.ca/covax", "8C-9TNgyGuOqc-3FXyNRq6m5U9S1wyhCS1TvpgjzkoU")->ctr == 1);
-    auto qc = store.find_crl("https://covid19.quebec.ca/PreuveVaccinaleApi/issuer", "sZ5ca2a73SgPl7aC9v4PyA4cR5zk9A6BhHX8I2CVNwM");
+    auto qc = store.find_crl("https://covid19.quebec.ca/PreuveVaccinaleApi/issuer",
+                             "sZ5ca2a73SgPl7aC9v4PyA4cR5zk9A6BhHX8I2CVNwM");
     REQUIRE(qc);
     CHECK(qc->ctr == 69);
     CHECK(qc->entries.size() == 771);
 }
 
-TEST_CASE("trust binds (iss, kid): a kid shared by many issuers is not trusted under another iss" * doctest::test_suite("conformance")) {
+TEST_CASE("trust binds (iss, kid): a kid shared by many issuers is not trusted under another iss" *
+          doctest::test_suite("conformance")) {
     auto snap = trust::parse_vci_snapshot(vci_file("vci_snapshot.json"), "vci").value();
     trust::TrustStore store;
     store.add_snapshot(std::move(snap));

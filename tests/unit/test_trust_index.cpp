@@ -76,13 +76,14 @@ void check_same(const trust_index::Compiled& a, const trust_index::Compiled& b) 
 }
 }  // namespace
 
-TEST_CASE("index: written at sync, used when it matches, the same trust as the full check" * doctest::test_suite("conformance")) {
+TEST_CASE("index: written at sync, used when it matches, the same trust as the full check" *
+          doctest::test_suite("conformance")) {
     test::TempDir dir;
     std::string store = dir.path().string();
     install_real_snapshot(store);
     CHECK_FALSE(trust_index::open(store, current(store), kNov2026).has_value());  // none yet
     REQUIRE_FALSE(trust_index::write(store, kNov2026).has_value());
-    struct stat st{};
+    struct stat st {};
     REQUIRE(stat((dir.path() / trust_index::kKeyFile).c_str(), &st) == 0);
     CHECK((st.st_mode & 0777) == 0600);
     auto fast = trust_index::open(store, current(store), kNov2026);
@@ -102,7 +103,8 @@ TEST_CASE("index: written at sync, used when it matches, the same trust as the f
     CHECK(loaded.value().warnings[0].code == ErrorCode::CRL_INVALID);
 }
 
-TEST_CASE("index: a tampered, truncated or foreign index is ignored and the full check runs" * doctest::test_suite("conformance")) {
+TEST_CASE("index: a tampered, truncated or foreign index is ignored and the full check runs" *
+          doctest::test_suite("conformance")) {
     test::TempDir dir;
     std::string store = dir.path().string();
     install_real_snapshot(store);
@@ -127,9 +129,7 @@ TEST_CASE("index: a tampered, truncated or foreign index is ignored and the full
         test::write_file(dir.path() / trust_index::kKeyFile, other);
         chmod((dir.path() / trust_index::kKeyFile).c_str(), 0600);
     }
-    SUBCASE("a key that others can read is not trusted") {
-        chmod((dir.path() / trust_index::kKeyFile).c_str(), 0644);
-    }
+    SUBCASE("a key that others can read is not trusted") { chmod((dir.path() / trust_index::kKeyFile).c_str(), 0644); }
     SUBCASE("the certificate is not valid at the verification time") {
         CHECK_FALSE(trust_index::open(store, current(store), 4102444800 /* 2100 */).has_value());
         auto loaded = trust_store::load(store, 4102444800);

@@ -35,7 +35,8 @@ TEST_CASE("load: an empty store trusts nobody") {
     CHECK(loaded.value().local_issuers == 0);
 }
 
-TEST_CASE("load: the installed snapshot, its CRLs (bad ones as warnings) and local issuers" * doctest::test_suite("conformance")) {
+TEST_CASE("load: the installed snapshot, its CRLs (bad ones as warnings) and local issuers" *
+          doctest::test_suite("conformance")) {
     test::TempDir dir;
     std::string store = dir.path().string();
     install_real_snapshot(store);
@@ -69,7 +70,8 @@ TEST_CASE("load: a snapshot edited on disk is refused" * doctest::test_suite("co
     CHECK(test::contains(loaded.error().message, "run `shcx trust sync`"));
 }
 
-TEST_CASE("assemble: a snapshot file instead of the store, extra JWKS bound or unbound, extra CRLs" * doctest::test_suite("conformance")) {
+TEST_CASE("assemble: a snapshot file instead of the store, extra JWKS bound or unbound, extra CRLs" *
+          doctest::test_suite("conformance")) {
     test::TempDir dir;
     test::write_file(dir / "crl.json", R"({"kid":")" + kDemoKid + R"(","method":"rid","ctr":5,"rids":["x"]})");
     trust_store::Sources s;

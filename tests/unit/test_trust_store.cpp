@@ -90,7 +90,8 @@ TEST_CASE("an empty store has no current snapshot") {
     CHECK(trust_store::update_meta(dir.path().string(), {}).value().code == ErrorCode::IO_ERROR);
 }
 
-TEST_CASE("install then read back: every file, the meta and the CRLs, current and previous rotate" * doctest::test_suite("conformance")) {
+TEST_CASE("install then read back: every file, the meta and the CRLs, current and previous rotate" *
+          doctest::test_suite("conformance")) {
     test::TempDir dir;
     std::string store = dir.path().string();
     auto first = vci_files("one");
@@ -134,7 +135,8 @@ TEST_CASE("an install with a file missing is TRUST_STORE_DAMAGED, not a half sna
     CHECK(current.error().code == ErrorCode::TRUST_STORE_DAMAGED);
 }
 
-TEST_CASE("check_signature: the real snapshot verifies against the built-in pin, an edit does not" * doctest::test_suite("conformance")) {
+TEST_CASE("check_signature: the real snapshot verifies against the built-in pin, an edit does not" *
+          doctest::test_suite("conformance")) {
     auto files = vci_files("x");
     CHECK_FALSE(trust_store::check_signature(files, kNov2026).has_value());
     files.json[100] ^= 1;

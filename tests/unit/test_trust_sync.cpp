@@ -23,7 +23,8 @@ trust_sync::Options options(const test::VciServer& server, const std::string& st
 }
 }  // namespace
 
-TEST_CASE("sync installs a verified snapshot, then a conditional GET finds it unchanged" * doctest::test_suite("conformance")) {
+TEST_CASE("sync installs a verified snapshot, then a conditional GET finds it unchanged" *
+          doctest::test_suite("conformance")) {
     test::VciServer server;
     test::TempDir dir;
     auto opt = options(server, dir.path().string());

@@ -7,8 +7,8 @@
 
 #include "shcx/base64url.h"
 #include "shcx/card/inflate.h"
-#include "shcx/read/input.h"
 #include "shcx/jose/jws.h"
+#include "shcx/read/input.h"
 #include "shcx/read/numeric.h"
 #include "shcx/verify/verify.h"
 #include "support.h"
@@ -123,18 +123,22 @@ TEST_CASE("one negative per rule: status and error code") {
         compress2(reinterpret_cast<Bytef*>(z.data()), &len, reinterpret_cast<const Bytef*>(p.data()),
                   static_cast<uLong>(p.size()), 9);
         z.resize(len);
-        add("zlib wrapper", jose::sign_compact(key, header(key).dump(), z).value(), S::Malformed, ErrorCode::PAYLOAD_NOT_DEFLATED);
+        add("zlib wrapper", jose::sign_compact(key, header(key).dump(), z).value(), S::Malformed,
+            ErrorCode::PAYLOAD_NOT_DEFLATED);
         add("inflation bomb",
-            jose::sign_compact(key, header(key).dump(), inflate::deflate_raw(std::string(2u << 20, ' ')).value()).value(), S::Malformed,
-            ErrorCode::PAYLOAD_TOO_LARGE);
-        add("payload not JSON", jose::sign_compact(key, header(key).dump(), inflate::deflate_raw("nope").value()).value(), S::Malformed,
+            jose::sign_compact(key, header(key).dump(), inflate::deflate_raw(std::string(2u << 20, ' ')).value())
+                .value(),
+            S::Malformed, ErrorCode::PAYLOAD_TOO_LARGE);
+        add("payload not JSON",
+            jose::sign_compact(key, header(key).dump(), inflate::deflate_raw("nope").value()).value(), S::Malformed,
             ErrorCode::PAYLOAD_JSON_INVALID);
     }
     {
         std::string good = sign(payload());
         auto dot = good.rfind('.');
         auto raw = *base64url::decode(good.substr(dot + 1));
-        std::string der = std::string("\x30\x44\x02\x20", 4) + raw.substr(0, 32) + std::string("\x02\x20", 2) + raw.substr(32);
+        std::string der =
+            std::string("\x30\x44\x02\x20", 4) + raw.substr(0, 32) + std::string("\x02\x20", 2) + raw.substr(32);
         add("DER signature", good.substr(0, dot + 1) + base64url::encode(der), S::InvalidSignature,
             ErrorCode::SIGNATURE_FORMAT_INVALID);
         add("signed by another key", sign(payload(), header(key), other), S::InvalidSignature,
@@ -165,15 +169,17 @@ TEST_CASE("one negative per rule: status and error code") {
     {
         auto bad_use = public_jwk();
         bad_use["use"] = "enc";
-        cases.push_back({"key use not sig", sign(payload()), S::InvalidKey, ErrorCode::KEY_INVALID, trust_with({bad_use})});
+        cases.push_back(
+            {"key use not sig", sign(payload()), S::InvalidKey, ErrorCode::KEY_INVALID, trust_with({bad_use})});
         auto with_d = json::parse(key.to_jwk_json(true).value().str());
-        cases.push_back({"private key in trust", sign(payload()), S::InvalidKey, ErrorCode::KEY_INVALID, trust_with({with_d})});
+        cases.push_back(
+            {"private key in trust", sign(payload()), S::InvalidKey, ErrorCode::KEY_INVALID, trust_with({with_d})});
         auto wrong_kid = public_jwk();
         wrong_kid["kid"] = "not-the-thumbprint";
         auto h = header(key);
         h["kid"] = "not-the-thumbprint";
-        cases.push_back({"kid is not the thumbprint", sign(payload(), h, key), S::InvalidKey, ErrorCode::KEY_KID_MISMATCH,
-                         trust_with({wrong_kid})});
+        cases.push_back({"kid is not the thumbprint", sign(payload(), h, key), S::InvalidKey,
+                         ErrorCode::KEY_KID_MISMATCH, trust_with({wrong_kid})});
         cases.push_back({"issuer not trusted", sign(payload()), S::UntrustedIssuer, ErrorCode::ISSUER_NOT_TRUSTED,
                          trust_with({public_jwk()}, "https://someone-else.example")});
         cases.push_back({"kid unknown", sign(payload()), S::UnknownKey, ErrorCode::KEY_UNKNOWN,
@@ -185,7 +191,8 @@ TEST_CASE("one negative per rule: status and error code") {
         cases.push_back({"revoked rid", sign(payload()), S::Revoked, ErrorCode::REVOKED, std::move(t)});
         auto t2 = default_trust();
         t2.add_crl(kIss, crl(R"(["rid1.)" + std::to_string(static_cast<long>(kNbf) + 1) + R"("])"));
-        cases.push_back({"revoked rid issued before T", sign(payload()), S::Revoked, ErrorCode::REVOKED, std::move(t2)});
+        cases.push_back(
+            {"revoked rid issued before T", sign(payload()), S::Revoked, ErrorCode::REVOKED, std::move(t2)});
     }
     for (auto& c : cases) {
         CAPTURE(c.rule);
@@ -333,8 +340,12 @@ TEST_CASE("spec examples with the spec issuer keys" * doctest::test_suite("confo
     CHECK(r03_then.status == verify::Status::Valid);
 
     auto revoked = trust;
-    revoked.add_crl("", trust::parse_crl(R"({"kid":"3Kfdg-XwP-7gXyywtUfUADwBumDOPKMQx-iELL11W9s","method":"rid","ctr":1,"rids":["vwAjHdarZuc"]})",
-                                         "bare rid").value());
+    revoked.add_crl(
+        "",
+        trust::parse_crl(
+            R"({"kid":"3Kfdg-XwP-7gXyywtUfUADwBumDOPKMQx-iELL11W9s","method":"rid","ctr":1,"rids":["vwAjHdarZuc"]})",
+            "bare rid")
+            .value());
     auto r03_revoked = verify_file("03", revoked, 1720000000);
     CHECK(r03_revoked.status == verify::Status::Revoked);
     CHECK(r03_revoked.errors.at(0).code == ErrorCode::REVOKED);

@@ -8,9 +8,9 @@
 
 #include "card_maker.h"
 #include "shcx/card/decode.h"
-#include "shcx/read/input.h"
 #include "shcx/jose/es256.h"
 #include "shcx/jose/jws.h"
+#include "shcx/read/input.h"
 #include "shcx/read/numeric.h"
 #include "shcx/timeutil.h"
 #include "shcx/trust/trust.h"
@@ -39,8 +39,9 @@ std::vector<std::string> code_names(const std::vector<Error>& v) {
 }
 
 trust::Crl crl(const std::string& rids_json) {
-    return trust::parse_crl(R"({"kid":")" + test::demo_key().kid() + R"(","method":"rid","ctr":1,"rids":)" + rids_json + "}",
-                            "test CRL")
+    return trust::parse_crl(
+               R"({"kid":")" + test::demo_key().kid() + R"(","method":"rid","ctr":1,"rids":)" + rids_json + "}",
+               "test CRL")
         .value();
 }
 
@@ -68,7 +69,8 @@ TEST_CASE("clock skew: nbf 59 s ahead is valid with CLOCK_SKEW_APPLIED, 61 s ahe
     // No leeway: even a second is too early. A card issued before `at` needs none.
     verify::Options strict;
     strict.clock_skew = 0;
-    CHECK(verify::status_name(run(test::sign_json(test::demo_payload(kAt + 1)), trust, strict).status) == "not_yet_valid");
+    CHECK(verify::status_name(run(test::sign_json(test::demo_payload(kAt + 1)), trust, strict).status) ==
+          "not_yet_valid");
     auto past = run(test::sign_json(test::demo_payload(kAt - 1)), trust, strict);
     CHECK(verify::status_name(past.status) == "valid");
     CHECK(past.warnings.empty());
@@ -88,7 +90,8 @@ TEST_CASE("rid.T revokes every card with that rid whose nbf is before T, whateve
         CHECK(code_names(r.errors) == std::vector<std::string>{"REVOKED"});
         // T far in the future (after `at`): still revoked, the card was issued before T.
         auto future = test::demo_trust();
-        future.add_crl(test::kDemoIss, crl(R"(["rid1.)" + std::to_string(static_cast<long>(at) + 86400 * 30) + R"("])"));
+        future.add_crl(test::kDemoIss,
+                       crl(R"(["rid1.)" + std::to_string(static_cast<long>(at) + 86400 * 30) + R"("])"));
         CHECK(verify::status_name(run(jws, future, opt).status) == "revoked");
         // T at or before nbf: a card issued at or after T is not revoked.
         for (long t : {nbf, nbf - 1}) {
@@ -131,10 +134,11 @@ TEST_CASE("a trusted key that breaks the key rules gives status invalid_key, not
     CHECK(code_names(r.errors) == std::vector<std::string>{"KEY_KID_MISMATCH"});
     // An unknown kid is still unknown_key.
     trust::TrustStore other;
-    other.add_issuer(trust::issuer_from_jwks(
-                         json{{"keys", {json::parse(jose::PrivateKey::generate().value().to_jwk_json(false).value().str())}}}.dump(),
-                         test::kDemoIss, "t")
-                         .value());
+    other.add_issuer(
+        trust::issuer_from_jwks(
+            json{{"keys", {json::parse(jose::PrivateKey::generate().value().to_jwk_json(false).value().str())}}}.dump(),
+            test::kDemoIss, "t")
+            .value());
     CHECK(verify::status_name(run(test::sign_json(test::demo_payload()), other).status) == "unknown_key");
 }
 
@@ -156,11 +160,13 @@ TEST_CASE("a broken CRL inside a snapshot is reported as CRL_INVALID, not CRL_UN
     CHECK(verify::status_name(r.status) == "valid");
     CHECK(verify::revocation_name(r.revocation) == "unknown");
     CHECK(code_names(r.warnings) == std::vector<std::string>{"CRL_INVALID"});
-    CHECK(r.warnings[0].message.rfind("the revocation list published for key " + test::demo_key().kid() + " is invalid", 0) == 0);
+    CHECK(r.warnings[0].message.rfind("the revocation list published for key " + test::demo_key().kid() + " is invalid",
+                                      0) == 0);
 
     // A good CRL in the same snapshot is used as before; no CRL at all is CRL_UNAVAILABLE.
     trust::TrustStore good;
-    good.add_snapshot(snapshot_with({{"kid", test::demo_key().kid()}, {"method", "rid"}, {"ctr", 1}, {"rids", {"rid1"}}}));
+    good.add_snapshot(
+        snapshot_with({{"kid", test::demo_key().kid()}, {"method", "rid"}, {"ctr", 1}, {"rids", {"rid1"}}}));
     CHECK(verify::status_name(run(test::sign_json(test::demo_payload()), good).status) == "revoked");
     trust::TrustStore none;
     none.add_issuer(trust::issuer_from_jwks(json{{"keys", {jwk}}}.dump(), test::kDemoIss, "t").value());
@@ -175,14 +181,17 @@ TEST_CASE("exp before nbf is named: EXP_BEFORE_NBF, status malformed") {
     CHECK(verify::status_name(r.status) == "malformed");
     REQUIRE_FALSE(r.errors.empty());
     CHECK(code_name(r.errors[0].code) == "EXP_BEFORE_NBF");
-    CHECK(r.errors[0].message == "exp (2026-01-15T09:00:00Z) is before nbf (2026-01-15T10:00:00Z): the card is never valid");
+    CHECK(r.errors[0].message ==
+          "exp (2026-01-15T09:00:00Z) is before nbf (2026-01-15T10:00:00Z): the card is never valid");
     p["exp"] = test::kDemoNbf;  // equal: valid for an instant, not an error
     CHECK(code_names(run(test::sign_json(p), test::demo_trust(), verify::Options{test::kDemoNbf}).errors).empty());
 }
 
 TEST_CASE("JWS header messages name what is missing") {
-    CHECK(jose::check_shc_header(R"({"zip":"DEF","kid":"k"})").error().message == "JWS header has no alg; it must be ES256");
-    CHECK(jose::check_shc_header(R"({"alg":"ES256","kid":"k"})").error().message == "JWS header has no zip; it must be DEF");
+    CHECK(jose::check_shc_header(R"({"zip":"DEF","kid":"k"})").error().message ==
+          "JWS header has no alg; it must be ES256");
+    CHECK(jose::check_shc_header(R"({"alg":"ES256","kid":"k"})").error().message ==
+          "JWS header has no zip; it must be DEF");
     CHECK(jose::check_shc_header(R"({"alg":7,"zip":"DEF","kid":"k"})").error().message ==
           "JWS header alg is not a string; it must be ES256");
     CHECK(jose::check_shc_header(R"({"alg":"none","zip":"DEF","kid":"k"})").error().message ==
@@ -206,7 +215,8 @@ TEST_CASE("times are on the calendar") {
     for (double t : {1e308, -1e308, 1e16, std::nan("")}) CHECK(timeutil::format_utc(t) == "invalid-time");
 }
 
-TEST_CASE("shc:/1/1/ is a readable card with QR_CHUNK_HEADER_UNNEEDED, shc: text without the slash is QR_HEADER_INVALID") {
+TEST_CASE(
+    "shc:/1/1/ is a readable card with QR_CHUNK_HEADER_UNNEEDED, shc: text without the slash is QR_HEADER_INVALID") {
     std::string jws = test::sign_json(test::demo_payload());
     auto one = input::extract_cards({{"one.txt", "shc:/1/1/" + numeric::encode_digits(jws) + "\n"}});
     CHECK(one.errors.empty());

@@ -34,7 +34,8 @@ TEST_CASE("a key without x5c has nothing to check" * doctest::test_suite("confor
     CHECK(x5c::check(keys[0], kIss, kJan2022, {}).empty());
 }
 
-TEST_CASE("the example chain: leaf checks without anchors, the whole chain with the root as anchor" * doctest::test_suite("conformance")) {
+TEST_CASE("the example chain: leaf checks without anchors, the whole chain with the root as anchor" *
+          doctest::test_suite("conformance")) {
     auto key = example_keys()[1];
     REQUIRE(key.x5c.size() == 3);
     CHECK(x5c::check(key, kIss, kJan2022, {}).empty());

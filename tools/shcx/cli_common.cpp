@@ -65,7 +65,8 @@ size_t display_width(const std::string& s) {
 std::string columns(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows) {
     std::vector<size_t> width(header.size());
     auto measure = [&](const std::vector<std::string>& row) {
-        for (size_t i = 0; i < row.size() && i < width.size(); ++i) width[i] = std::max(width[i], display_width(row[i]));
+        for (size_t i = 0; i < row.size() && i < width.size(); ++i)
+            width[i] = std::max(width[i], display_width(row[i]));
     };
     measure(header);
     for (const auto& r : rows) measure(r);
@@ -143,7 +144,7 @@ constexpr int kMaxDirectoryDepth = 64;
 // down, so a symlink back up is skipped.
 std::optional<Error> walk(const std::filesystem::path& dir, int depth, std::vector<std::pair<dev_t, ino_t>>& seen,
                           std::vector<std::string>& files) {
-    struct stat st{};
+    struct stat st {};
     if (::stat(dir.c_str(), &st) != 0) return make_error(ErrorCode::INPUT_UNREADABLE, "cannot be opened");
     std::pair<dev_t, ino_t> id{st.st_dev, st.st_ino};
     if (depth > kMaxDirectoryDepth || std::find(seen.begin(), seen.end(), id) != seen.end()) return std::nullopt;
@@ -226,7 +227,8 @@ void add_output_modes(CLI::App* cmd, bool& json, bool& ndjson, bool& quiet, cons
                       const std::string& ndjson_help) {
     auto* json_flag = cmd->add_flag("--json", json, json_help);
     auto* ndjson_flag = cmd->add_flag("--ndjson", ndjson, ndjson_help);
-    auto* quiet_flag = cmd->add_flag("-q,--quiet", quiet, "Print nothing on standard output: the exit status is the answer");
+    auto* quiet_flag =
+        cmd->add_flag("-q,--quiet", quiet, "Print nothing on standard output: the exit status is the answer");
     json_flag->excludes(ndjson_flag);
     quiet_flag->excludes(json_flag)->excludes(ndjson_flag);
 }

@@ -63,8 +63,8 @@ Result<std::string> read_input(const std::string& path, size_t max_bytes = input
 // The file names a directory INPUT stands for (docs/cli.md "Directories"): every file
 // below it with a card extension (kCardExtensions), depth first, sorted by name;
 // directory symlinks are followed once (a loop is skipped, not followed forever).
-inline constexpr std::string_view kCardExtensions[] = {".png", ".jpg", ".jpeg", ".gif", ".bmp", ".pnm", ".pgm",
-                                                        ".ppm", ".txt", ".jws", ".smart-health-card", ".json"};
+inline constexpr std::string_view kCardExtensions[] = {
+    ".png", ".jpg", ".jpeg", ".gif", ".bmp", ".pnm", ".pgm", ".ppm", ".txt", ".jws", ".smart-health-card", ".json"};
 Result<std::vector<std::string>> expand_directory(const std::string& dir);
 
 // Reads every INPUT ("-" is stdin, read once; a directory, its card files); unreadable
@@ -79,8 +79,7 @@ LoadedInputs load_inputs(const std::vector<std::string>& paths);
 // store, else the user store from $XDG_DATA_HOME or $HOME, falling back to the system store
 // for reading (docs/deploy.md "Trust store locations"). $SHCX_SYSTEM_TRUST_DIR moves the
 // system store (for tests and packagers).
-std::string trust_store_dir(const std::string& store_option,
-                            trust_store::Access access = trust_store::Access::Read);
+std::string trust_store_dir(const std::string& store_option, trust_store::Access access = trust_store::Access::Read);
 
 // Registration of subcommands (main.cpp lists them in order).
 // --json, --ndjson and -q/--quiet, mutually exclusive, for a command that prints results.

@@ -121,7 +121,8 @@ int run_decode(DecodeOptions& opt) {
 
 void setup_decode(CLI::App& app, int& exit_code) {
     auto opt = std::make_shared<DecodeOptions>();
-    auto* cmd = app.add_subcommand("decode", "Read cards from QR images, shc:/ text, JWS or files (no signature check)");
+    auto* cmd =
+        app.add_subcommand("decode", "Read cards from QR images, shc:/ text, JWS or files (no signature check)");
     cmd->add_option("INPUT", opt->inputs, "Image, text or JSON file, or a SMART Health Link; - for stdin")->required();
     add_output_modes(cmd, opt->json, opt->ndjson, opt->quiet, "Print one JSON document (docs/json/decode.schema.json)",
                      "Print one JSON result per line, in input order");

@@ -102,9 +102,10 @@ int run_issue(const IssueOptions& opt) {
         return fail(make_error(ErrorCode::USAGE, "only one output can be - (standard output)"), {});
     for (const auto& qr : opt.qr)
         if (qr == kStdoutPath && symbols.size() > 1)
-            return fail(make_error(ErrorCode::USAGE, "the card needs " + std::to_string(symbols.size()) +
-                                                         " QR codes: write them to files, or all to one with --qr-sheet -"),
-                        "--qr");
+            return fail(
+                make_error(ErrorCode::USAGE, "the card needs " + std::to_string(symbols.size()) +
+                                                 " QR codes: write them to files, or all to one with --qr-sheet -"),
+                "--qr");
     for (const auto& [path, content] : files)
         if (auto err = write_output(path, content)) return fail(*err, {});
     if (files.empty()) std::cout << card.value().jws << "\n";
@@ -125,12 +126,14 @@ void setup_issue(CLI::App& app, int& exit_code) {
     cmd->add_option("--type", opt->extra_types, "Extra vc.type URI (repeatable)")->allow_extra_args(false);
     cmd->add_option("--fhir-version", opt->fhir_version, "credentialSubject.fhirVersion")->capture_default_str();
     cmd->add_option("--out", opt->out, "Write a .smart-health-card file (- for standard output)");
-    cmd->add_option("--numeric", opt->numeric, "Write the shc:/ QR text(s), one line per chunk (- for standard output)");
+    cmd->add_option("--numeric", opt->numeric,
+                    "Write the shc:/ QR text(s), one line per chunk (- for standard output)");
     cmd->add_option("--qr", opt->qr,
                     "Write the QR code as PNG or SVG (by extension; repeatable); FILE-N per chunk; - for a PNG on "
                     "standard output")
         ->allow_extra_args(false);
-    cmd->add_option("--qr-sheet", opt->qr_sheet, "Write all chunks' QR codes side by side in one image (- for PNG on standard output)");
+    cmd->add_option("--qr-sheet", opt->qr_sheet,
+                    "Write all chunks' QR codes side by side in one image (- for PNG on standard output)");
     cmd->callback([opt, &exit_code] { exit_code = run_issue(*opt); });
 }
 

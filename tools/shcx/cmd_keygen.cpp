@@ -63,7 +63,8 @@ int run_keygen(const KeygenOptions& opt) {
 void setup_keygen(CLI::App& app, int& exit_code) {
     auto opt = std::make_shared<KeygenOptions>();
     auto* cmd = app.add_subcommand("keygen", "Generate an ES256 issuer key (private JWK)");
-    cmd->add_option("--out", opt->out, "Write the private JWK to FILE (mode 0600) and print its kid; - (the default) for standard output");
+    cmd->add_option("--out", opt->out,
+                    "Write the private JWK to FILE (mode 0600) and print its kid; - (the default) for standard output");
     cmd->add_option("--jwks-out", opt->jwks_out, "Also write the public key as a JWKS to FILE; - for standard output");
     cmd->add_flag("--force", opt->force, "Replace existing files");
     cmd->callback([opt, &exit_code] { exit_code = run_keygen(*opt); });

@@ -2,13 +2,13 @@
 // The work is in lib/shcx/share (client.h for the client side); this file parses
 // options, reads the PIN from the terminal and the token from $SHCX_SHARE_TOKEN, and
 // prints. `share migrate` is in cmd_share_migrate.cpp.
-#include <CLI/CLI.hpp>
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <termios.h>
 #include <unistd.h>
+#include <CLI/CLI.hpp>
 
 #include <cstdlib>
 #include <filesystem>
@@ -22,13 +22,13 @@
 #include "cmd_share_emergency.h"
 #include "shcx/fsutil.h"
 #include "shcx/http_client.h"
+#include "shcx/issue/qr_write.h"
 #include "shcx/read/image.h"
 #include "shcx/read/qr_read.h"
-#include "shcx/issue/qr_write.h"
 #include "shcx/share/api.h"
 #include "shcx/share/client.h"
-#include "shcx/share/emergency_client.h"
 #include "shcx/share/crypto.h"
+#include "shcx/share/emergency_client.h"
 #include "shcx/share/open_store.h"
 #include "shcx/share/pepper.h"
 #include "shcx/share/server.h"
@@ -91,12 +91,14 @@ Result<std::unique_ptr<LocalService>> open_local(const ShareOptions& o, share::P
     // --init makes one (with every instance stopped: docs/postgresql.md).
     if (share::is_postgres_uri(o.db)) {
         if (o.pepper.empty())
-            return make_error(ErrorCode::USAGE, "--pepper FILE is required with a PostgreSQL --db (the same file on every instance)");
+            return make_error(ErrorCode::USAGE,
+                              "--pepper FILE is required with a PostgreSQL --db (the same file on every instance)");
         if (mode == share::PepperMode::CreateIfNew) mode = share::PepperMode::Existing;
         if (mode == share::PepperMode::Existing && !std::filesystem::exists(o.pepper))
             return make_error(ErrorCode::SHARE_PEPPER_MISSING,
-                              "the pepper file " + o.pepper + " does not exist; with PostgreSQL, create it once"
-                              " (head -c 32 /dev/urandom > FILE; chmod 600 FILE) and copy it to every instance");
+                              "the pepper file " + o.pepper +
+                                  " does not exist; with PostgreSQL, create it once"
+                                  " (head -c 32 /dev/urandom > FILE; chmod 600 FILE) and copy it to every instance");
     }
     share::StoreOptions store_options;
     store_options.warn = [](std::string_view m) { print_warning(m); };
@@ -238,7 +240,8 @@ int run_user_add(const ShareOptions& o) {
     auto token = local.value()->service->add_user(o.user_name, ttl);
     if (!token) return fail(token.error());
     std::cout << token.value().str() << "\n";
-    std::cerr << "shcx: API token for \"" << o.user_name << "\" printed above; it is stored only as a hash and not shown again\n";
+    std::cerr << "shcx: API token for \"" << o.user_name
+              << "\" printed above; it is stored only as a hash and not shown again\n";
     return kOk;
 }
 
@@ -390,8 +393,7 @@ int run_create(const ShareOptions& o) {
         std::cout << "URL:     " << full_url << "\n";
         if (shl_share)
             std::cout << "SHLink:  " << shl_share->shlink.str() << "   (the same link, for SMART Health Links apps)\n";
-        std::cout
-                  << "PIN:     " << share::format_pin(made.pin)
+        std::cout << "PIN:     " << share::format_pin(made.pin)
                   << "   (tell it in person; do not send it with the link)\n"
                   << "Expires: " << made.expires_at << ", after " << made.reveals << " reveal"
                   << (made.reveals == 1 ? "" : "s") << "\n"
@@ -482,7 +484,8 @@ int run_reveal(const ShareOptions& o) {
     }
     if (shl::looks_like_link(text.str())) return reveal_shl(o, text);
     if (share::looks_like_emergency_link(text.str()))
-        return run_emergency_reveal(text.str(), o.emergency, [&o] { return read_pin(o); }, o.out);
+        return run_emergency_reveal(
+            text.str(), o.emergency, [&o] { return read_pin(o); }, o.out);
     if (!o.emergency.tier.empty() || o.emergency.break_glass)
         return usage("--tier and --break-glass are for emergency links (https://HOST/e/ID#...)");
     auto link = share::parse_link(text.str());
@@ -557,8 +560,7 @@ int run_owner_op(const ShareOptions& o, bool revoke) {
         }
     }
     if (revoke) {
-        if (o.json)
-            std::cout << Json{{"id", o.id}, {"state", "revoked"}}.dump(2) << "\n";
+        if (o.json) std::cout << Json{{"id", o.id}, {"state", "revoked"}}.dump(2) << "\n";
         else std::cout << "Revoked " << o.id << "\n";
     } else if (o.json) {
         std::cout << status.dump(2) << "\n";
@@ -589,17 +591,23 @@ void setup_share(CLI::App& app, int& exit_code) {
     auto* serve = share->add_subcommand("serve", "Run the share server");
     local_opts(serve, true);
     serve->add_option("--listen", o->listen, "HOST:PORT to listen on (PORT 0: any free port)")->capture_default_str();
-    serve->add_option("--public-url", o->public_url, "Base URL in links (https://, or http:// for loopback)")->required();
+    serve->add_option("--public-url", o->public_url, "Base URL in links (https://, or http:// for loopback)")
+        ->required();
     serve->add_option("--tls-cert", o->tls_cert, "Serve TLS with this certificate (PEM)");
     serve->add_option("--tls-key", o->tls_key, "... and this private key (PEM)");
-    serve->add_option("--reveal-limit", o->reveal_limit, "Reveal attempts per client address per minute")->capture_default_str();
-    serve->add_option("--create-limit", o->create_limit, "Shares each user may create per minute")->capture_default_str();
-    serve->add_option("--sweep-interval", o->sweep_interval, "Seconds between sweeps of expired shares")->capture_default_str();
+    serve->add_option("--reveal-limit", o->reveal_limit, "Reveal attempts per client address per minute")
+        ->capture_default_str();
+    serve->add_option("--create-limit", o->create_limit, "Shares each user may create per minute")
+        ->capture_default_str();
+    serve->add_option("--sweep-interval", o->sweep_interval, "Seconds between sweeps of expired shares")
+        ->capture_default_str();
     serve->add_option("--threads", o->threads, "Handler threads (Argon2id, database); I/O never waits for them")
         ->capture_default_str();
-    serve->add_option("--max-connections", o->max_connections, "Open connections at most, in total")->capture_default_str();
-    serve->add_option("--max-connections-per-address", o->max_connections_per_address,
-                      "Open connections at most per client address (trusted proxies exempt)")
+    serve->add_option("--max-connections", o->max_connections, "Open connections at most, in total")
+        ->capture_default_str();
+    serve
+        ->add_option("--max-connections-per-address", o->max_connections_per_address,
+                     "Open connections at most per client address (trusted proxies exempt)")
         ->capture_default_str();
     serve->add_option("--idle-timeout", o->idle_timeout, "Seconds a connection may wait before sending a request")
         ->capture_default_str();
@@ -609,7 +617,8 @@ void setup_share(CLI::App& app, int& exit_code) {
                       "CIDR of a reverse proxy whose X-Forwarded-For names the client (repeatable)");
     serve->add_option("--kdf-memory", o->kdf_memory_kib, "Argon2id memory per evaluation, KiB")->capture_default_str();
     serve->add_option("--kdf-passes", o->kdf_passes, "Argon2id passes")->capture_default_str();
-    serve->add_option("--ready-file", o->ready_file, "Write the listening URL to FILE once ready (- for standard output)");
+    serve->add_option("--ready-file", o->ready_file,
+                      "Write the listening URL to FILE once ready (- for standard output)");
     serve->add_flag("--init", o->init,
                     "Create a new pepper file for a database whose pepper is lost (tokens and shares made with the old "
                     "one stop working)");
@@ -658,15 +667,17 @@ void setup_share(CLI::App& app, int& exit_code) {
     create->callback([o, &exit_code] { exit_code = run_create(*o); });
 
     auto* reveal = share->add_subcommand("reveal", "Open a share link (or a QR image of one) with its PIN");
-    reveal->add_option("LINK", o->target,
-                       "https://HOST/s/ID#KEY, a SMART Health Link (shlink:/... or a viewer URL), or an image or text "
-                       "file holding one")
+    reveal
+        ->add_option("LINK", o->target,
+                     "https://HOST/s/ID#KEY, a SMART Health Link (shlink:/... or a viewer URL), or an image or text "
+                     "file holding one")
         ->required();
     reveal->add_option("--pin", o->pin, "The PIN (else asked on the terminal, or read from stdin)");
     reveal->add_option("-o,--out", o->out, "Write the record to FILE (mode 0600) instead of stdout (- is stdout)");
     reveal->add_option("--tier", o->emergency.tier, "Emergency links: emergency (no PIN) or full (the default)");
-    reveal->add_flag("--break-glass", o->emergency.break_glass,
-                     "Emergency links: the full tier without the PIN, with --attest (recorded in the share's access log)");
+    reveal->add_flag(
+        "--break-glass", o->emergency.break_glass,
+        "Emergency links: the full tier without the PIN, with --attest (recorded in the share's access log)");
     reveal->add_option("--attest", o->emergency.attest, "With --break-glass: \"NAME; ROLE; REASON\"");
     reveal->callback([o, &exit_code] { exit_code = run_reveal(*o); });
 

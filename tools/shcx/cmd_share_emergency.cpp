@@ -7,8 +7,8 @@
 
 #include "cli_common.h"
 #include "shcx/fsutil.h"
-#include "shcx/read/input.h"
 #include "shcx/issue/qr_write.h"
+#include "shcx/read/input.h"
 #include "shcx/share/api.h"
 #include "shcx/share/client.h"
 #include "shcx/share/emergency_client.h"
@@ -68,9 +68,8 @@ int create_and_print(share::Service& svc, const EmergencyOptions& o, const Emerg
         // Level H: a printed wristband or card still reads with 30% of it damaged.
         auto sym = qr_write::encode_text(link, qr_write::Ecc::H);
         bool svg = a.qr.size() > 4 && a.qr.compare(a.qr.size() - 4, 4, ".svg") == 0;
-        std::optional<Error> e = sym ? fsutil::write_file_atomic(
-                                           a.qr, svg ? qr_write::render_svg({sym.value()})
-                                                     : qr_write::render_png({sym.value()}, 8))
+        std::optional<Error> e = sym ? fsutil::write_file_atomic(a.qr, svg ? qr_write::render_svg({sym.value()})
+                                                                           : qr_write::render_png({sym.value()}, 8))
                                      : std::optional<Error>(sym.error());
         if (e) {
             svc.revoke(created.value().id, -1, "local");  // no QR, no live link nobody holds
@@ -79,8 +78,8 @@ int create_and_print(share::Service& svc, const EmergencyOptions& o, const Emerg
         }
     }
     if (a.json) {
-        Json out{{"id", created.value().id}, {"url", link}, {"challenge", pin}, {"expires_at", expires},
-                 {"label", label}, {"kind", "emergency"}};
+        Json out{{"id", created.value().id}, {"url", link},    {"challenge", pin},
+                 {"expires_at", expires},    {"label", label}, {"kind", "emergency"}};
         std::cout << out.dump(2) << "\n";
         secure_wipe(out["url"].get_ref<std::string&>());
         secure_wipe(out["challenge"].get_ref<std::string&>());
@@ -88,8 +87,7 @@ int create_and_print(share::Service& svc, const EmergencyOptions& o, const Emerg
         std::cout << "URL:     " << link << "\n"
                   << "PIN:     " << share::format_pin(pin) << "   (for the patient or a carer: the full record)\n"
                   << "Expires: " << expires << "\n"
-                  << "ID:      " << created.value().id
-                  << "   (for `shcx share status` / `revoke` / `rotate`)\n";
+                  << "ID:      " << created.value().id << "   (for `shcx share status` / `revoke` / `rotate`)\n";
     }
     forget();
     return kOk;
@@ -120,8 +118,8 @@ int run_emergency_rotate(share::Service& svc, const std::string& id, const Emerg
     if (ttl <= 0) return fail(make_error(ErrorCode::SHARE_NOT_FOUND, "no live emergency share with id " + id));
     int rc = create_and_print(svc, o, a, ttl, old->emergency.label);
     if (rc != kOk) return rc;
-    if (!svc.revoke(id, -1, "rotate")) return fail(make_error(ErrorCode::SHARE_NOT_FOUND, "the old share " + id +
-                                                                                          " died meanwhile"));
+    if (!svc.revoke(id, -1, "rotate"))
+        return fail(make_error(ErrorCode::SHARE_NOT_FOUND, "the old share " + id + " died meanwhile"));
     std::cerr << "shcx: revoked " << id << ": its link and QR no longer work\n";
     return kOk;
 }
@@ -135,8 +133,7 @@ int run_emergency_resume(share::Service& svc, const std::string& id) {
 
 int run_emergency_reveal(const std::string& link_text, const EmergencyOptions& o,
                          const std::function<SecretString()>& read_pin, const std::string& out) {
-    if (!o.tier.empty() && o.tier != "emergency" && o.tier != "full")
-        return usage("--tier is emergency or full");
+    if (!o.tier.empty() && o.tier != "emergency" && o.tier != "full") return usage("--tier is emergency or full");
     if (o.break_glass != !o.attest.empty()) return usage("--break-glass goes with --attest \"NAME; ROLE; REASON\"");
     if (o.break_glass && o.tier == "emergency") return usage("--break-glass reads the full tier");
     auto link = share::parse_emergency_link(link_text);

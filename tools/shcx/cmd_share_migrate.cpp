@@ -33,9 +33,9 @@ int run_migrate(const MigrateOptions& o) {
     }
     const auto& r = moved.value();
     std::cout << "Users:   " << r.users << " added, " << r.users_existing << " already there\n"
-              << "Shares:  " << r.shares << " live share" << (r.shares == 1 ? "" : "s") << " moved with "
-              << r.events << " audit event" << (r.events == 1 ? "" : "s") << "; " << r.expired
-              << " expired one" << (r.expired == 1 ? "" : "s") << " wiped in the source\n";
+              << "Shares:  " << r.shares << " live share" << (r.shares == 1 ? "" : "s") << " moved with " << r.events
+              << " audit event" << (r.events == 1 ? "" : "s") << "; " << r.expired << " expired one"
+              << (r.expired == 1 ? "" : "s") << " wiped in the source\n";
     std::cerr << "shcx: serve the PostgreSQL store with --pepper " << file
               << ".pepper (or the pepper the source used): tokens and PINs are checked with it\n";
     return kOk;

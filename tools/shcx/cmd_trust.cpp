@@ -1,13 +1,13 @@
 // shcx trust sync|status|list|add|remove: keep the trust store current (from cron) and
 // manage local issuers.
-#include <CLI/CLI.hpp>
 #include <unistd.h>
+#include <CLI/CLI.hpp>
 
 #include <cmath>
 #include <cstdlib>
 #include <memory>
-#include <optional>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "cli_common.h"
 #include "render.h"
@@ -123,7 +123,9 @@ int run_status(const TrustOptions& o) {
         return kFailure;
     }
     const auto& st = status.value();
-    std::string signature = !st.snapshot ? "none" : st.signature_problem ? "INVALID: " + st.signature_problem->message : "verified";
+    std::string signature = !st.snapshot           ? "none"
+                            : st.signature_problem ? "INVALID: " + st.signature_problem->message
+                                                   : "verified";
     render::Json j;
     j["store"] = store;
     j["local_issuers"] = st.local_issuers;
@@ -152,8 +154,8 @@ int run_status(const TrustOptions& o) {
             const auto& m = st.snapshot->meta;
             auto t = timeutil::parse_time(m.snapshot_time);
             std::cout << "Source:        " << m.source << " <" << m.snapshot_url << ">\n"
-                      << "Snapshot time: " << m.snapshot_time << " (" << (t ? age_text(now - *t) + " old" : "unknown age")
-                      << ")\n"
+                      << "Snapshot time: " << m.snapshot_time << " ("
+                      << (t ? age_text(now - *t) + " old" : "unknown age") << ")\n"
                       << "Fetched:       " << timeutil::format_utc(m.fetched_at) << ", last checked "
                       << timeutil::format_utc(m.checked_at) << "\n"
                       << "Issuers:       " << m.issuer_count << " from the snapshot, " << st.local_issuers << " local\n"
@@ -232,7 +234,8 @@ int run_add_fetched(const TrustOptions& o) {
     std::optional<Error> unusable;
     for (const auto& k : f.keys) {
         std::cout << "  kid         " << k.jwk.kid << "\n  thumbprint  " << k.thumbprint << " (RFC 7638, SHA-256)\n";
-        for (const auto& p : k.problems) std::cout << "  NOT USABLE: " << code_name(p.code) << ": " << p.message << "\n";
+        for (const auto& p : k.problems)
+            std::cout << "  NOT USABLE: " << code_name(p.code) << ": " << p.message << "\n";
         if (!k.problems.empty() && !unusable) unusable = k.problems.front();
     }
     if (unusable) {
@@ -285,8 +288,8 @@ int run_remove(const TrustOptions& o) {
         return kFailure;
     }
     if (!r.value()) {
-        print_error(make_error(ErrorCode::USAGE, "no local issuer " + o.iss +
-                                                                   " (issuers from the VCI snapshot cannot be removed)"));
+        print_error(make_error(ErrorCode::USAGE,
+                               "no local issuer " + o.iss + " (issuers from the VCI snapshot cannot be removed)"));
         return kFailure;
     }
     std::cout << "Removed " << o.iss << "\n";
@@ -326,7 +329,8 @@ void setup_trust(CLI::App& app, int& exit_code) {
     add_store(add);
     add->add_option("--iss", opt->iss, "Issuer URL")->required();
     add->add_option("--jwks", opt->jwks, "The issuer's JWKS file");
-    add->add_flag("--fetch", opt->fetch, "Fetch the keys from ISS/.well-known/jwks.json (https), show their thumbprints, ask");
+    add->add_flag("--fetch", opt->fetch,
+                  "Fetch the keys from ISS/.well-known/jwks.json (https), show their thumbprints, ask");
     add->add_flag("--yes", opt->yes, "With --fetch: trust the fetched keys without asking");
     add->add_option("--name", opt->name, "Display name");
     add->callback([opt, &exit_code] { exit_code = run_add(*opt); });

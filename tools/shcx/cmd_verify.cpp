@@ -12,13 +12,13 @@
 #include "render.h"
 #include "shcx/card/card.h"
 #include "shcx/card/decode.h"
-#include "shl_read.h"
 #include "shcx/parallel.h"
 #include "shcx/share/client.h"
-#include "shcx/verify/policy.h"
 #include "shcx/timeutil.h"
 #include "shcx/trust/load.h"
+#include "shcx/verify/policy.h"
 #include "shcx/verify/verify.h"
+#include "shl_read.h"
 
 namespace shcx::cli {
 namespace {
@@ -52,8 +52,10 @@ Result<trust_store::Sources> trust_sources(const VerifyOptions& opt) {
         if (eq != std::string::npos && scheme != std::string::npos && scheme < eq) {
             j = {spec.substr(0, eq), spec.substr(eq + 1)};
             if (!card::issuer_url_is_valid(j.iss))
-                return make_error(ErrorCode::USAGE, "--jwks " + spec + ": the issuer must be an https:// URL without a "
-                                                                       "trailing slash, got \"" + j.iss + "\"");
+                return make_error(ErrorCode::USAGE, "--jwks " + spec +
+                                                        ": the issuer must be an https:// URL without a "
+                                                        "trailing slash, got \"" +
+                                                        j.iss + "\"");
         }
         s.jwks.push_back(std::move(j));
     }
@@ -124,8 +126,8 @@ void print_report_text(const verify::Report& r) {
     }
     if (r.card) {
         const auto& c = r.card->card;
-        std::cout << "  Issued:     " << render::date_or(c.nbf, "(no nbf)") << "   Expires: " << render::date_or(c.exp, "never")
-                  << "\n";
+        std::cout << "  Issued:     " << render::date_or(c.nbf, "(no nbf)")
+                  << "   Expires: " << render::date_or(c.exp, "never") << "\n";
         if (r.trusted) std::cout << "  Revocation: " << revocation_text(r.revocation) << "\n";
         if (!valid) std::cout << "  Content below is NOT verified:\n";
         std::cout << render::people_text(c.people, 2);
@@ -206,7 +208,8 @@ int run_verify(VerifyOptions& opt) {
 
     auto inputs = load_inputs(opt.inputs);
     // Loose chunks that leave a choice are joined by what verifies under this trust.
-    auto extraction = input::extract_cards(inputs.sources, opt.jobs, {verify::signature_proof(trust), decode::jws_decodes});
+    auto extraction =
+        input::extract_cards(inputs.sources, opt.jobs, {verify::signature_proof(trust), decode::jws_decodes});
     std::vector<input::InputError> input_errors = std::move(inputs.errors);
     for (auto& e : extraction.errors) input_errors.push_back(std::move(e));
     // SMART Health Links are opened here; their cards join the others (docs/shl.md).
@@ -256,7 +259,8 @@ int run_verify(VerifyOptions& opt) {
     if (opt.quiet || opt.fhir_out == kStdoutPath) return rc;
 
     if (opt.ndjson) {
-        for (size_t i = printed; i < reports.size(); ++i) print_line(report_json(reports[i], found_of(i), with_policies));
+        for (size_t i = printed; i < reports.size(); ++i)
+            print_line(report_json(reports[i], found_of(i), with_policies));
         for (const auto& r : linked.resources) {
             render::Json j = {{"input", r.input}, {"status", "unsigned"}};
             j.update(shl_read::resource_json(r));
@@ -299,14 +303,17 @@ int run_verify(VerifyOptions& opt) {
                 bool ok = r.status == verify::Status::Valid;
                 std::string status = ok ? "VALID" : "NOT VALID";
                 rows.push_back({coloured(status, ok), ok ? "" : std::string(verify::status_name(r.status)),
-                                r.origins.empty() ? "" : r.origins.front(), r.issuer_name.empty() ? r.iss : r.issuer_name});
+                                r.origins.empty() ? "" : r.origins.front(),
+                                r.issuer_name.empty() ? r.iss : r.issuer_name});
             }
             std::cout << "\n" << columns({"STATUS", "REASON", "INPUT", "ISSUER"}, rows);
         }
-        std::cout << "\n" << reports.size() << " cards: " << valid << " valid, " << reports.size() - valid << " not valid\n";
+        std::cout << "\n"
+                  << reports.size() << " cards: " << valid << " valid, " << reports.size() - valid << " not valid\n";
     }
     if (opt.strict && warned)
-        std::cout << "\nStrict: " << warned << " card" << (warned == 1 ? "" : "s") << " with warnings (--strict fails on any warning)\n";
+        std::cout << "\nStrict: " << warned << " card" << (warned == 1 ? "" : "s")
+                  << " with warnings (--strict fails on any warning)\n";
     return rc;
 }
 
@@ -327,7 +334,8 @@ void setup_verify(CLI::App& app, int& exit_code) {
         ->allow_extra_args(false)
         ->type_name("FILE|ISS=FILE");
     cmd->add_option("--crl", opt->crls, "Also use this revocation list (repeatable)")->allow_extra_args(false);
-    cmd->add_option("--x5c-anchor", opt->x5c_anchors, "PEM anchor(s) for x5c chains; makes x5c problems errors")->allow_extra_args(false);
+    cmd->add_option("--x5c-anchor", opt->x5c_anchors, "PEM anchor(s) for x5c chains; makes x5c problems errors")
+        ->allow_extra_args(false);
     cmd->add_option("--max-trust-age", opt->max_trust_age,
                     "Warn (TRUST_SNAPSHOT_STALE) when the store's snapshot is older than DURATION (default 90d)");
     cmd->add_option("--at", opt->at, "Verify as of TIME (RFC 3339 or epoch seconds) instead of now");

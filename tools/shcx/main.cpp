@@ -5,11 +5,11 @@
 #include <algorithm>
 #include <exception>
 #include <map>
+#include <new>
 #include <set>
 #include <string>
 #include <string_view>
 #include <vector>
-#include <new>
 
 #include "cli_common.h"
 
@@ -72,7 +72,8 @@ std::string did_you_mean(const std::string& suggestion) {
 std::string usage_message(CLI::App& app, std::string message) {
     CLI::App* cmd = selected_command(app);
     std::string where;  // "shcx share status"
-    for (const CLI::App* c = cmd; c != nullptr; c = c->get_parent()) where = c->get_name() + (where.empty() ? "" : " ") + where;
+    for (const CLI::App* c = cmd; c != nullptr; c = c->get_parent())
+        where = c->get_name() + (where.empty() ? "" : " ") + where;
     std::vector<std::string> leftover = app.remaining(true);
     if (!leftover.empty()) {
         const std::string& word = leftover.front();
@@ -113,21 +114,49 @@ std::string usage_message(CLI::App& app, std::string message) {
 // else in one command names it where it is added (verify's --jwks).
 const std::map<std::string, std::string>& value_names() {
     static const std::map<std::string, std::string> names = {
-        {"--at", "TIME"}, {"--nbf", "TIME"}, {"--exp", "TIME"},
-        {"--ttl", "DURATION"}, {"--expires", "DURATION"}, {"--max-age", "DURATION"},
+        {"--at", "TIME"},
+        {"--nbf", "TIME"},
+        {"--exp", "TIME"},
+        {"--ttl", "DURATION"},
+        {"--expires", "DURATION"},
+        {"--max-age", "DURATION"},
         {"--store", "DIR"},
-        {"--iss", "URL"}, {"--server", "URL"}, {"--public-url", "URL"}, {"--source", "NAME|URL"},
-        {"--jobs", "N"}, {"--reveals", "N"}, {"--threads", "N"}, {"--reveal-limit", "N"}, {"--create-limit", "N"},
-        {"--max-connections", "N"}, {"--max-connections-per-address", "N"}, {"--kdf-passes", "N"},
+        {"--iss", "URL"},
+        {"--server", "URL"},
+        {"--public-url", "URL"},
+        {"--source", "NAME|URL"},
+        {"--jobs", "N"},
+        {"--reveals", "N"},
+        {"--threads", "N"},
+        {"--reveal-limit", "N"},
+        {"--create-limit", "N"},
+        {"--max-connections", "N"},
+        {"--max-connections-per-address", "N"},
+        {"--kdf-passes", "N"},
         {"--kdf-memory", "KIB"},
-        {"--clock-skew", "SECONDS"}, {"--sweep-interval", "SECONDS"}, {"--idle-timeout", "SECONDS"},
+        {"--clock-skew", "SECONDS"},
+        {"--sweep-interval", "SECONDS"},
+        {"--idle-timeout", "SECONDS"},
         {"--request-timeout", "SECONDS"},
-        {"--listen", "HOST:PORT"}, {"--trusted-proxy", "ADDRESS"},
-        {"--policy", "NAME|FILE"}, {"--db", "FILE|URI"},
-        {"--name", "NAME"}, {"--recipient", "NAME"}, {"--rid", "RID"}, {"--type", "URI"},
-        {"--fhir-version", "VERSION"}, {"--passcode", "PASSCODE"}, {"--pin", "PIN"}, {"--token", "TOKEN"},
-        {"--from", "FILE"}, {"--to", "URI"},
-        {"INPUT", "FILE|DIR|LINK"}, {"BUNDLE", "FILE"}, {"FILE", "FILE"}, {"LINK", "LINK|FILE"}, {"ID", "ID"},
+        {"--listen", "HOST:PORT"},
+        {"--trusted-proxy", "ADDRESS"},
+        {"--policy", "NAME|FILE"},
+        {"--db", "FILE|URI"},
+        {"--name", "NAME"},
+        {"--recipient", "NAME"},
+        {"--rid", "RID"},
+        {"--type", "URI"},
+        {"--fhir-version", "VERSION"},
+        {"--passcode", "PASSCODE"},
+        {"--pin", "PIN"},
+        {"--token", "TOKEN"},
+        {"--from", "FILE"},
+        {"--to", "URI"},
+        {"INPUT", "FILE|DIR|LINK"},
+        {"BUNDLE", "FILE"},
+        {"FILE", "FILE"},
+        {"LINK", "LINK|FILE"},
+        {"ID", "ID"},
         {"NAME", "NAME"},
     };
     return names;

@@ -44,12 +44,13 @@ std::string people_text(const std::vector<card::Person>& people, int indent) {
     for (size_t i = 0; i < people.size(); ++i) {
         const auto& p = people[i];
         out << p0 << "Person" << (people.size() > 1 ? " " + std::to_string(i + 1) : "") << ": "
-            << (p.name.empty() ? "(no name)" : p.name) << ", born " << (p.birth_date.empty() ? "(unknown)" : p.birth_date)
-            << "\n";
+            << (p.name.empty() ? "(no name)" : p.name) << ", born "
+            << (p.birth_date.empty() ? "(unknown)" : p.birth_date) << "\n";
         if (!p.immunizations.empty()) out << p1 << "Immunizations (" << p.immunizations.size() << "):\n";
         for (size_t k = 0; k < p.immunizations.size(); ++k) {
             const auto& im = p.immunizations[k];
-            out << p2 << k + 1 << ". " << (im.date.empty() ? "(no date)" : im.date) << "  " << card::code_text(im.vaccine);
+            out << p2 << k + 1 << ". " << (im.date.empty() ? "(no date)" : im.date) << "  "
+                << card::code_text(im.vaccine);
             if (!im.vaccine_name.empty()) out << " " << im.vaccine_name;
             if (!im.lot.empty()) out << ", lot " << im.lot;
             if (!im.performer.empty()) out << ", " << im.performer;
@@ -60,8 +61,8 @@ std::string people_text(const std::vector<card::Person>& people, int indent) {
         for (size_t k = 0; k < p.results.size(); ++k) {
             const auto& r = p.results[k];
             out << p2 << k + 1 << ". " << (r.date.empty() ? "(no date)" : r.date) << "  "
-                << (r.test.display.empty() ? card::code_text(r.test) : r.test.display + " (" + r.test.code + ")") << ": "
-                << (r.value.empty() ? "(no value)" : r.value);
+                << (r.test.display.empty() ? card::code_text(r.test) : r.test.display + " (" + r.test.code + ")")
+                << ": " << (r.value.empty() ? "(no value)" : r.value);
             if (!r.performer.empty()) out << ", " << r.performer;
             if (!r.status.empty() && r.status != "final") out << " [" << r.status << "]";
             out << "\n";
@@ -177,8 +178,11 @@ Json card_result_json(const std::vector<std::string>& origins, input::Kind kind,
         j["header"] = {{"alg", card->header.alg}, {"zip", card->header.zip}, {"kid", card->header.kid}};
         j["issuer"] = {{"iss", card->card.iss}};
         auto fields = card_fields_json(*card);
-        j["card"] = {{"kid", fields["kid"]}, {"nbf", fields["nbf"]}, {"exp", fields["exp"]},
-                     {"rid", fields["rid"]}, {"types", fields["types"]}};
+        j["card"] = {{"kid", fields["kid"]},
+                     {"nbf", fields["nbf"]},
+                     {"exp", fields["exp"]},
+                     {"rid", fields["rid"]},
+                     {"types", fields["types"]}};
         j["people"] = std::move(fields["people"]);
         // Already parsed once as the card (so valid and not too deep); no exceptions.
         j["payload"] = Json::parse(card->card.payload_json, nullptr, /*allow_exceptions=*/false);

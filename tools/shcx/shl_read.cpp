@@ -1,9 +1,9 @@
 #include "shl_read.h"
 
-#include <CLI/CLI.hpp>
 #include <fcntl.h>
 #include <termios.h>
 #include <unistd.h>
+#include <CLI/CLI.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -101,7 +101,8 @@ Opened open_links(input::Extraction& extraction, std::vector<input::InputError>&
         given = std::move(p.value());
     }
     if (o.recipient.empty()) {
-        for (auto& l : links) errors.push_back({l.origin, make_error(ErrorCode::USAGE, "--recipient must not be empty")});
+        for (auto& l : links)
+            errors.push_back({l.origin, make_error(ErrorCode::USAGE, "--recipient must not be empty")});
         return out;
     }
 
@@ -160,7 +161,8 @@ Opened open_links(input::Extraction& extraction, std::vector<input::InputError>&
         }
     }
     given = SecretString();
-    for (const auto& w : out.warnings) print_warning(w.input + ": " + std::string(code_name(w.error.code)) + ": " + w.error.message);
+    for (const auto& w : out.warnings)
+        print_warning(w.input + ": " + std::string(code_name(w.error.code)) + ": " + w.error.message);
 
     auto linked = input::extract_cards(card_files, jobs, {decode::jws_decodes});
     for (auto& s : card_files) secure_wipe(s.bytes);
@@ -168,7 +170,8 @@ Opened open_links(input::Extraction& extraction, std::vector<input::InputError>&
     for (auto& e : linked.errors) errors.push_back(std::move(e));
     // A link inside a link's file is not followed.
     for (auto& l : linked.links)
-        errors.push_back({l.origin, make_error(ErrorCode::SHL_INVALID, "a SMART Health Link inside a link's file is not followed")});
+        errors.push_back(
+            {l.origin, make_error(ErrorCode::SHL_INVALID, "a SMART Health Link inside a link's file is not followed")});
     return out;
 }
 
@@ -178,8 +181,8 @@ void print_links_text(const Opened& opened) {
         if (!l.label.empty()) std::cout << "  Label:      " << l.label << "\n";
         std::cout << "  Server:     " << l.server << "\n";
         std::cout << "  Flags:      " << (l.flags.empty() ? "none" : l.flags) << "\n";
-        std::cout << "  Expires:    " << render::date_or(l.exp ? std::optional<double>(double(*l.exp)) : std::nullopt, "never")
-                  << "\n";
+        std::cout << "  Expires:    "
+                  << render::date_or(l.exp ? std::optional<double>(double(*l.exp)) : std::nullopt, "never") << "\n";
         if (!l.manifest_status.empty()) std::cout << "  Status:     " << l.manifest_status << "\n";
         std::cout << "  Files:      " << l.listed << " listed, " << l.read << " read\n\n";
     }

@@ -52,14 +52,15 @@ Result<Card> parse_payload(std::string_view payload_json) {
     card.payload_json = std::string(payload_json);
     card.iss = string_member(j, "iss").value_or("");
     if (!issuer_url_is_valid(card.iss))
-        card.problems.push_back(make_error(ErrorCode::ISSUER_URL_INVALID,
-                                           "iss \"" + card.iss + "\" must be an https:// URL without a trailing slash"));
+        card.problems.push_back(
+            make_error(ErrorCode::ISSUER_URL_INVALID,
+                       "iss \"" + card.iss + "\" must be an https:// URL without a trailing slash"));
     card.nbf = numeric_date(j, "nbf", card, true);
     card.exp = numeric_date(j, "exp", card, false);
     if (card.nbf && card.exp && *card.exp < *card.nbf)
-        card.problems.push_back(make_error(ErrorCode::EXP_BEFORE_NBF,
-                                           "exp (" + timeutil::format_utc(*card.exp) + ") is before nbf (" +
-                                               timeutil::format_utc(*card.nbf) + "): the card is never valid"));
+        card.problems.push_back(
+            make_error(ErrorCode::EXP_BEFORE_NBF, "exp (" + timeutil::format_utc(*card.exp) + ") is before nbf (" +
+                                                      timeutil::format_utc(*card.nbf) + "): the card is never valid"));
     const Json* vc = member(j, "vc");
     if (!vc || !vc->is_object()) {
         card.problems.push_back(make_error(ErrorCode::CARD_SCHEMA_INVALID, "payload has no vc object"));
@@ -77,19 +78,20 @@ Result<Card> parse_payload(std::string_view payload_json) {
             card.warnings.push_back(make_error(ErrorCode::DEPRECATED_TYPE, "vc.type " + t + " is deprecated"));
     }
     if (!has_health_card)
-        card.problems.push_back(make_error(ErrorCode::CARD_SCHEMA_INVALID,
-                                           "vc.type does not contain " + std::string(kHealthCardType)));
+        card.problems.push_back(
+            make_error(ErrorCode::CARD_SCHEMA_INVALID, "vc.type does not contain " + std::string(kHealthCardType)));
     if (const Json* rid = member(*vc, "rid")) {
         card.rid = rid->is_string() ? rid->get<std::string>() : rid->dump();
         if (!rid->is_string() || !rid_is_valid(*card.rid))
-            card.problems.push_back(make_error(ErrorCode::RID_INVALID,
-                                               "vc.rid must be at most 24 base64url characters"));
+            card.problems.push_back(
+                make_error(ErrorCode::RID_INVALID, "vc.rid must be at most 24 base64url characters"));
     }
     const Json* subject = member(*vc, "credentialSubject");
     const Json* bundle = subject ? member(*subject, "fhirBundle") : nullptr;
     card.fhir_version = subject ? string_member(*subject, "fhirVersion").value_or("") : "";
     if (card.fhir_version.empty())
-        card.problems.push_back(make_error(ErrorCode::CARD_SCHEMA_INVALID, "vc.credentialSubject.fhirVersion is missing"));
+        card.problems.push_back(
+            make_error(ErrorCode::CARD_SCHEMA_INVALID, "vc.credentialSubject.fhirVersion is missing"));
     if (!bundle || string_member(*bundle, "resourceType") != "Bundle") {
         card.problems.push_back(
             make_error(ErrorCode::CARD_SCHEMA_INVALID, "vc.credentialSubject.fhirBundle is not a FHIR Bundle"));

@@ -1,7 +1,7 @@
 #include "shcx/card/decode.h"
 
-#include "shcx/detail/json.h"
 #include "shcx/card/inflate.h"
+#include "shcx/detail/json.h"
 
 namespace shcx::decode {
 

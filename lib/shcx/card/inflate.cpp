@@ -31,8 +31,8 @@ Result<std::string> inflate_raw(std::string_view compressed, size_t max_output) 
     for (;;) {
         size_t avail = std::min(scratch.size(), max_output);
         size_t used_in = 0, produced = 0;
-        libdeflate_result rc = libdeflate_deflate_decompress_ex(decompressor.get(), compressed.data(), compressed.size(),
-                                                                scratch.data(), avail, &used_in, &produced);
+        libdeflate_result rc = libdeflate_deflate_decompress_ex(
+            decompressor.get(), compressed.data(), compressed.size(), scratch.data(), avail, &used_in, &produced);
         if (rc == LIBDEFLATE_INSUFFICIENT_SPACE) {
             if (avail >= max_output)
                 return make_error(ErrorCode::PAYLOAD_TOO_LARGE,
@@ -127,8 +127,9 @@ std::optional<Error> inflate_raw_secret(std::string_view compressed, std::string
     if (rc != Z_STREAM_END || left != 0) {
         secure_wipe(out);
         return make_error(ErrorCode::PAYLOAD_NOT_DEFLATED,
-                          left != 0 && rc == Z_STREAM_END ? std::to_string(left) + " bytes of trailing data after the DEFLATE stream"
-                                                          : "payload is not a complete raw DEFLATE stream");
+                          left != 0 && rc == Z_STREAM_END
+                              ? std::to_string(left) + " bytes of trailing data after the DEFLATE stream"
+                              : "payload is not a complete raw DEFLATE stream");
     }
     out.resize(produced);  // shrinking keeps the buffer: no copy is left behind
     return std::nullopt;

@@ -2,10 +2,10 @@
 
 #include <openssl/crypto.h>
 
+#include <simdjson.h>
 #include <charconv>
 #include <cstring>
 #include <memory>
-#include <simdjson.h>
 #include <unordered_set>
 
 #include "shcx/secure.h"
@@ -49,8 +49,8 @@ public:
             for (size_t i = level.start; i < m_keys.size() && !seen; ++i) seen = m_keys[i] == k;
             if (!seen) m_keys.push_back(k);
             if (m_keys.size() - level.start > kLinearKeys) {
-                level.many = std::make_unique<std::unordered_set<std::string>>(m_keys.begin() + static_cast<long>(level.start),
-                                                                                m_keys.end());
+                level.many = std::make_unique<std::unordered_set<std::string>>(
+                    m_keys.begin() + static_cast<long>(level.start), m_keys.end());
                 m_keys.resize(level.start);
             }
         }
@@ -93,7 +93,6 @@ private:
     std::vector<Level> m_levels;
     std::string m_error;
 };
-
 
 // The fast path: simdjson validates the whole text in one pass (RFC 8259 grammar, UTF-8,
 // escapes, unescaped control characters, content after the value) and the DOM is built
@@ -154,7 +153,9 @@ public:
                 else out = static_cast<Json::number_integer_t>(v);
                 return true;
             }
-            case element_type::UINT64: out = static_cast<Json::number_unsigned_t>(e.get_uint64().value_unsafe()); return true;
+            case element_type::UINT64:
+                out = static_cast<Json::number_unsigned_t>(e.get_uint64().value_unsafe());
+                return true;
             case element_type::DOUBLE: out = e.get_double().value_unsafe(); return true;
             case element_type::BOOL: out = e.get_bool().value_unsafe(); return true;
             case element_type::NULL_VALUE: out = nullptr; return true;
@@ -187,7 +188,8 @@ struct ThreadParser {
 
 std::optional<Json> parse_fast(std::string_view text, int max_depth) {
     thread_local ThreadParser t;
-    if (t.input.size() < text.size() + simdjson::SIMDJSON_PADDING) t.input.resize(text.size() + simdjson::SIMDJSON_PADDING);
+    if (t.input.size() < text.size() + simdjson::SIMDJSON_PADDING)
+        t.input.resize(text.size() + simdjson::SIMDJSON_PADDING);
     std::memcpy(t.input.data(), text.data(), text.size());
     std::optional<Json> out;
     simdjson::dom::element root;

@@ -77,8 +77,10 @@ Result<int> version_for(std::string_view qr_text) {
 }
 
 Result<Symbol> encode_text(std::string_view text, Ecc ecc) {
-    QRecLevel level = ecc == Ecc::L ? QR_ECLEVEL_L : ecc == Ecc::Q ? QR_ECLEVEL_Q : ecc == Ecc::H ? QR_ECLEVEL_H
-                                                                                                : QR_ECLEVEL_M;
+    QRecLevel level = ecc == Ecc::L   ? QR_ECLEVEL_L
+                      : ecc == Ecc::Q ? QR_ECLEVEL_Q
+                      : ecc == Ecc::H ? QR_ECLEVEL_H
+                                      : QR_ECLEVEL_M;
     std::unique_ptr<QRinput, void (*)(QRinput*)> input(QRinput_new2(0, level), QRinput_free);
     if (!input || QRinput_append(input.get(), QR_MODE_8, static_cast<int>(text.size()),
                                  reinterpret_cast<const unsigned char*>(text.data())) != 0)
@@ -131,7 +133,8 @@ std::string render_svg(const std::vector<Symbol>& symbols) {
         x0 += s.width + kQuiet;
     }
     return "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 " + std::to_string(w) + " " + std::to_string(h) +
-           "\" shape-rendering=\"crispEdges\">\n<rect width=\"100%\" height=\"100%\" fill=\"#fff\"/>\n<path fill=\"#000\" d=\"" +
+           "\" shape-rendering=\"crispEdges\">\n<rect width=\"100%\" height=\"100%\" fill=\"#fff\"/>\n<path "
+           "fill=\"#000\" d=\"" +
            path + "\"/>\n</svg>\n";
 }
 

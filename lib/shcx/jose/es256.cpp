@@ -66,7 +66,9 @@ std::optional<std::string> bn_param(const EVP_PKEY* key, const char* name) {
     return out;
 }
 
-Error openssl_failure(const std::string& what) { return make_error(ErrorCode::INTERNAL, "OpenSSL: " + what + " failed"); }
+Error openssl_failure(const std::string& what) {
+    return make_error(ErrorCode::INTERNAL, "OpenSSL: " + what + " failed");
+}
 
 // DER for ECDSA-Sig-Value ::= SEQUENCE { r INTEGER, s INTEGER } from 32-byte big-endian r
 // and s (RFC 3279): what OpenSSL's verify takes. At most 2 + 2 * (2 + 33) bytes.
@@ -217,7 +219,7 @@ Result<std::string> PrivateKey::sign_es256(std::string_view signing_input) const
         return openssl_failure("ES256 signing");
     const unsigned char* p = reinterpret_cast<const unsigned char*>(der.data());
     std::unique_ptr<ECDSA_SIG, void (*)(ECDSA_SIG*)> esig(d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(der_len)),
-                                                         ECDSA_SIG_free);
+                                                          ECDSA_SIG_free);
     if (!esig) return openssl_failure("reading back an ECDSA signature");
     std::string out(64, '\0');
     BN_bn2binpad(ECDSA_SIG_get0_r(esig.get()), reinterpret_cast<unsigned char*>(out.data()), 32);
@@ -227,8 +229,9 @@ Result<std::string> PrivateKey::sign_es256(std::string_view signing_input) const
 
 Result<SecretString> PrivateKey::to_jwk_json(bool with_private) const {
     // Member order follows common JWK practice; kid is the RFC 7638 thumbprint.
-    std::string s = "{\"kty\":\"EC\",\"kid\":\"" + kid() + "\",\"use\":\"sig\",\"alg\":\"ES256\",\"crv\":\"P-256\",\"x\":\"" +
-                    m_x + "\",\"y\":\"" + m_y + "\"";
+    std::string s = "{\"kty\":\"EC\",\"kid\":\"" + kid() +
+                    "\",\"use\":\"sig\",\"alg\":\"ES256\",\"crv\":\"P-256\",\"x\":\"" + m_x + "\",\"y\":\"" + m_y +
+                    "\"";
     if (with_private) {
         auto raw = bn_param(m_key.get(), OSSL_PKEY_PARAM_PRIV_KEY);
         if (!raw) return openssl_failure("reading the private key");

@@ -43,7 +43,8 @@ Result<CompactJws> parse_compact(std::string_view jws) {
 
 Result<Header> check_shc_header(std::string_view header_json) {
     auto parsed = detail::parse_json_checked(header_json);
-    if (!parsed.value) return make_error(ErrorCode::JWS_HEADER_INVALID, "JWS header is not valid JSON: " + parsed.error);
+    if (!parsed.value)
+        return make_error(ErrorCode::JWS_HEADER_INVALID, "JWS header is not valid JSON: " + parsed.error);
     const detail::Json& j = *parsed.value;
     if (!j.is_object()) return make_error(ErrorCode::JWS_HEADER_INVALID, "JWS header is not a JSON object");
     Header h;

@@ -91,7 +91,8 @@ private:
         while (budget > 0) {
             --budget;
             size_t dot_count = 0;
-            for (size_t k = 0; k < choice.size(); ++k) dot_count += dots(m_pieces[candidates[k][choice[k]]].chunk.jws_part);
+            for (size_t k = 0; k < choice.size(); ++k)
+                dot_count += dots(m_pieces[candidates[k][choice[k]]].chunk.jws_part);
             if (dot_count == 2 && proof(assembled(candidates, choice))) {
                 std::vector<size_t> picked;
                 for (size_t k = 0; k < choice.size(); ++k) picked.push_back(candidates[k][choice[k]]);
@@ -114,8 +115,10 @@ private:
         while (!pool.empty()) {
             std::vector<std::vector<size_t>> candidates(static_cast<size_t>(total));
             for (size_t i : pool) candidates[static_cast<size_t>(m_pieces[i].chunk.index - 1)].push_back(i);
-            bool any_missing = std::any_of(candidates.begin(), candidates.end(), [](const auto& c) { return c.empty(); });
-            bool forced = std::all_of(candidates.begin(), candidates.end(), [](const auto& c) { return c.size() == 1; });
+            bool any_missing =
+                std::any_of(candidates.begin(), candidates.end(), [](const auto& c) { return c.empty(); });
+            bool forced =
+                std::all_of(candidates.begin(), candidates.end(), [](const auto& c) { return c.size() == 1; });
             std::optional<std::vector<size_t>> picked;
             if (forced) {
                 picked.emplace();
@@ -127,7 +130,8 @@ private:
             if (!picked) return report(total, candidates);
             emit(*picked);
             std::set<size_t> used(picked->begin(), picked->end());
-            pool.erase(std::remove_if(pool.begin(), pool.end(), [&](size_t i) { return used.count(i) > 0; }), pool.end());
+            pool.erase(std::remove_if(pool.begin(), pool.end(), [&](size_t i) { return used.count(i) > 0; }),
+                       pool.end());
         }
     }
 
@@ -154,8 +158,9 @@ private:
                                      (missing.empty() ? "" : " (chunk " + join(missing) + " missing)") +
                                      " assembles into a card that verifies or decodes");
         } else {
-            p.error = make_error(ErrorCode::QR_CHUNK_MISSING, "missing chunk " + join(missing) + of +
-                                                                  (present.empty() ? "" : "; have chunk " + join(present)));
+            p.error =
+                make_error(ErrorCode::QR_CHUNK_MISSING, "missing chunk " + join(missing) + of +
+                                                            (present.empty() ? "" : "; have chunk " + join(present)));
         }
         m_out.problems.push_back(std::move(p));
     }

@@ -4,8 +4,8 @@
 #include <stb_image_write.h>
 
 #include <cstring>
-#include <optional>
 #include <memory>
+#include <optional>
 
 namespace shcx::image {
 
@@ -45,8 +45,8 @@ std::optional<Error> check_png_chunks(std::string_view b) {
         auto u = [&](size_t i) { return static_cast<uint32_t>(static_cast<unsigned char>(b[i])); };
         uint32_t len = (u(pos) << 24) | (u(pos + 1) << 16) | (u(pos + 2) << 8) | u(pos + 3);
         if (len > b.size() - pos - 12)
-            return make_error(ErrorCode::IMAGE_INVALID, "PNG chunk declares " + std::to_string(len) +
-                                                            " bytes, more than the file holds");
+            return make_error(ErrorCode::IMAGE_INVALID,
+                              "PNG chunk declares " + std::to_string(len) + " bytes, more than the file holds");
         if (b.substr(pos + 4, 4) == "IEND") return std::nullopt;
         pos += 12 + static_cast<size_t>(len);
     }
@@ -66,8 +66,7 @@ Result<Gray> decode_gray(std::string_view bytes, int64_t max_pixels) {
     int w = 0, h = 0, comp = 0;
     if (!stbi_info_from_memory(data, len, &w, &h, &comp))
         return make_error(ErrorCode::IMAGE_INVALID, "cannot read " + name + " header: " + stbi_failure_reason());
-    if (w <= 0 || h <= 0 || w > kMaxDimension || h > kMaxDimension ||
-        static_cast<int64_t>(w) * h > max_pixels)
+    if (w <= 0 || h <= 0 || w > kMaxDimension || h > kMaxDimension || static_cast<int64_t>(w) * h > max_pixels)
         return make_error(ErrorCode::IMAGE_TOO_LARGE, name + " image is " + std::to_string(w) + "x" +
                                                           std::to_string(h) + " pixels; the limit is " +
                                                           std::to_string(kMaxDimension) + " per side and " +

@@ -6,9 +6,9 @@
 #include "shcx/base64url.h"
 #include "shcx/detail/json.h"
 #include "shcx/fsutil.h"
+#include "shcx/parallel.h"
 #include "shcx/read/image.h"
 #include "shcx/read/numeric.h"
-#include "shcx/parallel.h"
 #include "shcx/read/qr_read.h"
 #include "shcx/shl/link.h"
 
@@ -88,7 +88,8 @@ struct Collector {
         chunks.push_back({index, origin, std::move(chunk.value()), kind, std::move(part)});
     }
 
-    void add_jws(size_t index, const std::string& origin, std::string jws, Kind kind, std::vector<Error> warnings = {}) {
+    void add_jws(size_t index, const std::string& origin, std::string jws, Kind kind,
+                 std::vector<Error> warnings = {}) {
         FoundCard c;
         c.jws = std::move(jws);
         c.origins = {origin};
@@ -185,8 +186,10 @@ struct Collector {
             }
             return;
         }
-        if (looks_like_jws(t.text)) return add_jws(index, src.name, std::string(t.text), Kind::Jws, std::move(warnings));
-        if (t.text.substr(0, 4) == "<svg" || (t.text.substr(0, 5) == "<?xml" && t.text.find("<svg") != std::string_view::npos))
+        if (looks_like_jws(t.text))
+            return add_jws(index, src.name, std::string(t.text), Kind::Jws, std::move(warnings));
+        if (t.text.substr(0, 4) == "<svg" ||
+            (t.text.substr(0, 5) == "<?xml" && t.text.find("<svg") != std::string_view::npos))
             return fail(src.name, make_error(ErrorCode::INPUT_UNRECOGNIZED,
                                              "SVG images are not read; render it to PNG first (e.g. rsvg-convert)"));
         if (looks_binary(src.bytes))
@@ -266,8 +269,7 @@ Extraction extract_cards(const std::vector<NamedBytes>& sources, int jobs,
         for (size_t i : g.duplicates) copies.push_back(piece_of[i]);
         c.cards.emplace_back(g.source, make_card(in_order, copies));
     }
-    std::stable_sort(c.cards.begin(), c.cards.end(),
-                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::stable_sort(c.cards.begin(), c.cards.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
     Extraction out;
     for (auto& [index, card] : c.cards) out.cards.push_back(std::move(card));
     out.errors = std::move(c.errors);

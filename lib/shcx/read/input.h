@@ -15,8 +15,8 @@
 #include <string>
 #include <vector>
 
-#include "shcx/read/chunk_groups.h"
 #include "shcx/error.h"
+#include "shcx/read/chunk_groups.h"
 #include "shcx/read/qr_symbol.h"
 
 namespace shcx::input {
@@ -36,8 +36,8 @@ struct NamedBytes {
 // One QR code (image symbol or shc:/ text) a card was read from, for the producer rules.
 struct QrPart {
     std::string origin;
-    std::string text;      // as read: "shc:/..." or "shc:/C/N/..."
-    size_t jws_chars = 0;  // JWS characters it carries
+    std::string text;                          // as read: "shc:/..." or "shc:/C/N/..."
+    size_t jws_chars = 0;                      // JWS characters it carries
     std::optional<qr_symbol::Reading> symbol;  // from an image: what the symbol itself says
 };
 
@@ -64,9 +64,9 @@ struct FoundLink {
 };
 
 struct Extraction {
-    std::vector<FoundCard> cards;      // in input order
+    std::vector<FoundCard> cards;  // in input order
     std::vector<InputError> errors;
-    std::vector<FoundLink> links;      // in input order
+    std::vector<FoundLink> links;  // in input order
 };
 
 // `jobs` > 1 reads the sources on that many threads; the result is the same. When loose

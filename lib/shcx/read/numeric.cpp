@@ -46,9 +46,9 @@ Result<std::string> decode_digits(std::string_view digits) {
         char c = static_cast<char>(v + 45);
         // Only pairs that map to the base64url alphabet or '.' can be part of a JWS.
         if (!base64url::is_alphabet(c) && c != '.')
-            return make_error(ErrorCode::QR_NUMERIC_INVALID,
-                              "digit pair " + std::string(digits.substr(i, 2)) + " at position " + std::to_string(i) +
-                                  " does not encode a JWS character");
+            return make_error(ErrorCode::QR_NUMERIC_INVALID, "digit pair " + std::string(digits.substr(i, 2)) +
+                                                                 " at position " + std::to_string(i) +
+                                                                 " does not encode a JWS character");
         out += c;
     }
     return out;
@@ -69,14 +69,13 @@ Result<Chunk> parse_qr_text(std::string_view text) {
         if (chunk.total == 1 && chunk.index == 1) {
             chunk.unneeded_header = true;
         } else if (chunk.total < 1 || chunk.total > kMaxChunks) {
-            return make_error(ErrorCode::QR_CHUNK_INDEX_INVALID,
-                              "chunk count N=" + std::to_string(chunk.total) + " is out of range 1.." +
-                                  std::to_string(kMaxChunks));
+            return make_error(
+                ErrorCode::QR_CHUNK_INDEX_INVALID,
+                "chunk count N=" + std::to_string(chunk.total) + " is out of range 1.." + std::to_string(kMaxChunks));
         }
         if (chunk.index < 1 || chunk.index > chunk.total)
             return make_error(ErrorCode::QR_CHUNK_INDEX_INVALID, "chunk index " + std::to_string(chunk.index) +
-                                                                     " is outside 1.." +
-                                                                     std::to_string(chunk.total));
+                                                                     " is outside 1.." + std::to_string(chunk.total));
         rest = rest.substr(slash2 + 1);
     }
     auto jws = decode_digits(rest);

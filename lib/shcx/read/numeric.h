@@ -19,9 +19,9 @@ inline constexpr size_t kMaxChunkJws = 1191;
 inline constexpr int kMaxChunks = 99;
 
 struct Chunk {
-    int index = 1;        // C, 1-based; 1 for an unchunked card
-    int total = 1;        // N; 1 for an unchunked card
-    std::string jws_part; // the decoded JWS characters of this chunk
+    int index = 1;         // C, 1-based; 1 for an unchunked card
+    int total = 1;         // N; 1 for an unchunked card
+    std::string jws_part;  // the decoded JWS characters of this chunk
     // "shc:/1/1/": a producer error (the header is only for cards needing several QR
     // codes), but the card is whole: read as unchunked, reported as
     // QR_CHUNK_HEADER_UNNEEDED by input.

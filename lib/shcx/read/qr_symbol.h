@@ -20,8 +20,8 @@ struct Segment {
 };
 
 struct Reading {
-    int version = 0;    // 1..40; 0 when the codeword count matches no version
-    char ec_level = 0;  // 'L', 'M', 'Q' or 'H'
+    int version = 0;                               // 1..40; 0 when the codeword count matches no version
+    char ec_level = 0;                             // 'L', 'M', 'Q' or 'H'
     std::optional<std::vector<Segment>> segments;  // nullopt when the bit stream does not parse
 };
 

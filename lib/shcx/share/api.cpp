@@ -256,8 +256,9 @@ HttpResponse Api::handle(const HttpRequest& req) {
     if (auto sid = id_after(p, kSharePath)) {
         // The PIN page: the same static bytes for every live share; reading it changes
         // nothing, so link previewers and scanners that pre-fetch cannot burn a share.
-        if (m == "GET") return m_service.is_live(*sid) ? reply(200, std::string(kPinHtml), "text/html; charset=utf-8")
-                                                       : not_found();
+        if (m == "GET")
+            return m_service.is_live(*sid) ? reply(200, std::string(kPinHtml), "text/html; charset=utf-8")
+                                           : not_found();
         if (m == "POST") return reveal(req, *sid);
         return not_found();
     }
@@ -267,7 +268,8 @@ HttpResponse Api::handle(const HttpRequest& req) {
     if (auto* refused = std::get_if<HttpResponse>(&who)) return std::move(*refused);
     auto owner = std::get_if<int64_t>(&who);
     if (m == "POST" && p == "/api/v1/shares") return create(req, *owner);
-    if (m == "GET" && p == "/api/v1/metrics") return json_reply(200, {{"kdf_evaluations", m_service.kdf_evaluations()}});
+    if (m == "GET" && p == "/api/v1/metrics")
+        return json_reply(200, {{"kdf_evaluations", m_service.kdf_evaluations()}});
     if (auto id = id_after(p, "/api/v1/shares/")) {
         if (m == "DELETE") {
             if (!m_service.revoke(*id, *owner, req.remote_addr)) return json_reply(404, {{"error", "not_found"}});

@@ -122,10 +122,8 @@ std::optional<double> parse_duration(std::string_view s) {
         have_digits = false;
         any_unit = true;
     }
-    if (have_digits)
-        total += value;  // a trailing bare number: seconds
-    else if (!any_unit)
-        return std::nullopt;
+    if (have_digits) total += value;  // a trailing bare number: seconds
+    else if (!any_unit) return std::nullopt;
     return total;
 }
 

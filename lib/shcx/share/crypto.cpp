@@ -66,7 +66,8 @@ std::string format_pin(std::string_view pin) {
 }
 
 std::string KdfParams::encode() const {
-    return "argon2id$t=" + std::to_string(t_cost) + "$m=" + std::to_string(m_cost_kib) + "$p=" + std::to_string(parallelism);
+    return "argon2id$t=" + std::to_string(t_cost) + "$m=" + std::to_string(m_cost_kib) +
+           "$p=" + std::to_string(parallelism);
 }
 
 std::optional<KdfParams> KdfParams::decode(std::string_view s) {

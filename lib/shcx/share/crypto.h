@@ -32,7 +32,7 @@ struct KdfParams {
     uint32_t t_cost = 2;          // passes
     uint32_t m_cost_kib = 19456;  // memory, KiB
     uint32_t parallelism = 1;
-    std::string encode() const;   // "argon2id$t=2$m=19456$p=1"
+    std::string encode() const;  // "argon2id$t=2$m=19456$p=1"
     static std::optional<KdfParams> decode(std::string_view s);
 };
 

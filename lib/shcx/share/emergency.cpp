@@ -58,10 +58,8 @@ Result<EmergencyCreated> Service::create_emergency(int64_t owner, std::string_vi
         return make_error(ErrorCode::SHARE_INVALID, "an emergency share lives more than 0 seconds and at most 5 years");
     for (auto jwe : {emergency_jwe, full_jwe})
         if (jwe.empty() || jwe.size() > kMaxContentBytes)
-            return make_error(ErrorCode::SHARE_INVALID,
-                              "each tier must be 1 byte to 1.5 MiB of client-encrypted JWE");
-    if (label.size() > kMaxLabelBytes)
-        return make_error(ErrorCode::SHARE_INVALID, "a label is at most 80 bytes");
+            return make_error(ErrorCode::SHARE_INVALID, "each tier must be 1 byte to 1.5 MiB of client-encrypted JWE");
+    if (label.size() > kMaxLabelBytes) return make_error(ErrorCode::SHARE_INVALID, "a label is at most 80 bytes");
     for (unsigned char ch : label)
         if (ch < 0x20 || ch == 0x7f) return make_error(ErrorCode::SHARE_INVALID, "a label is one line of text");
     double now = m_clock.now();
@@ -96,7 +94,8 @@ TierRevealed Service::read_emergency(std::string_view sid, const Requester& who)
     const auto& limits = m_config.emergency;
     // Per address first: one flooding address must not use up the link's budget.
     int wait = minute_limit("em-addr:" + client_tag(who.address), limits.reads_per_minute_per_address);
-    if (wait == 0) wait = minute_limit("em-link:" + base64url::encode(h.substr(0, 12)), limits.reads_per_minute_per_link);
+    if (wait == 0)
+        wait = minute_limit("em-link:" + base64url::encode(h.substr(0, 12)), limits.reads_per_minute_per_link);
     if (wait > 0) {
         out.outcome = TierOutcome::RateLimited;
         out.retry_after = wait;
@@ -132,7 +131,8 @@ TierRevealed Service::break_glass(std::string_view sid, std::string_view attesta
         return out;
     }
     double now = m_clock.now();
-    auto read = m_store.emergency().read(h, now, true, {now, "full", "break-glass", *attest, who.address, who.user_agent});
+    auto read =
+        m_store.emergency().read(h, now, true, {now, "full", "break-glass", *attest, who.address, who.user_agent});
     if (read.status == TierRead::Status::Paused) {
         out.outcome = TierOutcome::Paused;
         out.retry_after = std::max(1, static_cast<int>(std::ceil(read.paused_until - now)));
@@ -149,7 +149,8 @@ TierRevealed Service::break_glass(std::string_view sid, std::string_view attesta
 Revealed Service::reveal_full(std::string_view sid, std::string_view pin, const Requester& who) {
     Revealed out = reveal(sid, pin, who.address);
     if (out.outcome == RevealOutcome::Revealed)
-        m_store.emergency().record(digest::sha256(sid), {m_clock.now(), "full", "pin", "", who.address, who.user_agent});
+        m_store.emergency().record(digest::sha256(sid),
+                                   {m_clock.now(), "full", "pin", "", who.address, who.user_agent});
     return out;
 }
 

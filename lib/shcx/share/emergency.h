@@ -27,8 +27,8 @@ struct EmergencyLimits {
     int reads_per_minute_per_address = 10;
     int break_glass_per_minute_per_link = 3;
     int break_glass_per_minute_per_address = 2;
-    int break_glass_max_uses = 3;       // then paused ...
-    double break_glass_pause = 3600;    // ... this many seconds, unless the owner resumes it
+    int break_glass_max_uses = 3;     // then paused ...
+    double break_glass_pause = 3600;  // ... this many seconds, unless the owner resumes it
 };
 
 // Who asks: recorded with every access (emergency_store.h).

@@ -64,14 +64,15 @@ std::string emergency_status_json(const EmergencyStatus& st) {
                             {"address", a.address},
                             {"user_agent", a.user_agent}});
     const auto& e = st.emergency;
-    out["emergency"] = {{"label", e.label},
-                        {"break_glass", {{"uses", e.break_glass_uses},
-                                         {"max_uses", e.break_glass_max_uses},
-                                         {"pause_seconds", e.break_glass_pause},
-                                         {"paused_until", e.break_glass_paused_until > 0
-                                                              ? Json(timeutil::format_utc(e.break_glass_paused_until))
-                                                              : Json(nullptr)}}},
-                        {"accesses", accesses}};
+    out["emergency"] = {
+        {"label", e.label},
+        {"break_glass",
+         {{"uses", e.break_glass_uses},
+          {"max_uses", e.break_glass_max_uses},
+          {"pause_seconds", e.break_glass_pause},
+          {"paused_until",
+           e.break_glass_paused_until > 0 ? Json(timeutil::format_utc(e.break_glass_paused_until)) : Json(nullptr)}}},
+        {"accesses", accesses}};
     return out.dump() + "\n";
 }
 
@@ -88,7 +89,8 @@ HttpResponse Api::emergency(const HttpRequest& req, const std::string& sid) {
     // The PIN: the same per-address budget and answers as the PIN page's reveal.
     if (auto limited = rate_limited(req)) return std::move(*limited);
     auto challenge = detail::string_member(*body, "challenge");
-    if (!challenge) return json_answer(400, {{"error", "a full-tier request has a challenge (the PIN) or an attestation"}});
+    if (!challenge)
+        return json_answer(400, {{"error", "a full-tier request has a challenge (the PIN) or an attestation"}});
     SecretString pin(std::move(*challenge));
     auto r = m_service.reveal_full(sid, pin.str(), who);
     switch (r.outcome) {

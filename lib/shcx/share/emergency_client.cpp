@@ -46,18 +46,20 @@ Result<JweContent> post(const EmergencyLink& link, std::string body, const Secre
             return make_error(ErrorCode::NETWORK_ERROR, "the server refused the request (HTTP 400)");
         case 403: {
             auto j = detail::parse_json(res.body, 4);
-            int left = j && j->is_object() && j->contains("remaining_attempts") && (*j)["remaining_attempts"].is_number_integer()
+            int left = j && j->is_object() && j->contains("remaining_attempts") &&
+                               (*j)["remaining_attempts"].is_number_integer()
                            ? (*j)["remaining_attempts"].get<int>()
                            : 0;
             if (error_of(res.body) == "malformed_pin")
                 return make_error(ErrorCode::SHARE_PIN_MALFORMED, "the server refused the PIN's shape");
             return make_error(ErrorCode::SHARE_WRONG_PIN,
-                              left == 0 ? "wrong PIN: that was the last try, the link is destroyed"
-                                        : "wrong PIN: " + std::to_string(left) + " tr" + (left == 1 ? "y" : "ies") +
-                                              " left");
+                              left == 0
+                                  ? "wrong PIN: that was the last try, the link is destroyed"
+                                  : "wrong PIN: " + std::to_string(left) + " tr" + (left == 1 ? "y" : "ies") + " left");
         }
         case 404:
-            return make_error(ErrorCode::SHARE_NOT_FOUND, "the link is not valid (unknown, expired, revoked or destroyed)");
+            return make_error(ErrorCode::SHARE_NOT_FOUND,
+                              "the link is not valid (unknown, expired, revoked or destroyed)");
         case 429:
             if (error_of(res.body) == "break_glass_paused")
                 return make_error(ErrorCode::SHARE_BREAK_GLASS_PAUSED,

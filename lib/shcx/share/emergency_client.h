@@ -12,7 +12,7 @@
 namespace shcx::share {
 
 struct EmergencyLink {
-    std::string post_url;                // the link without its fragment
+    std::string post_url;                  // the link without its fragment
     SecretString emergency_key, full_key;  // 32 bytes each, from the fragment
 };
 

@@ -62,8 +62,7 @@ public:
     explicit SqliteHandle(const std::string& path, int flags) {
         if (sqlite3_open_v2(path.c_str(), &m_db, flags, nullptr) != SQLITE_OK)
             m_error = "cannot open " + path + ": " + (m_db ? sqlite3_errmsg(m_db) : "out of memory");
-        else
-            sqlite3_busy_timeout(m_db, 10000);
+        else sqlite3_busy_timeout(m_db, 10000);
     }
     ~SqliteHandle() { sqlite3_close(m_db); }
     const std::string& open_error() const { return m_error; }
@@ -142,7 +141,8 @@ std::optional<Error> migrate_sqlite(const std::string& path) {
         sqlite3_bind_double(s, 3, now_seconds());
         int rc = sqlite3_step(s);
         sqlite3_finalize(s);
-        if (rc != SQLITE_DONE) return failed("record migration " + std::to_string(m.version) + " in", sqlite3_errmsg(h.db()));
+        if (rc != SQLITE_DONE)
+            return failed("record migration " + std::to_string(m.version) + " in", sqlite3_errmsg(h.db()));
     }
     if (auto e = h.exec("COMMIT"); !e.empty()) return failed("commit the migrations of", e);
     return std::nullopt;

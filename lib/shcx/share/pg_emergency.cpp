@@ -13,38 +13,46 @@ using pg::Params;
 using pg::Statement;
 
 namespace sql {
-constexpr Statement insert_share{"em_insert_share",
+constexpr Statement insert_share{
+    "em_insert_share",
     "WITH s AS (INSERT INTO shares(h, id, owner, state, created_at, expires_at, max_reveals, reveals_left,"
     " fails_allowed, fails_burned, salt, kdf_params, verifier, nonce, sealed, content_bytes) VALUES($1::bytea,"
     " $2::text, $3::bigint, $4::text, $5::float8, $6::float8, $7::int, $8::int, $9::int, $10::int, $11::bytea,"
     " $12::text, $13::bytea, $14::bytea, $15::bytea, $16::bigint) RETURNING id, created_at)"
     " INSERT INTO audit(share_id, at, event, client) SELECT id, created_at, 'created', '' FROM s"};
-constexpr Statement insert_tiers{"em_insert_tiers",
+constexpr Statement insert_tiers{
+    "em_insert_tiers",
     "INSERT INTO emergency_tiers(share_id, label, nonce_emergency, sealed_emergency, nonce_full, sealed_full,"
     " break_glass_max_uses, break_glass_pause) VALUES($1::text, $2::text, $3::bytea, $4::bytea, $5::bytea,"
     " $6::bytea, $7::int, $8::float8)"};
 // Locks the share's row first (the order every share transaction uses), then its tiers.
-constexpr Statement lock_live{"em_lock_live",
+constexpr Statement lock_live{
+    "em_lock_live",
     "SELECT s.id, s.expires_at, e.nonce_emergency, e.sealed_emergency, e.nonce_full, e.sealed_full,"
     " e.break_glass_uses, e.break_glass_max_uses, e.break_glass_pause, e.break_glass_paused_until"
     " FROM shares s JOIN emergency_tiers e ON e.share_id = s.id WHERE s.h = $1::bytea AND s.state = 'live'"
     " AND s.expires_at > $2::float8 AND s.reveals_left > 0 FOR UPDATE"};
-constexpr Statement count_use{"em_count_use",
+constexpr Statement count_use{
+    "em_count_use",
     "UPDATE emergency_tiers SET break_glass_uses = CASE WHEN $2::bool THEN 0 ELSE break_glass_uses + 1 END,"
     " break_glass_paused_until = CASE WHEN $2::bool THEN $3::float8 ELSE 0 END WHERE share_id = $1::text"};
-constexpr Statement id_of{"em_id_of",
-    "SELECT s.id FROM shares s JOIN emergency_tiers e ON e.share_id = s.id WHERE s.h = $1::bytea"};
-constexpr Statement add_access{"em_add_access",
+constexpr Statement id_of{
+    "em_id_of", "SELECT s.id FROM shares s JOIN emergency_tiers e ON e.share_id = s.id WHERE s.h = $1::bytea"};
+constexpr Statement add_access{
+    "em_add_access",
     "INSERT INTO emergency_access(share_id, at, tier, via, attestation, address, user_agent) VALUES($1::text,"
     " $2::float8, $3::text, $4::text, $5::text, $6::text, $7::text)"};
-constexpr Statement info{"em_info",
+constexpr Statement info{
+    "em_info",
     "SELECT e.label, e.break_glass_max_uses, e.break_glass_uses, e.break_glass_pause, e.break_glass_paused_until"
     " FROM shares s JOIN emergency_tiers e ON e.share_id = s.id WHERE s.id = $1::text"
     " AND (s.owner = $2::bigint OR $2::bigint < 0)"};
-constexpr Statement accesses{"em_accesses",
+constexpr Statement accesses{
+    "em_accesses",
     "SELECT at, tier, via, attestation, address, user_agent FROM emergency_access WHERE share_id = $1::text"
     " ORDER BY seq"};
-constexpr Statement resume{"em_resume",
+constexpr Statement resume{
+    "em_resume",
     "UPDATE emergency_tiers SET break_glass_uses = 0, break_glass_paused_until = 0 WHERE share_id IN"
     " (SELECT id FROM shares WHERE id = $1::text AND (owner = $2::bigint OR $2::bigint < 0) AND state = 'live'"
     " AND expires_at > $3::float8)"};

@@ -151,7 +151,8 @@ std::unique_ptr<Conn> connect(const std::string& uri) {
 std::unique_ptr<Conn> Pool::acquire() {
     std::unique_lock<std::mutex> lock(m_mutex);
     if (!m_cv.wait_for(lock, m_wait, [&] { return !m_idle.empty() || m_open < m_max; }))
-        throw PgError("PostgreSQL: no free database connection for " + std::to_string(m_wait.count()) + " s", "", false);
+        throw PgError("PostgreSQL: no free database connection for " + std::to_string(m_wait.count()) + " s", "",
+                      false);
     while (!m_idle.empty()) {
         auto c = std::move(m_idle.back());
         m_idle.pop_back();

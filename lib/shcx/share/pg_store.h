@@ -15,8 +15,8 @@
 namespace shcx::share {
 
 struct PgStoreOptions {
-    int max_connections = 16;      // per process; each server thread holds one only briefly
-    int connection_wait_s = 30;    // then the operation fails instead of queueing forever
+    int max_connections = 16;    // per process; each server thread holds one only briefly
+    int connection_wait_s = 30;  // then the operation fails instead of queueing forever
 };
 
 // uri: any libpq connection URI or key=value string, e.g.

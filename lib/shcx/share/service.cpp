@@ -140,7 +140,7 @@ Result<Created> Service::create(int64_t owner, std::string_view content_jwe, int
 std::string Service::new_share_id() { return argument_safe_random(12); }
 
 ShareRecord Service::seal_share(int64_t owner, std::string_view sid, const std::string& id, const SecretString& pin,
-                               std::string_view content_jwe, int reveals, double now, double expires_at) {
+                                std::string_view content_jwe, int reveals, double now, double expires_at) {
     ShareRecord r;
     r.h = h_of(sid);
     r.id = id;

@@ -119,9 +119,8 @@ public:
 
     // --- Emergency shares (emergency.h, emergency.cpp) -----------------------------------
     // Both tiers are client-encrypted JWEs; ttl up to kMaxEmergencyTtlSeconds.
-    Result<EmergencyCreated> create_emergency(int64_t owner, std::string_view emergency_jwe,
-                                              std::string_view full_jwe, double ttl_seconds,
-                                              const std::string& label);
+    Result<EmergencyCreated> create_emergency(int64_t owner, std::string_view emergency_jwe, std::string_view full_jwe,
+                                              double ttl_seconds, const std::string& label);
     // The emergency tier, with the link alone (rate-limited per link and per address).
     TierRevealed read_emergency(std::string_view sid, const Requester& who);
     // The full tier without the PIN, for "NAME; ROLE; REASON" (rate-limited, paused after

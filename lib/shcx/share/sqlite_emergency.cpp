@@ -121,7 +121,8 @@ public:
                "SELECT at, tier, via, attestation, address, user_agent FROM emergency_access WHERE share_id = ?"
                " ORDER BY seq");
         a.text(1, id);
-        while (a.step() == SQLITE_ROW) out.accesses.push_back({a.real(0), a.str(1), a.str(2), a.str(3), a.str(4), a.str(5)});
+        while (a.step() == SQLITE_ROW)
+            out.accesses.push_back({a.real(0), a.str(1), a.str(2), a.str(3), a.str(4), a.str(5)});
         return out;
     }
 

@@ -15,7 +15,8 @@ namespace shcx::share {
 
 class SqliteStore final : public Store {
 public:
-    SqliteStore(std::string path, StoreOptions options) : m_pool(std::move(path)), m_options(std::move(options)), m_emergency(make_sqlite_emergency(m_pool)) {}
+    SqliteStore(std::string path, StoreOptions options)
+        : m_pool(std::move(path)), m_options(std::move(options)), m_emergency(make_sqlite_emergency(m_pool)) {}
     // Makes the files private, then creates or upgrades the schema (migrations.h).
     std::optional<Error> init();
     Result<int64_t> add_user(const std::string& name, const std::string& token_hash, double now,

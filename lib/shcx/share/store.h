@@ -20,7 +20,7 @@ namespace shcx::share {
 class EmergencyStore;  // emergency_store.h
 
 struct ShareRecord {
-    std::string h;  // SHA-256(sid), the primary key; the sid itself is never stored
+    std::string h;   // SHA-256(sid), the primary key; the sid itself is never stored
     std::string id;  // public id for owner operations (revoke, status)
     int64_t owner = 0;
     std::string state = "live";  // live, used, expired, revoked, destroyed

@@ -46,7 +46,8 @@ public:
     }
     bool step() {
         int rc = sqlite3_step(m_s);
-        if (rc != SQLITE_ROW && rc != SQLITE_DONE) throw std::runtime_error(std::string("SQLite: ") + sqlite3_errmsg(m_db));
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+            throw std::runtime_error(std::string("SQLite: ") + sqlite3_errmsg(m_db));
         return rc == SQLITE_ROW;
     }
     std::string blob(int col) {
@@ -75,27 +76,32 @@ void exec(sqlite3* db, const char* sql) {
 }
 
 namespace sql {
-constexpr pg::Statement insert_user{"move_insert_user",
+constexpr pg::Statement insert_user{
+    "move_insert_user",
     "INSERT INTO users(name, token_hash, created_at, expires_at, last_used_at) VALUES($1::text, $2::bytea,"
     " $3::float8, $4::float8, $5::float8) ON CONFLICT (name) DO NOTHING RETURNING id"};
 constexpr pg::Statement user_by_name{"move_user_by_name", "SELECT id, token_hash FROM users WHERE name = $1::text"};
-constexpr pg::Statement insert_share{"move_insert_share",
+constexpr pg::Statement insert_share{
+    "move_insert_share",
     "INSERT INTO shares(h, id, owner, state, created_at, expires_at, max_reveals, reveals_left, fails_allowed,"
     " fails_burned, salt, kdf_params, verifier, nonce, sealed, content_bytes) VALUES($1::bytea, $2::text,"
     " $3::bigint, 'live', $4::float8, $5::float8, $6::int, $7::int, $8::int, $9::int, $10::bytea, $11::text,"
     " $12::bytea, $13::bytea, $14::bytea, $15::bigint) ON CONFLICT DO NOTHING RETURNING id"};
 constexpr pg::Statement share_by_h{"move_share_by_h", "SELECT id FROM shares WHERE h = $1::bytea"};
 // The pepper's fingerprint (pepper.h) comes along unless the target has its own.
-constexpr pg::Statement adopt_pepper_check{"move_adopt_pepper_check",
+constexpr pg::Statement adopt_pepper_check{
+    "move_adopt_pepper_check",
     "INSERT INTO meta(key, value) VALUES('pepper_check', $1::bytea) ON CONFLICT (key) DO NOTHING"};
 constexpr pg::Statement pepper_check{"move_pepper_check", "SELECT value FROM meta WHERE key = 'pepper_check'"};
-constexpr pg::Statement insert_event{"move_insert_event",
+constexpr pg::Statement insert_event{
+    "move_insert_event",
     "INSERT INTO audit(share_id, at, event, client) VALUES($1::text, $2::float8, $3::text, $4::text)"};
 }  // namespace sql
 
 }  // namespace
 
-Result<MoveReport> move_sqlite_to_postgres(const std::string& sqlite_file, const std::string& postgres_uri, double now) {
+Result<MoveReport> move_sqlite_to_postgres(const std::string& sqlite_file, const std::string& postgres_uri,
+                                           double now) {
     if (!std::filesystem::is_regular_file(sqlite_file))
         return make_error(ErrorCode::IO_ERROR, "no SQLite share database at " + sqlite_file);
     // Both schemas up to date (and neither newer than this binary) before anything moves.
@@ -131,8 +137,12 @@ Result<MoveReport> move_sqlite_to_postgres(const std::string& sqlite_file, const
         }
         std::map<int64_t, int64_t> owner_of;  // source user id -> target user id
         for (const auto& u : users) {
-            auto ins = conn->exec(sql::insert_user, Params().text(u.name).bytes(u.token_hash).real(u.created_at)
-                                                        .real_or_null(u.expires_at).real_or_null(u.last_used_at));
+            auto ins = conn->exec(sql::insert_user, Params()
+                                                        .text(u.name)
+                                                        .bytes(u.token_hash)
+                                                        .real(u.created_at)
+                                                        .real_or_null(u.expires_at)
+                                                        .real_or_null(u.last_used_at));
             if (!ins.empty()) {
                 owner_of[u.id] = ins.integer(0, 0);
                 ++report.users;
@@ -156,7 +166,10 @@ Result<MoveReport> move_sqlite_to_postgres(const std::string& sqlite_file, const
             std::string h = shares.blob(0), id = shares.blob(1);
             Params p;
             p.bytes(h).text(id).integer(owner_of.at(shares.integer(2))).real(shares.real(3)).real(shares.real(4));
-            p.integer(shares.integer(5)).integer(shares.integer(6)).integer(shares.integer(7)).integer(shares.integer(8));
+            p.integer(shares.integer(5))
+                .integer(shares.integer(6))
+                .integer(shares.integer(7))
+                .integer(shares.integer(8));
             p.bytes(shares.blob(9)).text(shares.blob(10)).bytes(shares.blob(11)).bytes(shares.blob(12));
             p.bytes(shares.blob(13)).integer(shares.integer(14));
             bool inserted = !conn->exec(sql::insert_share, p).empty();
@@ -192,7 +205,10 @@ Result<MoveReport> move_sqlite_to_postgres(const std::string& sqlite_file, const
         std::vector<std::string> expired_ids;
         while (expired.step()) expired_ids.push_back(expired.blob(0));
         for (const auto& id : expired_ids)
-            Query(db, "INSERT INTO audit(share_id, at, event, client) VALUES(?, ?, 'expired', '')").text(1, id).real(2, now).step();
+            Query(db, "INSERT INTO audit(share_id, at, event, client) VALUES(?, ?, 'expired', '')")
+                .text(1, id)
+                .real(2, now)
+                .step();
         report.expired = static_cast<int>(expired_ids.size());
         exec(db, "COMMIT");
         // The wiped pages must not linger in the -wal file.
@@ -200,10 +216,11 @@ Result<MoveReport> move_sqlite_to_postgres(const std::string& sqlite_file, const
     } catch (const std::exception& e) {
         sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
         sqlite3_close(db);
-        return make_error(ErrorCode::IO_ERROR,
-                          std::string(e.what()) + (on_target ? " (the shares are on PostgreSQL but still live in the source:"
-                                                               " run share migrate again to finish)"
-                                                             : " (nothing was moved)"));
+        return make_error(
+            ErrorCode::IO_ERROR,
+            std::string(e.what()) + (on_target ? " (the shares are on PostgreSQL but still live in the source:"
+                                                 " run share migrate again to finish)"
+                                               : " (nothing was moved)"));
     }
     sqlite3_close(db);
     return report;

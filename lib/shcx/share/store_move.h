@@ -17,11 +17,11 @@
 namespace shcx::share {
 
 struct MoveReport {
-    int users = 0;          // users created on the target
-    int users_existing = 0; // users the target already had (same name and token hash)
-    int shares = 0;         // live shares now on the target
-    int expired = 0;        // expired shares wiped in the source instead
-    int events = 0;         // audit events copied
+    int users = 0;           // users created on the target
+    int users_existing = 0;  // users the target already had (same name and token hash)
+    int shares = 0;          // live shares now on the target
+    int expired = 0;         // expired shares wiped in the source instead
+    int events = 0;          // audit events copied
 };
 
 Result<MoveReport> move_sqlite_to_postgres(const std::string& sqlite_file, const std::string& postgres_uri, double now);

@@ -15,10 +15,10 @@
 namespace shcx::shl {
 
 struct FhirSummary {
-    std::string resource_type;  // "Bundle", "Patient", "Endpoint", ...
-    std::string bundle_type;    // "document", "collection", ... (Bundles only)
-    std::string title;          // Composition.title of a document, else empty
-    size_t resources = 0;       // entries of a Bundle; 1 for a single resource
+    std::string resource_type;                           // "Bundle", "Patient", "Endpoint", ...
+    std::string bundle_type;                             // "document", "collection", ... (Bundles only)
+    std::string title;                                   // Composition.title of a document, else empty
+    size_t resources = 0;                                // entries of a Bundle; 1 for a single resource
     std::vector<std::pair<std::string, size_t>> counts;  // resource types in first-seen order
     std::vector<card::Person> people;
 };

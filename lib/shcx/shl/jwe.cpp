@@ -7,8 +7,8 @@
 #include <stdexcept>
 
 #include "shcx/base64url.h"
-#include "shcx/detail/json.h"
 #include "shcx/card/inflate.h"
+#include "shcx/detail/json.h"
 
 namespace shcx::shl {
 namespace {
@@ -61,8 +61,8 @@ std::string encrypt(std::string_view plaintext, std::string_view key, std::strin
 Result<Decrypted> decrypt(std::string_view jwe, std::string_view key, size_t max_plaintext) {
     // With zip the ciphertext is smaller than the content; without, as large; base64url adds a third.
     if (jwe.size() > max_plaintext / 3 * 4 + (64u << 10))
-        return make_error(ErrorCode::SHL_TOO_LARGE, "the JWE is longer than a " + std::to_string(max_plaintext) +
-                                                        "-byte file can need");
+        return make_error(ErrorCode::SHL_TOO_LARGE,
+                          "the JWE is longer than a " + std::to_string(max_plaintext) + "-byte file can need");
     std::string_view parts[5];
     size_t start = 0;
     for (int i = 0; i < 5; ++i) {
@@ -79,7 +79,8 @@ Result<Decrypted> decrypt(std::string_view jwe, std::string_view key, size_t max
     auto header = detail::parse_json(*header_json);
     if (!header || !header->is_object()) return bad("the JWE protected header is not a JSON object");
     auto alg = detail::string_member(*header, "alg"), enc = detail::string_member(*header, "enc");
-    if (alg != "dir") return bad("JWE alg must be \"dir\" (the link's key), not " + (alg ? "\"" + *alg + "\"" : "absent"));
+    if (alg != "dir")
+        return bad("JWE alg must be \"dir\" (the link's key), not " + (alg ? "\"" + *alg + "\"" : "absent"));
     if (enc != "A256GCM") return bad("JWE enc must be \"A256GCM\", not " + (enc ? "\"" + *enc + "\"" : "absent"));
     if (detail::member(*header, "crit")) return bad("the JWE header has crit: no extension is understood");
     auto cty = detail::string_member(*header, "cty");
@@ -127,7 +128,8 @@ Result<Decrypted> decrypt(std::string_view jwe, std::string_view key, size_t max
         }
     } else {
         if (plain.str().size() > max_plaintext)
-            return make_error(ErrorCode::SHL_TOO_LARGE, "the file is larger than " + std::to_string(max_plaintext) + " bytes");
+            return make_error(ErrorCode::SHL_TOO_LARGE,
+                              "the file is larger than " + std::to_string(max_plaintext) + " bytes");
         out.plaintext = std::move(plain);
     }
     return out;

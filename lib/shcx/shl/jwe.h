@@ -38,7 +38,6 @@ std::string encrypt(std::string_view plaintext, std::string_view key, std::strin
 // The primitive under encrypt(): seals `plaintext` as given under the protected header
 // `header_json` exactly as written (no checks, no compression). For producers that need
 // other header members, and for tests that need well-sealed JWEs with unusual headers.
-std::string seal(std::string_view header_json, std::string_view plaintext, std::string_view key,
-                 std::string_view iv);
+std::string seal(std::string_view header_json, std::string_view plaintext, std::string_view key, std::string_view iv);
 
 }  // namespace shcx::shl

@@ -116,7 +116,8 @@ Result<Link> parse_link(std::string_view text) {
         if (!exp->is_number()) return invalid("exp: not a number");
         double e = exp->get<double>();
         if (!std::isfinite(e) || e <= 0) return invalid("exp: must be a positive number of seconds since the epoch");
-        if (e > 1e11) return invalid("exp: " + exp->dump() + " is past the year 5000 (milliseconds instead of seconds?)");
+        if (e > 1e11)
+            return invalid("exp: " + exp->dump() + " is past the year 5000 (milliseconds instead of seconds?)");
         link.exp = static_cast<int64_t>(std::floor(e));
     }
 
@@ -125,14 +126,17 @@ Result<Link> parse_link(std::string_view text) {
         link.flag = flag->get<std::string>();
         for (size_t i = 0; i < link.flag.size(); ++i) {
             char c = link.flag[i];
-            if (c < 'A' || c > 'Z') return invalid("flag: \"" + link.flag + "\" holds something other than letters A-Z");
-            if (link.flag.find(c, i + 1) != std::string::npos) return invalid("flag: '" + std::string(1, c) + "' twice");
+            if (c < 'A' || c > 'Z')
+                return invalid("flag: \"" + link.flag + "\" holds something other than letters A-Z");
+            if (link.flag.find(c, i + 1) != std::string::npos)
+                return invalid("flag: '" + std::string(1, c) + "' twice");
         }
         // Unknown letters are ignored: the spec promises new flags will be safe to ignore.
         link.long_term = link.flag.find('L') != std::string::npos;
         link.passcode = link.flag.find('P') != std::string::npos;
         link.direct_file = link.flag.find('U') != std::string::npos;
-        if (link.passcode && link.direct_file) return invalid("flag: U (a single file, fetched with GET) cannot go with P");
+        if (link.passcode && link.direct_file)
+            return invalid("flag: U (a single file, fetched with GET) cannot go with P");
     }
 
     if (const Json* label = detail::member(j, "label")) {
@@ -144,8 +148,7 @@ Result<Link> parse_link(std::string_view text) {
     }
 
     if (const Json* v = detail::member(j, "v")) {
-        if (!v->is_number_integer() && !v->is_number_unsigned())
-            return invalid("v: not an integer");
+        if (!v->is_number_integer() && !v->is_number_unsigned()) return invalid("v: not an integer");
         if (v->get<int64_t>() != 1)
             return invalid("v: version " + v->dump() + " is not supported (shcx reads version 1)");
     }

@@ -15,22 +15,22 @@
 namespace shcx::shl {
 
 inline constexpr std::string_view kScheme = "shlink:/";
-inline constexpr size_t kMaxUrlLength = 128;     // the spec's limit on the manifest url
-inline constexpr size_t kMaxLabelLength = 80;    // characters (code points), not bytes
+inline constexpr size_t kMaxUrlLength = 128;   // the spec's limit on the manifest url
+inline constexpr size_t kMaxLabelLength = 80;  // characters (code points), not bytes
 // Longest payload read: a QR code holds under 3 KB; extensions may add a little.
 inline constexpr size_t kMaxPayloadChars = 4096;
 
 struct Link {
-    std::string url;                 // the manifest (or, with U, the file) URL
-    SecretString key;                // 32 raw bytes
-    std::optional<int64_t> exp;      // epoch seconds
-    std::string flag;                // as written, e.g. "LP"
-    bool long_term = false;          // L
-    bool passcode = false;           // P: the manifest request needs a passcode
-    bool direct_file = false;        // U: url is one encrypted file, fetched with GET
+    std::string url;             // the manifest (or, with U, the file) URL
+    SecretString key;            // 32 raw bytes
+    std::optional<int64_t> exp;  // epoch seconds
+    std::string flag;            // as written, e.g. "LP"
+    bool long_term = false;      // L
+    bool passcode = false;       // P: the manifest request needs a passcode
+    bool direct_file = false;    // U: url is one encrypted file, fetched with GET
     std::string label;
     int version = 1;
-    std::string viewer;              // the viewer URL before '#', when there was one
+    std::string viewer;  // the viewer URL before '#', when there was one
 };
 
 // True when `text` (one line, already trimmed) is a link: it starts with "shlink:/", or it

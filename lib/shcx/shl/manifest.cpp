@@ -110,8 +110,8 @@ public:
             if (auto problem = url::fetch_problem(next))
                 return fail(ErrorCode::SHL_FETCH_FAILED, "redirect refused: " + *problem);
             if (origin_of(next) != first_origin)
-                return fail(ErrorCode::SHL_FETCH_FAILED, "redirect from " + first_origin + " to another origin (" +
-                                                             origin_of(next) + ") refused");
+                return fail(ErrorCode::SHL_FETCH_FAILED,
+                            "redirect from " + first_origin + " to another origin (" + origin_of(next) + ") refused");
             if (hop + 1 >= kMaxRedirects)
                 return fail(ErrorCode::SHL_FETCH_FAILED, "more than " + std::to_string(kMaxRedirects) + " redirects");
             target = next;
@@ -142,17 +142,18 @@ struct Reader {
         if (!d) return file_error(index, d.error());
         std::string cty = media_type(d.value().content_type);
         if (!expected.empty() && cty != expected)
-            return file_error(index, fail(ErrorCode::SHL_INVALID, "the manifest says " + expected +
-                                                                      " but the file's cty says " + cty));
+            return file_error(index, fail(ErrorCode::SHL_INVALID,
+                                          "the manifest says " + expected + " but the file's cty says " + cty));
         if (cty != kHealthCardType && cty != kFhirType) {
-            out.warnings.push_back({index, fail(ErrorCode::SHL_CONTENT_SKIPPED,
-                                                "file " + std::to_string(index) + ": " + cty + " is not read by shcx")});
+            out.warnings.push_back({index, fail(ErrorCode::SHL_CONTENT_SKIPPED, "file " + std::to_string(index) + ": " +
+                                                                                    cty + " is not read by shcx")});
             return;
         }
         total_bytes += d.value().plaintext.str().size();
         if (total_bytes > opt.max_total_bytes)
-            return file_error(index, fail(ErrorCode::SHL_TOO_LARGE, "the link's files together exceed " +
-                                                                        std::to_string(opt.max_total_bytes) + " bytes"));
+            return file_error(
+                index, fail(ErrorCode::SHL_TOO_LARGE,
+                            "the link's files together exceed " + std::to_string(opt.max_total_bytes) + " bytes"));
         File f;
         f.index = index;
         f.content_type = cty;
@@ -169,10 +170,10 @@ struct Reader {
         if (!r) return prefixed("the file: ", r.error());
         long status = r.value().status;
         if (status == 404)
-            return fail(ErrorCode::SHL_NOT_FOUND,
-                        "the link is no longer active (HTTP 404 from " + out.server + ")");
+            return fail(ErrorCode::SHL_NOT_FOUND, "the link is no longer active (HTTP 404 from " + out.server + ")");
         if (status != 200)
-            return fail(ErrorCode::SHL_FETCH_FAILED, "the file: HTTP " + std::to_string(status) + " from " + out.server);
+            return fail(ErrorCode::SHL_FETCH_FAILED,
+                        "the file: HTTP " + std::to_string(status) + " from " + out.server);
         out.listed = 1;
         add_jwe(1, r.value().body, "", "direct", "");
         return std::nullopt;
@@ -197,9 +198,10 @@ struct Reader {
             if (!link.passcode)
                 return fail(ErrorCode::SHL_PASSCODE_REQUIRED,
                             "the server asks for a passcode (HTTP 401) although the link has no P flag");
-            return fail(ErrorCode::SHL_PASSCODE_WRONG,
-                        "the passcode was not accepted; " +
-                            (remaining ? attempts_text(*remaining) : "the server did not say how many attempts remain"));
+            return fail(
+                ErrorCode::SHL_PASSCODE_WRONG,
+                "the passcode was not accepted; " +
+                    (remaining ? attempts_text(*remaining) : "the server did not say how many attempts remain"));
         }
         if (res.status == 404)
             return fail(ErrorCode::SHL_NOT_FOUND,
@@ -209,13 +211,15 @@ struct Reader {
                         "the server is rate limiting (HTTP 429)" +
                             (res.retry_after.empty() ? std::string() : "; retry after " + res.retry_after + " s"));
         if (res.status != 200)
-            return fail(ErrorCode::SHL_FETCH_FAILED, "the manifest: HTTP " + std::to_string(res.status) + " from " + out.server);
+            return fail(ErrorCode::SHL_FETCH_FAILED,
+                        "the manifest: HTTP " + std::to_string(res.status) + " from " + out.server);
         return read_files(res.body);
     }
 
     std::optional<Error> read_files(const std::string& manifest_text) {
         auto manifest = detail::parse_json(manifest_text);
-        if (!manifest || !manifest->is_object()) return fail(ErrorCode::SHL_INVALID, "the manifest is not a JSON object");
+        if (!manifest || !manifest->is_object())
+            return fail(ErrorCode::SHL_INVALID, "the manifest is not a JSON object");
         out.manifest_status = detail::string_member(*manifest, "status").value_or("");
         const Json* files = detail::member(*manifest, "files");
         if (!files || !files->is_array()) return fail(ErrorCode::SHL_INVALID, "the manifest has no files array");
@@ -240,8 +244,9 @@ struct Reader {
             std::string last_updated = detail::string_member(entry, "lastUpdated").value_or("");
             if (type != kHealthCardType && type != kFhirType) {
                 // Not even fetched: an application/smart-api-access file holds an access token.
-                out.warnings.push_back({index, fail(ErrorCode::SHL_CONTENT_SKIPPED,
-                                                    "file " + std::to_string(index) + ": " + type + " is not read by shcx")});
+                out.warnings.push_back(
+                    {index, fail(ErrorCode::SHL_CONTENT_SKIPPED,
+                                 "file " + std::to_string(index) + ": " + type + " is not read by shcx")});
                 continue;
             }
             const Json* embedded = detail::member(entry, "embedded");
@@ -270,9 +275,9 @@ struct Reader {
             }
             long status = r.value().status;
             if (status == 404) {
-                file_error(index, fail(ErrorCode::SHL_NOT_FOUND,
-                                       "its location is gone (HTTP 404 from " + origin_of(where) +
-                                           "); locations are short-lived: open the link again"));
+                file_error(index,
+                           fail(ErrorCode::SHL_NOT_FOUND, "its location is gone (HTTP 404 from " + origin_of(where) +
+                                                              "); locations are short-lived: open the link again"));
                 continue;
             }
             if (status != 200) {

@@ -27,7 +27,7 @@ inline constexpr size_t kMaxTotalBytes = 64u << 20;  // all decrypted files of o
 inline constexpr size_t kDefaultEmbeddedLengthMax = 64u << 10;
 
 struct FetchOptions {
-    std::string recipient = "shcx";         // shown to the sharer; required by the spec
+    std::string recipient = "shcx";          // shown to the sharer; required by the spec
     const SecretString* passcode = nullptr;  // sent only when the link has P
     size_t embedded_length_max = kDefaultEmbeddedLengthMax;
     size_t max_manifest_bytes = kMaxManifestBytes;
@@ -41,11 +41,11 @@ struct FetchOptions {
 };
 
 struct File {
-    size_t index = 0;            // 1-based position in the manifest (1 with U)
-    std::string content_type;    // media type without parameters, lower case
-    std::string source;          // "embedded", "location" or "direct" (U)
-    std::string last_updated;    // as the manifest says; may be empty
-    SecretString content;        // decrypted (and inflated)
+    size_t index = 0;          // 1-based position in the manifest (1 with U)
+    std::string content_type;  // media type without parameters, lower case
+    std::string source;        // "embedded", "location" or "direct" (U)
+    std::string last_updated;  // as the manifest says; may be empty
+    SecretString content;      // decrypted (and inflated)
 };
 
 struct FileProblem {
@@ -54,10 +54,10 @@ struct FileProblem {
 };
 
 struct Contents {
-    std::string server;           // origin of the link's url, e.g. "https://shl.example.org:443"
-    std::string manifest_status;  // "finalized", "can-change", "no-longer-valid", or empty
-    size_t listed = 0;            // files the manifest lists (1 with U)
-    std::vector<File> files;      // those read, in manifest order
+    std::string server;                 // origin of the link's url, e.g. "https://shl.example.org:443"
+    std::string manifest_status;        // "finalized", "can-change", "no-longer-valid", or empty
+    size_t listed = 0;                  // files the manifest lists (1 with U)
+    std::vector<File> files;            // those read, in manifest order
     std::vector<FileProblem> errors;    // files that could not be read
     std::vector<FileProblem> warnings;  // SHL_CONTENT_SKIPPED: content shcx does not read
 };

@@ -17,7 +17,8 @@ std::string jwks_url(const std::string& iss) { return iss + "/.well-known/jwks.j
 
 Result<Fetched> fetch_jwks(const std::string& iss, const Options& opt) {
     if (!card::issuer_url_is_valid(iss) && !(opt.allow_loopback_http && is_loopback_http(iss)))
-        return make_error(ErrorCode::USAGE, "the issuer URL must be https:// without a trailing slash, got \"" + iss + "\"");
+        return make_error(ErrorCode::USAGE,
+                          "the issuer URL must be https:// without a trailing slash, got \"" + iss + "\"");
     Fetched out;
     out.url = jwks_url(iss);
     http::Request req;

@@ -24,7 +24,7 @@ struct Options {
 
 struct Key {
     jose::Jwk jwk;
-    std::string thumbprint;     // RFC 7638, from crv/x/y as served
+    std::string thumbprint;       // RFC 7638, from crv/x/y as served
     std::vector<Error> problems;  // the issuer key rules (jose::check_issuer_key)
 };
 

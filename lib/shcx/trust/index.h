@@ -27,11 +27,11 @@ namespace shcx::trust_index {
 
 // The trust an installed snapshot yields once checked, in the order a verifier adds it.
 struct Compiled {
-    trust::Snapshot snapshot;                                  // issuers and the snapshot's own CRLs
-    std::vector<std::pair<std::string, trust::Crl>> crls;      // the CRL files fetched with it (iss, crl)
-    std::vector<trust::InvalidCrl> invalid_crls;               // CRL files that did not parse
-    std::vector<Error> warnings;                               // CRL_INVALID, in load order
-    double cert_not_before = 0, cert_not_after = 0;            // the snapshot certificate's validity
+    trust::Snapshot snapshot;                              // issuers and the snapshot's own CRLs
+    std::vector<std::pair<std::string, trust::Crl>> crls;  // the CRL files fetched with it (iss, crl)
+    std::vector<trust::InvalidCrl> invalid_crls;           // CRL files that did not parse
+    std::vector<Error> warnings;                           // CRL_INVALID, in load order
+    double cert_not_before = 0, cert_not_after = 0;        // the snapshot certificate's validity
 };
 
 // The full check: the snapshot's signature against the pinned certificate as of `now`

@@ -1,8 +1,8 @@
 #include "shcx/trust/load.h"
 
 #include "shcx/fsutil.h"
-#include "shcx/trust/index.h"
 #include "shcx/timeutil.h"
+#include "shcx/trust/index.h"
 #include "shcx/trust/local_issuers.h"
 
 namespace shcx::trust_store {
@@ -58,8 +58,8 @@ Result<Loaded> load(const std::string& store, double now) {
             if (!full) {
                 const Error& e = full.error();
                 if (e.code != ErrorCode::SNAPSHOT_SIGNATURE_INVALID) return e;
-                return Error{e.code, "the installed trust snapshot in " + store + " fails its signature check (" + e.message +
-                                         "); run `shcx trust sync`"};
+                return Error{e.code, "the installed trust snapshot in " + store + " fails its signature check (" +
+                                         e.message + "); run `shcx trust sync`"};
             }
             compiled = std::move(full.value());
         }

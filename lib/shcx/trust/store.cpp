@@ -42,7 +42,8 @@ std::optional<Meta> meta_from_json(const std::string& text) {
     m.sha256 = detail::string_member(*j, "sha256").value_or("");
     if (const auto* v = detail::member(*j, "fetched_at"); v && v->is_number()) m.fetched_at = v->get<double>();
     if (const auto* v = detail::member(*j, "checked_at"); v && v->is_number()) m.checked_at = v->get<double>();
-    if (const auto* v = detail::member(*j, "issuer_count"); v && v->is_number_unsigned()) m.issuer_count = v->get<size_t>();
+    if (const auto* v = detail::member(*j, "issuer_count"); v && v->is_number_unsigned())
+        m.issuer_count = v->get<size_t>();
     return m;
 }
 
@@ -150,8 +151,8 @@ std::optional<Error> install(const std::string& store, const SnapshotFiles& snap
     if (ec) return io_error("cannot create " + snapshots.string() + ": " + ec.message());
     if (created) make_world_readable(snapshots.string());
     std::random_device rd;
-    std::string id = std::to_string(static_cast<long long>(snap.meta.fetched_at)) + "-" + snap.meta.sha256.substr(0, 12) +
-                     "-" + std::to_string(rd() % 100000);
+    std::string id = std::to_string(static_cast<long long>(snap.meta.fetched_at)) + "-" +
+                     snap.meta.sha256.substr(0, 12) + "-" + std::to_string(rd() % 100000);
     fs::path staging = snapshots / (".staging-" + id);
     fs::create_directories(staging / "crls", ec);
     if (ec) return io_error("cannot create " + staging.string() + ": " + ec.message());
@@ -168,12 +169,12 @@ std::optional<Error> install(const std::string& store, const SnapshotFiles& snap
         make_world_readable((staging / "crls" / file).string());
         index.push_back({{"iss", snap.crls[i].iss}, {"file", file}});
     }
-    for (const auto& [name, content] : std::vector<std::pair<const char*, std::string>>{
-             {"crls/index.json", index.dump(2) + "\n"},
-             {kSnapshotFile, snap.json},
-             {kSignatureFile, snap.signature},
-             {kCertificateFile, snap.certificate},
-             {kMetaFile, meta_to_json(snap.meta)}}) {
+    for (const auto& [name, content] :
+         std::vector<std::pair<const char*, std::string>>{{"crls/index.json", index.dump(2) + "\n"},
+                                                          {kSnapshotFile, snap.json},
+                                                          {kSignatureFile, snap.signature},
+                                                          {kCertificateFile, snap.certificate},
+                                                          {kMetaFile, meta_to_json(snap.meta)}}) {
         if (auto e = fsutil::write_file_atomic((staging / name).string(), content)) {
             cleanup();
             return e;
@@ -199,8 +200,8 @@ std::optional<Error> install(const std::string& store, const SnapshotFiles& snap
 }
 
 std::optional<Error> check_signature(const SnapshotFiles& files, double now) {
-    return vci::verify_snapshot(files.json, files.signature, files.certificate, vci::sources().front().certificate_sha256,
-                                now);
+    return vci::verify_snapshot(files.json, files.signature, files.certificate,
+                                vci::sources().front().certificate_sha256, now);
 }
 
 std::optional<Error> update_meta(const std::string& store, const Meta& meta) {

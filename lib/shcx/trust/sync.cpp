@@ -38,7 +38,8 @@ Result<Summary> download_and_install(const Options& opt, const std::optional<tru
     Summary report;
     if (snap_resp.value().status == 304) {
         if (validators.empty())
-            return make_error(ErrorCode::NETWORK_ERROR, opt.source.snapshot_url + ": HTTP 304 without a conditional request");
+            return make_error(ErrorCode::NETWORK_ERROR,
+                              opt.source.snapshot_url + ": HTTP 304 without a conditional request");
         report.outcome = Outcome::Unchanged;
         report.meta = installed->meta;
         report.meta.checked_at = opt.now;
@@ -56,7 +57,8 @@ Result<Summary> download_and_install(const Options& opt, const std::optional<tru
     snap.json = std::move(snap_resp.value().body);
     snap.signature = std::move(sig_resp.value().body);
     snap.certificate = std::move(crt_resp.value().body);
-    if (auto e = vci::verify_snapshot(snap.json, snap.signature, snap.certificate, opt.source.certificate_sha256, opt.now))
+    if (auto e =
+            vci::verify_snapshot(snap.json, snap.signature, snap.certificate, opt.source.certificate_sha256, opt.now))
         return *e;
     auto parsed = trust::parse_vci_snapshot(snap.json, "downloaded snapshot");
     if (!parsed) return parsed.error();
@@ -82,7 +84,8 @@ Result<Summary> download_and_install(const Options& opt, const std::optional<tru
                 if (problem) {
                     // A list that is there but broken is CRL_INVALID; one that could not be
                     // fetched is CRL_UNAVAILABLE.
-                    auto code = problem->code == ErrorCode::CRL_INVALID ? ErrorCode::CRL_INVALID : ErrorCode::CRL_UNAVAILABLE;
+                    auto code =
+                        problem->code == ErrorCode::CRL_INVALID ? ErrorCode::CRL_INVALID : ErrorCode::CRL_UNAVAILABLE;
                     report.warnings.push_back(make_error(code, "CRL for " + key.kid + ": " + problem->message));
                     continue;
                 }

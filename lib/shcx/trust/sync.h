@@ -20,8 +20,8 @@ namespace shcx::trust_sync {
 struct Options {
     std::string store;
     vci::Source source;
-    bool force = false;       // ignore validators: always download and reinstall
-    bool fetch_crls = true;   // fetch <iss>/.well-known/crl/<kid>.json for keys whose CRL is missing or stale
+    bool force = false;      // ignore validators: always download and reinstall
+    bool fetch_crls = true;  // fetch <iss>/.well-known/crl/<kid>.json for keys whose CRL is missing or stale
     double now = 0;
     size_t max_snapshot_bytes = 64u << 20;
     std::function<void(const std::string& what, uint64_t now, uint64_t total)> progress;

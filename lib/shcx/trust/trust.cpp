@@ -55,7 +55,6 @@ Result<Crl> crl_from_json(const Json& j, const std::string& source) {
     return crl;
 }
 
-
 }  // namespace
 
 Result<Crl> parse_crl(std::string_view json, const std::string& source) {
@@ -170,10 +169,11 @@ TrustStore::Match TrustStore::find(std::string_view iss, std::string_view kid) c
     return m;
 }
 
-TrustStore::KeyCache::KeyCache() : serial([] {
-    static std::atomic<unsigned long long> next{1};
-    return next.fetch_add(1);
-}()) {}
+TrustStore::KeyCache::KeyCache()
+    : serial([] {
+          static std::atomic<unsigned long long> next{1};
+          return next.fetch_add(1);
+      }()) {}
 
 const TrustStore::CheckedKey& TrustStore::checked(const jose::Jwk& jwk) const {
     // Each thread remembers the key it checked last (most runs verify many cards of few
@@ -190,8 +190,8 @@ const TrustStore::CheckedKey& TrustStore::checked(const jose::Jwk& jwk) const {
                a.alg == b.alg && a.has_private == b.has_private;
     };
     if (last.cache == m_key_cache->serial && last.entry && same(last.jwk, jwk)) return *last.entry;
-    std::string id = jwk.kty + "|" + jwk.crv + "|" + jwk.kid + "|" + jwk.use + "|" + jwk.alg + "|" + jwk.x + "|" + jwk.y +
-                     (jwk.has_private ? "|d" : "");
+    std::string id = jwk.kty + "|" + jwk.crv + "|" + jwk.kid + "|" + jwk.use + "|" + jwk.alg + "|" + jwk.x + "|" +
+                     jwk.y + (jwk.has_private ? "|d" : "");
     std::lock_guard<std::mutex> lock(m_key_cache->mutex);
     auto& slot = m_key_cache->entries[id];
     if (!slot) {

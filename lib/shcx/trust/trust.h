@@ -48,7 +48,7 @@ std::string crl_kid(std::string_view json);
 
 struct Issuer {
     std::string iss, name, website, canonical_iss;
-    std::string source;  // "vci", "local", a file name
+    std::string source;           // "vci", "local", a file name
     std::vector<jose::Jwk> keys;  // repeated kids kept (one entry per certificate is legal)
 };
 
@@ -74,8 +74,8 @@ public:
     void add_invalid_crl(InvalidCrl crl);
 
     struct Match {
-        const Issuer* issuer = nullptr;         // nullptr: iss not trusted
-        std::vector<const jose::Jwk*> keys;     // empty: kid unknown for this iss
+        const Issuer* issuer = nullptr;      // nullptr: iss not trusted
+        std::vector<const jose::Jwk*> keys;  // empty: kid unknown for this iss
     };
     Match find(std::string_view iss, std::string_view kid) const;
     // The newest (highest ctr) CRL that applies to (iss, kid), if any.

@@ -19,7 +19,8 @@ namespace {
 std::string normalise_pin(std::string_view pin) {
     std::string out;
     for (char c : pin)
-        if (c != ':' && !std::isspace(static_cast<unsigned char>(c))) out += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+        if (c != ':' && !std::isspace(static_cast<unsigned char>(c)))
+            out += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
     return out;
 }
 
@@ -92,7 +93,8 @@ std::optional<Error> verify_snapshot(std::string_view snapshot, std::string_view
     std::string fp = fingerprint_sha256(std::string_view(reinterpret_cast<char*>(der), static_cast<size_t>(der_len)));
     OPENSSL_free(der);
     if (normalise_pin(fp) != normalise_pin(pin))
-        return sig_error("the snapshot certificate's SHA-256 fingerprint " + fp + " is not the pinned " + std::string(pin));
+        return sig_error("the snapshot certificate's SHA-256 fingerprint " + fp + " is not the pinned " +
+                         std::string(pin));
     time_t t = static_cast<time_t>(at);
     if (X509_cmp_time(X509_get0_notBefore(cert.get()), &t) > 0 || X509_cmp_time(X509_get0_notAfter(cert.get()), &t) < 0)
         return sig_error("the snapshot certificate is not valid now");
@@ -100,8 +102,9 @@ std::optional<Error> verify_snapshot(std::string_view snapshot, std::string_view
     std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> md(EVP_MD_CTX_new(), EVP_MD_CTX_free);
     if (!key || !md || EVP_DigestVerifyInit_ex(md.get(), nullptr, "SHA512", nullptr, nullptr, key, nullptr) != 1)
         return sig_error("the snapshot certificate's key cannot verify signatures");
-    int rc = EVP_DigestVerify(md.get(), reinterpret_cast<const unsigned char*>(signature_der.data()), signature_der.size(),
-                              reinterpret_cast<const unsigned char*>(snapshot.data()), snapshot.size());
+    int rc =
+        EVP_DigestVerify(md.get(), reinterpret_cast<const unsigned char*>(signature_der.data()), signature_der.size(),
+                         reinterpret_cast<const unsigned char*>(snapshot.data()), snapshot.size());
     if (rc != 1) return sig_error("the snapshot signature does not verify (SHA-512 ECDSA over the exact file bytes)");
     return std::nullopt;
 }

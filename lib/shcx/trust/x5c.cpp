@@ -84,7 +84,7 @@ std::vector<Error> check(const jose::Jwk& key, std::string_view iss, double at,
         }
     }
     std::unique_ptr<STACK_OF(X509), void (*)(STACK_OF(X509)*)> untrusted(sk_X509_new_null(),
-                                                                        [](STACK_OF(X509)* s) { sk_X509_free(s); });
+                                                                         [](STACK_OF(X509) * s) { sk_X509_free(s); });
     for (size_t i = 1; i < chain.size(); ++i) sk_X509_push(untrusted.get(), chain[i].get());
     std::unique_ptr<X509_STORE_CTX, void (*)(X509_STORE_CTX*)> ctx(X509_STORE_CTX_new(), X509_STORE_CTX_free);
     X509_STORE_CTX_init(ctx.get(), store.get(), leaf, untrusted.get());

@@ -4,8 +4,8 @@
 #include <map>
 
 #include "shcx/detail/json.h"
-#include "shcx/read/numeric.h"
 #include "shcx/issue/qr_write.h"
+#include "shcx/read/numeric.h"
 
 namespace shcx::lint {
 namespace {
@@ -25,7 +25,8 @@ public:
         auto it = m_places.find(code);
         if (it == m_places.end()) return;
         const auto& places = it->second;
-        std::string msg = what + " at " + std::to_string(places.size()) + (places.size() == 1 ? " place: " : " places: ");
+        std::string msg =
+            what + " at " + std::to_string(places.size()) + (places.size() == 1 ? " place: " : " places: ");
         for (size_t i = 0; i < places.size() && i < kMaxListed; ++i) msg += (i ? ", " : "") + places[i];
         if (places.size() > kMaxListed) msg += " and " + std::to_string(places.size() - kMaxListed) + " more";
         out.push_back(make_error(code, msg));
@@ -46,7 +47,8 @@ std::string clip(const std::string& s, size_t max = 60) {
 bool is_short_resource_uri(const std::string& s) {
     constexpr std::string_view prefix = "resource:";
     return s.size() > prefix.size() && s.compare(0, prefix.size(), prefix) == 0 &&
-           std::all_of(s.begin() + static_cast<long>(prefix.size()), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+           std::all_of(s.begin() + static_cast<long>(prefix.size()), s.end(),
+                       [](char c) { return c >= '0' && c <= '9'; });
 }
 
 // The payload as signed has no whitespace outside strings ("payload is minified").
@@ -184,15 +186,16 @@ std::vector<Error> check_qr(const input::FoundCard& found) {
             shortest = std::min(shortest, part.jws_chars);
             longest = std::max(longest, part.jws_chars);
             if (part.jws_chars > numeric::kMaxChunkJws)
-                out.push_back(make_error(ErrorCode::CHUNK_TOO_LONG,
-                                         qr_name(part, i, n) + " carries " + std::to_string(part.jws_chars) +
-                                             " JWS characters; a chunk holds at most " +
-                                             std::to_string(numeric::kMaxChunkJws)));
+                out.push_back(make_error(ErrorCode::CHUNK_TOO_LONG, qr_name(part, i, n) + " carries " +
+                                                                        std::to_string(part.jws_chars) +
+                                                                        " JWS characters; a chunk holds at most " +
+                                                                        std::to_string(numeric::kMaxChunkJws)));
         }
         if (longest - shortest > n)
-            out.push_back(make_error(ErrorCode::CHUNKS_UNBALANCED,
-                                     "chunk sizes range from " + std::to_string(shortest) + " to " + std::to_string(longest) +
-                                         " JWS characters; chunks should be of near-equal size"));
+            out.push_back(
+                make_error(ErrorCode::CHUNKS_UNBALANCED, "chunk sizes range from " + std::to_string(shortest) + " to " +
+                                                             std::to_string(longest) +
+                                                             " JWS characters; chunks should be of near-equal size"));
     }
     for (size_t i = 0; i < n; ++i) {
         const auto& part = found.qr[i];

@@ -127,8 +127,8 @@ bool eval_immunization(const Rule& rule, const card::Person& p, double at, std::
             // A later dose cannot complete the series earlier: no point looking further.
             return false;
         }
-        reasons.push_back(std::to_string(i + 1) + " accepted dose" + (i ? "s" : "") + " (" + last.label + "), completed " +
-                          last.date + ", " + days_text(age) + " ago");
+        reasons.push_back(std::to_string(i + 1) + " accepted dose" + (i ? "s" : "") + " (" + last.label +
+                          "), completed " + last.date + ", " + days_text(age) + " ago");
         return true;
     }
     reasons.push_back("only " + std::to_string(doses.size()) + " accepted dose" + (doses.size() == 1 ? "" : "s") +
@@ -208,7 +208,8 @@ Result<Policy> parse(std::string_view text, const std::string& source) {
             rule.type = Rule::Type::Lab;
             const Json* t = detail::member(r, "tests");
             if (!t) return invalid(source, f + ".tests", "is required ([{system, codes}])");
-            if (auto e = code_sets(*t, f + ".tests", rule.tests)) return make_error(ErrorCode::POLICY_INVALID, source + ": " + *e);
+            if (auto e = code_sets(*t, f + ".tests", rule.tests))
+                return make_error(ErrorCode::POLICY_INVALID, source + ": " + *e);
             const Json* res = detail::member(r, "results");
             if (!res) return invalid(source, f + ".results", "is required: the result codes that count as negative");
             if (auto e = code_sets(*res, f + ".results", rule.results))

@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <cstdio>
 
-#include "shcx/verify/lint.h"
 #include "shcx/timeutil.h"
 #include "shcx/trust/x5c.h"
+#include "shcx/verify/lint.h"
 
 namespace shcx::verify {
 namespace {
@@ -60,9 +60,9 @@ void check_revocation(Report& r, const trust::TrustStore& trust, const jose::Jwk
     if (!crl) {
         if (const trust::InvalidCrl* bad = trust.find_invalid_crl(r.iss, r.kid)) {
             r.revocation = Revocation::Unknown;
-            r.warnings.push_back(make_error(ErrorCode::CRL_INVALID, "the revocation list published for key " + r.kid +
-                                                                        " is invalid, so revocation is unknown: " +
-                                                                        bad->error.message));
+            r.warnings.push_back(
+                make_error(ErrorCode::CRL_INVALID, "the revocation list published for key " + r.kid +
+                                                       " is invalid, so revocation is unknown: " + bad->error.message));
         } else if (key.crl_version) {
             r.revocation = Revocation::Unknown;
             r.warnings.push_back(make_error(ErrorCode::CRL_UNAVAILABLE,
@@ -88,9 +88,9 @@ void check_revocation(Report& r, const trust::TrustStore& trust, const jose::Jwk
         r.errors.push_back(make_error(ErrorCode::REVOKED, "rid " + *card.rid + " is revoked by " + crl->source));
     } else if (stale) {
         r.revocation = Revocation::Unknown;
-        r.warnings.push_back(make_error(ErrorCode::CRL_STALE, "the revocation list for key " + r.kid + " has ctr " +
-                                                                  std::to_string(crl->ctr) + ", older than the key's crlVersion " +
-                                                                  std::to_string(*key.crl_version)));
+        r.warnings.push_back(make_error(
+            ErrorCode::CRL_STALE, "the revocation list for key " + r.kid + " has ctr " + std::to_string(crl->ctr) +
+                                      ", older than the key's crlVersion " + std::to_string(*key.crl_version)));
     } else {
         r.revocation = Revocation::NotRevoked;
     }
@@ -104,7 +104,9 @@ std::vector<policy::Answer> answer_policies(const Report& r, const Options& opt)
             a.people = policy::evaluate(p, r.card->card, opt.at);
         } else if (r.card) {
             for (const auto& person : r.card->card.people)
-                a.people.push_back({person.name, person.birth_date, false,
+                a.people.push_back({person.name,
+                                    person.birth_date,
+                                    false,
                                     {"the card is not valid (" + std::string(status_name(r.status)) + ")"}});
         }
         out.push_back(std::move(a));
@@ -195,9 +197,11 @@ Report verify_card(const input::FoundCard& found, const trust::TrustStore& trust
         r.trust_source = match.issuer->source;
     }
     if (!match.issuer) {
-        r.errors.push_back(make_error(ErrorCode::ISSUER_NOT_TRUSTED, "issuer " + card.iss + " is not in the trust store"));
+        r.errors.push_back(
+            make_error(ErrorCode::ISSUER_NOT_TRUSTED, "issuer " + card.iss + " is not in the trust store"));
     } else if (match.keys.empty()) {
-        r.errors.push_back(make_error(ErrorCode::KEY_UNKNOWN, "issuer " + card.iss + " has no key with kid " + d.header.kid));
+        r.errors.push_back(
+            make_error(ErrorCode::KEY_UNKNOWN, "issuer " + card.iss + " has no key with kid " + d.header.kid));
     } else {
         // The same kid may be listed more than once (one entry per certificate); any
         // entry that passes the key rules and verifies the signature will do.
@@ -237,13 +241,14 @@ Report verify_card(const input::FoundCard& found, const trust::TrustStore& trust
         double ahead = *card.nbf - opt.at;
         std::string seconds = seconds_text(ahead);
         if (ahead <= opt.clock_skew)
-            r.warnings.push_back(make_error(ErrorCode::CLOCK_SKEW_APPLIED,
-                                            "nbf is " + seconds + " s after the verification time; accepted within the " +
-                                                seconds_text(opt.clock_skew) + " s clock-skew leeway"));
+            r.warnings.push_back(
+                make_error(ErrorCode::CLOCK_SKEW_APPLIED, "nbf is " + seconds +
+                                                              " s after the verification time; accepted within the " +
+                                                              seconds_text(opt.clock_skew) + " s clock-skew leeway"));
         else
             r.errors.push_back(make_error(ErrorCode::NOT_YET_VALID,
-                                          "the card is not valid before " + timeutil::format_utc(*card.nbf) + " (nbf), " +
-                                              seconds + " s after the verification time: more than the " +
+                                          "the card is not valid before " + timeutil::format_utc(*card.nbf) +
+                                              " (nbf), " + seconds + " s after the verification time: more than the " +
                                               seconds_text(opt.clock_skew) + " s clock-skew leeway"));
     }
     if (card.exp && *card.exp < opt.at) {

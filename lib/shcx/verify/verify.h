@@ -18,7 +18,17 @@ namespace shcx::verify {
 
 // InvalidKey: the trusted entry for (iss, kid) breaks the issuer key rules (KEY_INVALID,
 // KEY_KID_MISMATCH) or, with x5c anchors, its certificate chain (X5C_INVALID).
-enum class Status { Valid, InvalidSignature, UntrustedIssuer, UnknownKey, Revoked, Expired, NotYetValid, Malformed, InvalidKey };
+enum class Status {
+    Valid,
+    InvalidSignature,
+    UntrustedIssuer,
+    UnknownKey,
+    Revoked,
+    Expired,
+    NotYetValid,
+    Malformed,
+    InvalidKey
+};
 std::string_view status_name(Status s);  // "valid", "invalid_signature", ...
 
 enum class Revocation { NotRevoked, Revoked, NoCrl, Unknown };
@@ -27,10 +37,10 @@ std::string_view revocation_name(Revocation r);  // "not_revoked", "revoked", "n
 inline constexpr double kDefaultClockSkew = 60;
 
 struct Options {
-    double at = 0;               // the one clock for nbf, exp, certificates
-    bool allow_expired = false;  // EXPIRED becomes a warning
+    double at = 0;                         // the one clock for nbf, exp, certificates
+    bool allow_expired = false;            // EXPIRED becomes a warning
     std::vector<std::string> x5c_anchors;  // PEM; with anchors, x5c problems are errors
-    std::vector<policy::Policy> policies;   // answered per person for every card
+    std::vector<policy::Policy> policies;  // answered per person for every card
     // Leeway for an issuer's clock ahead of ours: a card whose nbf is at most this many
     // seconds after `at` is valid, with a CLOCK_SKEW_APPLIED warning.
     double clock_skew = kDefaultClockSkew;
@@ -43,7 +53,7 @@ struct Report {
     input::Kind kind = input::Kind::Jws;
     std::string iss, issuer_name, kid;
     std::string trust_source;  // where the trust came from: "VCI snapshot", "local", "--jwks FILE", ...
-    bool trusted = false;  // (iss, kid) found in the trust store
+    bool trusted = false;      // (iss, kid) found in the trust store
     Revocation revocation = Revocation::Unknown;
     std::optional<decode::DecodedCard> card;  // absent when the JWS could not be decoded
     std::vector<Error> errors, warnings;
