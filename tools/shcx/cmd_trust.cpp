@@ -36,9 +36,9 @@ std::string store_to_write(const TrustOptions& o) { return trust_store_dir(o.sto
 // Download sizes: bytes below a KiB, so a small file never shows as "0 KiB".
 std::string size_text(uint64_t bytes) {
     if (bytes < 1024) return std::to_string(bytes) + " bytes";
-    if (bytes < 1024 * 1024) return std::to_string(bytes / 1024) + " KiB";
-    return std::to_string(bytes / (1024 * 1024)) + "." + std::to_string(bytes % (1024 * 1024) * 10 / (1024 * 1024)) +
-           " MiB";
+    constexpr uint64_t kMiB = uint64_t{1024} * 1024;
+    if (bytes < kMiB) return std::to_string(bytes / 1024) + " KiB";
+    return std::to_string(bytes / kMiB) + "." + std::to_string(bytes % kMiB * 10 / kMiB) + " MiB";
 }
 
 std::string age_text(double seconds) {

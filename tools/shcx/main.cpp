@@ -92,7 +92,7 @@ std::string usage_message(CLI::App& app, std::string message) {
         }
         std::vector<std::string> subs;
         for (CLI::App* sub : cmd->get_subcommands([](CLI::App*) { return true; })) subs.push_back(sub->get_name());
-        if (!subs.empty() && !cmd->get_subcommands().size())
+        if (!subs.empty() && cmd->get_subcommands().empty())
             return "unknown command '" + word + "'" + did_you_mean(closest(word, subs));
         return "unexpected argument '" + word + "' for " + where;
     }

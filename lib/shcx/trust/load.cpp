@@ -17,8 +17,8 @@ Result<std::string> read_named(const std::string& file, size_t max_bytes) {
 // "92 days", "5 h", "40 s": whole units, rounded down.
 std::string span_text(double seconds) {
     auto s = static_cast<long long>(seconds);
-    if (s >= 2 * 86400) return std::to_string(s / 86400) + " days";
-    if (s >= 2 * 3600) return std::to_string(s / 3600) + " h";
+    if (s >= 2LL * 86400) return std::to_string(s / 86400) + " days";
+    if (s >= 2LL * 3600) return std::to_string(s / 3600) + " h";
     return std::to_string(s) + " s";
 }
 
