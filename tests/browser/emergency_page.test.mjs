@@ -134,6 +134,7 @@ test('the emergency tier shows at once, without a PIN; the full record is not on
   assert.equal(await page.isVisible('#pin-form'), true);
   assert.equal(await page.isVisible('#glass-form'), true);
   assert.equal(await page.isVisible('#record'), false);
+  assert.equal(await page.isVisible('#retry'), false);
   assert.doesNotMatch(await page.textContent('body'), /Pfizer/);
   const ua = await page.evaluate(() => navigator.userAgent);
   const accesses = status(share.id).emergency.accesses;
