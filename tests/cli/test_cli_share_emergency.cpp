@@ -143,6 +143,10 @@ TEST_CASE("emergency page: GET /e/{sid} is the same page for a live, a revoked a
     auto read = c.Post(path.c_str(), "{\"tier\":\"emergency\"}", "application/json");
     CHECK(read->status == 404);
     CHECK(read->body == dead_share->body);
+    // The server's log line cuts the sid, as for /s/ and /m/.
+    std::string log = e.server.log();
+    CHECK(contains(log, " GET " + path.substr(0, 7) + "... 200 "));
+    CHECK(!contains(log, path.substr(3)));
 }
 
 TEST_CASE("emergency share CLI: --ttl past 5y and a missing --full are refused, nothing is created") {
