@@ -53,8 +53,8 @@ async function phonePage() {
   const page = await context.newPage();
   const problems = [];
   page.on('pageerror', (e) => problems.push(String(e)));
-  // Chromium reports every refused fetch (403, 404, 429) on the console; anything else is a problem.
-  page.on('console', (m) => { if (m.type() === 'error' && !/status of (403|404|429)/.test(m.text())) problems.push(m.text()); });
+  // Chromium reports every refused fetch (400, 403, 404, 429) on the console; anything else is a problem.
+  page.on('console', (m) => { if (m.type() === 'error' && !/status of (400|403|404|429)/.test(m.text())) problems.push(m.text()); });
   return { page, problems, address };
 }
 
@@ -229,6 +229,44 @@ test('rate limits: the 11th read a minute from one address, and a third break gl
   assert.equal(status(other.id).emergency.break_glass.uses, 2);
   assert.deepEqual(problems, []);
   assert.deepEqual(responder.problems, []);
+});
+
+// A pause needs three uses and then a new minute (the per-link limit comes first within
+// one), and the page refuses a malformed attestation before sending it; so here the
+// server's exact answers for both (tests/cli/test_cli_share_emergency.cpp and
+// share_emergency_cases.h produce them) are handed to the page by the browser itself.
+test('break glass paused and a refused attestation: the page says what happened and keeps the PIN open', async () => {
+  const share = createEmergency();
+  const { page, problems } = await phonePage();
+  const answers = [
+    { status: 429, headers: { 'Retry-After': '3000' }, body: '{"error":"break_glass_paused"}\n' },
+    { status: 400, headers: {}, body: '{"error":"bad_attestation","message":"State your name, role and reason: \\"NAME; ROLE; REASON\\"."}\n' },
+  ];
+  await page.route('**/e/*', (route) => {
+    const req = route.request();
+    if (req.method() !== 'POST' || !('attestation' in JSON.parse(req.postData()))) return route.continue();
+    const a = answers.shift();
+    return route.fulfill({ status: a.status, headers: { ...a.headers, 'Content-Type': 'application/json' }, body: a.body });
+  });
+  await page.goto(share.url);
+  await essentialsShown(page);
+  await page.fill('#glass-name', 'Sam Lee');
+  await page.fill('#glass-role', 'paramedic');
+  await page.fill('#glass-reason', 'collapsed');
+  await page.check('#glass-attest');
+  await page.click('#break-glass');
+  await page.waitForFunction(() => /paused/.test(document.getElementById('glass-message').textContent));
+  assert.equal(await page.textContent('#glass-message'), 'Break glass is paused on this link after several uses; ' +
+    'the patient has been alerted. Try again in 50 minutes, or use the PIN.');
+  await page.waitForSelector('#break-glass:not([disabled])');
+  await page.click('#break-glass');
+  await page.waitForFunction(() => /refused/.test(document.getElementById('glass-message').textContent));
+  assert.equal(await page.textContent('#glass-message'),
+    'The server refused the statement: give your name, role and reason in plain text.');
+  assert.equal(await page.isVisible('#pin-form'), true);
+  assert.equal(await page.isVisible('#record'), false);
+  assert.equal(answers.length, 0);
+  assert.deepEqual(problems, []);
 });
 
 test('a revoked link and a rotated one show the dead-link message; a link without its keys says so', async () => {
