@@ -3,11 +3,16 @@
 // and the printed QR surviving a blanked quarter.
 #include <doctest/doctest.h>
 
+#include <httplib.h>
+
 #include <nlohmann/json.hpp>
 
 #include "share_server.h"
+#include "shcx/base64url.h"
+#include "shcx/issue/qr_write.h"
 #include "shcx/read/image.h"
 #include "shcx/read/qr_read.h"
+#include "shcx/share/crypto.h"
 #include "support.h"
 
 using namespace shcx;
@@ -103,6 +108,47 @@ TEST_CASE("emergency share CLI: the emergency tier without a PIN, the full tier 
     CHECK(st.dump().find("resourceType") == std::string::npos);
 }
 
+TEST_CASE("emergency page: GET /e/{sid} is the same page for a live, a revoked and an unknown link") {
+    Emergency e;
+    REQUIRE(e.create().code == 0);
+    std::string path = e.url.substr(e.server.url().size(), e.url.find('#') - e.server.url().size());
+    REQUIRE(path.size() == 3 + 22);
+    httplib::Client c(e.server.url());
+    auto live = c.Get(path.c_str());
+    REQUIRE(live);
+    CHECK(live->status == 200);
+    CHECK(live->get_header_value("Content-Type") == "text/html; charset=utf-8");
+    CHECK(contains(live->get_header_value("Content-Security-Policy"), "script-src 'self';"));
+    CHECK(contains(live->body, "<script src=\"/static/emergency.js\"></script>"));
+    CHECK(c.Get("/e/AAAAAAAAAAAAAAAAAAAAAA")->body == live->body);
+    for (const char* file : {"/static/emergency.js", "/static/record.js", "/static/emergency.css"}) {
+        auto r = c.Get(file);
+        CAPTURE(file);
+        CHECK(r->status == 200);
+        CHECK(r->get_header_value("Content-Type") ==
+              (contains(file, ".css") ? "text/css; charset=utf-8" : "text/javascript; charset=utf-8"));
+    }
+    // Not the shape of a sid: the dead-link page.
+    auto odd = c.Get("/e/short");
+    CHECK(odd->status == 404);
+    auto dead_share = c.Post("/s/AAAAAAAAAAAAAAAAAAAAAA", "{\"challenge\":\"00000000\"}", "application/json");
+    CHECK(dead_share->status == 404);
+    CHECK(odd->body == dead_share->body);
+
+    REQUIRE(run_shcx({"share", "revoke", e.id, "--db", e.db.string()}).code == 0);
+    auto revoked = c.Get(path.c_str());
+    CHECK(revoked->status == 200);
+    CHECK(revoked->body == live->body);
+    // The page's own read of a dead link: the same bytes as any dead share.
+    auto read = c.Post(path.c_str(), "{\"tier\":\"emergency\"}", "application/json");
+    CHECK(read->status == 404);
+    CHECK(read->body == dead_share->body);
+    // The server's log line cuts the sid, as for /s/ and /m/.
+    std::string log = e.server.log();
+    CHECK(contains(log, " GET " + path.substr(0, 7) + "... 200 "));
+    CHECK(!contains(log, path.substr(3)));
+}
+
 TEST_CASE("emergency share CLI: --ttl past 5y and a missing --full are refused, nothing is created") {
     Emergency e;
     auto past = e.create({"--ttl", "6y"});
@@ -147,25 +193,67 @@ TEST_CASE("emergency share CLI: revoke kills both tiers, rotate gives a new link
     }
 }
 
-TEST_CASE("emergency share CLI: the QR (level H) still reads with a fifth of the symbol blanked") {
+namespace {
+
+// Paints a rectangle of whole modules (8 px each, after the 4-module quiet zone) in `shade`.
+void paint_modules(image::Gray& img, int mx, int my, int w, int h, uint8_t shade) {
+    for (int y = (4 + my) * 8; y < (4 + my + h) * 8; ++y)
+        for (int x = (4 + mx) * 8; x < (4 + mx + w) * 8; ++x)
+            img.pixels[static_cast<size_t>(y) * static_cast<size_t>(img.width) + static_cast<size_t>(x)] = shade;
+}
+
+// The bottom-right corner rectangle of whole modules, W/2 wide and just tall enough to
+// cover a quarter of the W x W symbol (30 x 32 of 61 x 61: 25.8%).
+struct Quarter {
+    int x, y, w, h;
+};
+Quarter bottom_right_quarter(int width) {
+    int w = width / 2, h = (width * width + 4 * w - 1) / (4 * w);
+    return {width - w, width - h, w, h};
+}
+
+std::string random_b64u(size_t bytes) { return base64url::encode(share::random_bytes(bytes)); }
+
+}  // namespace
+
+TEST_CASE("emergency share CLI: the QR (level H) still reads with a quarter of the symbol blanked, white or black") {
     Emergency e;
     auto qr = e.dir / "wristband.png";
     REQUIRE(e.create({"--qr", qr.string()}).code == 0);
-    auto img = image::decode_gray(read_file(qr)).value();
-    REQUIRE(qr_read::read_qr_texts(img) == std::vector<std::string>{e.url});
-    // 8 px per module, a 4-module quiet zone. Blank a corner square of the symbol holding a
-    // fifth of its area: level H restores up to 30% of the codewords, and the bottom-right
-    // corner holds data almost only, so a full quarter there is past what H can restore
-    // for some links (docs/emergency.md, "The QR").
-    int quiet = 4 * 8, side = img.width - 2 * quiet;
-    int blank = static_cast<int>(side * 0.447);  // 0.447^2 = 0.2
-    for (int y = quiet + side - blank; y < quiet + side; ++y)
-        for (int x = quiet + side - blank; x < quiet + side; ++x)
-            img.pixels[static_cast<size_t>(y) * static_cast<size_t>(img.width) + static_cast<size_t>(x)] = 255;
-    CHECK(qr_read::read_qr_texts(img) == std::vector<std::string>{e.url});
+    auto printed = image::decode_gray(read_file(qr)).value();
+    REQUIRE(qr_read::read_qr_texts(printed) == std::vector<std::string>{e.url});
+    int width = printed.width / 8 - 8;  // modules, without the quiet zone
+    auto q = bottom_right_quarter(width);
+    CHECK(q.w * q.h * 4 >= width * width);
+    paint_modules(printed, q.x, q.y, q.w, q.h, 255);
+    CHECK(qr_read::read_qr_texts(printed) == std::vector<std::string>{e.url});
     // The link read from the damaged QR opens the emergency tier.
     auto tier = run_shcx({"share", "reveal", e.url, "--tier", "emergency"});
     CHECK(tier.out == kSummary);
+
+    // 20 more links of the same shape on two kinds of public URL (versions 11 and 12),
+    // drawn as `share create --qr` draws them. The bottom-right quarter holds an alignment
+    // pattern and data; blanked white or black, level H restores it. A centred quarter
+    // does not read (docs/emergency.md, "The QR"): it holds data only, more codewords
+    // than level H can restore.
+    for (int i = 0; i < 20; ++i) {
+        std::string base = i % 2 ? "https://shares.example.org" : "http://127.0.0.1:40123";
+        std::string link = base + "/e/" + random_b64u(16) + "#" + random_b64u(32) + "." + random_b64u(32);
+        auto sym = qr_write::encode_text(link, qr_write::Ecc::H).value();
+        CHECK(sym.version == (i % 2 ? 12 : 11));
+        auto clean = image::decode_gray(qr_write::render_png({sym}, 8)).value();
+        auto quarter = bottom_right_quarter(sym.width);
+        for (uint8_t shade : {uint8_t{255}, uint8_t{0}}) {
+            auto img = clean;
+            paint_modules(img, quarter.x, quarter.y, quarter.w, quarter.h, shade);
+            CAPTURE(link);
+            CAPTURE(int{shade});
+            CHECK(qr_read::read_qr_texts(img) == std::vector<std::string>{link});
+        }
+        auto centred = clean;
+        paint_modules(centred, (sym.width - quarter.w) / 2, (sym.width - quarter.h) / 2, quarter.w, quarter.h, 255);
+        CHECK(qr_read::read_qr_texts(centred).empty());
+    }
 }
 
 TEST_CASE("emergency share CLI: break glass is rate-limited per address, the owner's resume restarts its count") {

@@ -134,6 +134,7 @@ TEST_CASE("log escaping: a field cannot end a line or pose as two fields") {
     CHECK(log_path("/s/p5FtXkG6y1RhkRUTwqK3Jw") == "/s/p5Ft...");
     CHECK(log_path("/s/p5F") == "/s/p5F");
     CHECK(log_path("/m/p5FtXkG6y1RhkRUTwqK3Jw") == "/m/p5Ft...");  // the SHL manifest URL
+    CHECK(log_path("/e/p5FtXkG6y1RhkRUTwqK3Jw") == "/e/p5Ft...");  // an emergency link
     CHECK(log_path("/s/\n\n\n\nsecret") == "/s/\\x0a\\x0a\\x0a\\x0a...");
     CHECK(log_path("/api/v1/shares/Dex 1") == "/api/v1/shares/Dex\\x201");
 }

@@ -12,6 +12,8 @@ namespace {
 
 using detail::Json;
 
+constexpr size_t kSidChars = 22;  // base64url of 16 random bytes: every sid (service.cpp)
+
 constexpr const char* kNotFoundBody =
     "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
     "content=\"width=device-width, initial-scale=1\"><title>Link not valid</title></head><body><main><h1>This link is "
@@ -243,6 +245,12 @@ HttpResponse Api::handle(const HttpRequest& req) {
     if (m == "GET" && p == "/healthz") return reply(200, "ok\n", "text/plain");
     if (m == "GET" && p == "/static/pin.js") return reply(200, std::string(kPinJs), "text/javascript; charset=utf-8");
     if (m == "GET" && p == "/static/pin.css") return reply(200, std::string(kPinCss), "text/css; charset=utf-8");
+    if (m == "GET" && p == "/static/record.js")
+        return reply(200, std::string(kRecordJs), "text/javascript; charset=utf-8");
+    if (m == "GET" && p == "/static/emergency.js")
+        return reply(200, std::string(kEmergencyJs), "text/javascript; charset=utf-8");
+    if (m == "GET" && p == "/static/emergency.css")
+        return reply(200, std::string(kEmergencyCss), "text/css; charset=utf-8");
     // The viewer: the same page, which finds the link in its fragment.
     if (m == "GET" && p == kViewerPath) return reply(200, std::string(kPinHtml), "text/html; charset=utf-8");
     if (auto sid = id_after(p, kManifestPath)) {
@@ -250,6 +258,12 @@ HttpResponse Api::handle(const HttpRequest& req) {
         return not_found();
     }
     if (auto sid = id_after(p, kEmergencyPath)) {
+        // The emergency page: the same static bytes for every well-formed sid, live or
+        // not, so that GET tells nobody whether a link exists and costs no store lookup;
+        // the page learns it from its rate-limited POST (docs/emergency.md, "The page").
+        if (m == "GET")
+            return sid->size() == kSidChars ? reply(200, std::string(kEmergencyHtml), "text/html; charset=utf-8")
+                                            : not_found();
         if (m == "POST") return emergency(req, *sid);
         return not_found();
     }

@@ -189,8 +189,9 @@ std::string escape_log_line(std::string_view line) {
 }
 
 std::string log_path(std::string_view path) {
-    // A share's sid finds it: the PIN page's /s/{sid} and its SHL manifest's /m/{sid} alike.
-    if ((path.rfind("/s/", 0) == 0 || path.rfind("/m/", 0) == 0) && path.size() > 7)
+    // A share's sid finds it: the PIN page's /s/{sid}, its SHL manifest's /m/{sid} and an
+    // emergency link's /e/{sid} alike.
+    if ((path.rfind("/s/", 0) == 0 || path.rfind("/m/", 0) == 0 || path.rfind("/e/", 0) == 0) && path.size() > 7)
         return escape_log_field(path.substr(0, 7)) + "...";
     return escape_log_field(path);
 }

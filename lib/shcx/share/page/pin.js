@@ -18,32 +18,12 @@
   var shl = null;  // the SMART Health Link payload, when the fragment holds one
   var key = fragment;
 
-  var CVX = {
-    '207': 'Moderna COVID-19', '208': 'Pfizer-BioNTech COVID-19', '210': 'AstraZeneca COVID-19',
-    '211': 'Novavax COVID-19', '212': 'Janssen COVID-19', '213': 'COVID-19, unspecified',
-    '217': 'Pfizer-BioNTech COVID-19', '218': 'Pfizer-BioNTech COVID-19 (5-11)', '219': 'Pfizer-BioNTech COVID-19 (6m-4y)',
-    '221': 'Moderna COVID-19', '228': 'Moderna COVID-19 (6m-5y)', '229': 'Moderna COVID-19 bivalent',
-    '300': 'Pfizer-BioNTech COVID-19 bivalent', '88': 'Influenza', '141': 'Influenza', '150': 'Influenza',
-    '187': 'Zoster (Shingrix)', '115': 'Tdap', '03': 'MMR'
-  };
-  var RESULTS = { '260385009': 'Negative', '10828004': 'Positive', '260415000': 'Not detected', '260373001': 'Detected' };
+  var R = window.shcxRecord;  // record.js: base64url, JWE decryption, vaccine and result names
+  var CVX = R.CVX, RESULTS = R.RESULTS, b64u = R.b64u, el = R.el, inflateRaw = R.inflateRaw;
 
   function say(text, isError) {
     message.textContent = text;
     message.className = isError ? 'error' : '';
-  }
-  function b64u(s) {
-    s = s.replace(/-/g, '+').replace(/_/g, '/');
-    while (s.length % 4) s += '=';
-    var bin = atob(s), out = new Uint8Array(bin.length);
-    for (var i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-    return out;
-  }
-  function el(tag, text, cls) {
-    var e = document.createElement(tag);
-    if (text !== undefined) e.textContent = text;  // never innerHTML: card content is untrusted
-    if (cls) e.className = cls;
-    return e;
   }
 
   function refuse(text) {
@@ -91,25 +71,8 @@
     return;
   }
 
-  async function decrypt(jwe) {
-    var p = jwe.trim().split('.');
-    if (p.length !== 5) throw new Error('not a JWE');
-    var header = JSON.parse(new TextDecoder().decode(b64u(p[0])));
-    var ct = b64u(p[3]), tag = b64u(p[4]);
-    var data = new Uint8Array(ct.length + tag.length);
-    data.set(ct);
-    data.set(tag, ct.length);
-    var k = await crypto.subtle.importKey('raw', b64u(key), { name: 'AES-GCM' }, false, ['decrypt']);
-    var plain = await crypto.subtle.decrypt(
-      { name: 'AES-GCM', iv: b64u(p[2]), additionalData: new TextEncoder().encode(p[0]), tagLength: 128 }, k, data);
-    var bytes = new Uint8Array(plain);
-    if (header.zip === 'DEF') bytes = await inflateRaw(bytes);
-    return { type: header.cty || 'application/octet-stream', bytes: bytes };
-  }
-
-  async function inflateRaw(bytes) {
-    var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('deflate-raw'));
-    return new Uint8Array(await new Response(stream).arrayBuffer());
+  function decrypt(jwe) {
+    return R.decrypt(jwe, key);
   }
 
   function coding(concept) {
