@@ -273,14 +273,16 @@ TEST_CASE("emergency share over the HTTP API: rotate kills the old link, another
     CHECK(stolen.code == 1);
     CHECK(stolen.out == "");
     CHECK(stolen.err == "shcx: error: SHARE_NOT_FOUND: no live emergency share with id " + old_id + "\n");
+    // (revoke and status exit 2 on SHARE_NOT_FOUND, as they do for every share.)
     auto bob_revoke = run_shcx({"share", "revoke", old_id, "--server", e.server.url(), "--token", bob});
-    CHECK(bob_revoke.code == 1);
+    CHECK(bob_revoke.code == 2);
     CHECK(bob_revoke.err == "shcx: error: SHARE_NOT_FOUND: no live share with id " + old_id + "\n");
     auto bob_resume = run_shcx({"share", "resume", old_id, "--server", e.server.url(), "--token", bob});
     CHECK(bob_resume.code == 1);
     CHECK(bob_resume.err == "shcx: error: SHARE_NOT_FOUND: no live emergency share with id " + old_id + "\n");
     auto bob_status = run_shcx({"share", "status", old_id, "--server", e.server.url(), "--token", bob});
-    CHECK(bob_status.code == 1);
+    CHECK(bob_status.code == 2);
+    CHECK(bob_status.err == "shcx: error: SHARE_NOT_FOUND: status of " + old_id + ": not found\n");
     CHECK(e.reveal(old_url, {"--tier", "emergency"}).out == kSummary);
 
     auto rotated = rotate(alice, old_id);

@@ -458,13 +458,14 @@ TEST_SUITE("postgresql") {
             REQUIRE(run_shcx({"share", "reveal", url, "--tier", "emergency"}).code == 0);
             REQUIRE(run_shcx({"share", "reveal", url, "--break-glass", "--attest", "A; medic; fall"}).code == 0);
         }
-        // Copies of the source as it is now (the server has stopped, so the file is whole),
-        // to move again later: one as it is, one with other tiers under the share's id.
+        // Copies of the source as it is now, to move again later: one as it is, one with
+        // other tiers under the share's id.
         auto twin = (dir / "twin.db").string(), clash_file = (dir / "clash.db").string();
-        REQUIRE_FALSE(fs::exists(file + "-wal"));
-        fs::copy_file(file, twin);
-        fs::copy_file(file, clash_file);
         sqlite3* h = nullptr;
+        REQUIRE(sqlite3_open(file.c_str(), &h) == SQLITE_OK);
+        for (const auto& copy : {twin, clash_file})
+            REQUIRE(sqlite3_exec(h, ("VACUUM INTO '" + copy + "'").c_str(), nullptr, nullptr, nullptr) == SQLITE_OK);
+        sqlite3_close(h);
         REQUIRE(sqlite3_open(clash_file.c_str(), &h) == SQLITE_OK);
         REQUIRE(sqlite3_exec(h,
                              ("UPDATE emergency_tiers SET sealed_full = X'00' WHERE share_id = '" + id + "'").c_str(),
