@@ -4,6 +4,7 @@
 // surviving a blanked quarter.
 #include <doctest/doctest.h>
 #include <httplib.h>
+#include <sqlite3.h>
 
 #include <chrono>
 #include <nlohmann/json.hpp>
@@ -412,4 +413,40 @@ TEST_CASE("emergency share over the HTTP API: the per-user create limit counts e
     CHECK(third.code == 1);
     CHECK(third.out == "");
     CHECK(third.err == "shcx: error: SHARE_RATE_LIMITED: create: at most 2 shares per minute; retry after 60 s\n");
+}
+
+TEST_CASE("emergency share over the HTTP API: a QR that cannot be written revokes a new share, not a rotated one") {
+    Emergency e;
+    std::string alice = e.user("alice");
+    const std::string nowhere = (e.dir / "missing" / "band.png").string();
+    const std::string cannot =
+        "shcx: error: IO_ERROR: cannot create a file next to " + nowhere + ": No such file or directory\n";
+    auto made = e.create({"--qr", nowhere}, e.remote(alice));
+    CHECK(made.code == 2);
+    CHECK(made.out == "");
+    CHECK(made.err == cannot);
+    auto count = [&](const std::string& state) {
+        sqlite3* h = nullptr;
+        REQUIRE(sqlite3_open_v2(e.db.c_str(), &h, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
+        sqlite3_stmt* q = nullptr;
+        sqlite3_prepare_v2(h, "SELECT count(*) FROM shares WHERE state = ?", -1, &q, nullptr);
+        sqlite3_bind_text(q, 1, state.c_str(), -1, SQLITE_TRANSIENT);
+        int n = sqlite3_step(q) == SQLITE_ROW ? sqlite3_column_int(q, 0) : -1;
+        sqlite3_finalize(q);
+        sqlite3_close(h);
+        return n;
+    };
+    CHECK(count("live") == 0);  // the link nobody was shown is dead
+    CHECK(count("revoked") == 1);
+
+    // A rotation has killed the old link already: the new one is printed without its QR.
+    REQUIRE(e.create({}, e.remote(alice)).code == 0);
+    auto rotated = run_shcx({"share", "rotate", e.id, "--emergency", (e.dir / "summary.json").string(), "--full",
+                             (e.dir / "full.json").string(), "--json", "--qr", nowhere, "--server", e.server.url(),
+                             "--token", alice});
+    CHECK(rotated.code == 2);
+    CHECK(rotated.err == "shcx: revoked " + e.id + ": its link and QR no longer work\n" + cannot);
+    auto j = json::parse(rotated.out);
+    CHECK(e.reveal(j["url"], {"--tier", "emergency"}).out == kSummary);
+    CHECK(count("live") == 1);
 }
