@@ -1,10 +1,12 @@
 // Emergency shares end to end (docs/emergency.md): `share create --emergency` on the
-// server's database, the three reads over real HTTP, status --json, revoke and rotate,
-// and the printed QR surviving a blanked quarter.
+// server's database and through its HTTP API with a token, the three reads over real
+// HTTP, status --json, revoke, rotate and resume, the API's refusals, and the printed QR
+// surviving a blanked quarter.
 #include <doctest/doctest.h>
-
 #include <httplib.h>
+#include <sqlite3.h>
 
+#include <chrono>
 #include <nlohmann/json.hpp>
 
 #include "share_server.h"
@@ -34,13 +36,13 @@ struct Emergency {
         write_file(dir / "summary.json", kSummary);
         write_file(dir / "full.json", kFull);
     }
-    RunResult create(std::vector<std::string> extra = {}) {
-        std::vector<std::string> args = {"share",        "create",
-                                         "--db",         db.string(),
-                                         "--public-url", server.url(),
-                                         "--emergency",  (dir / "summary.json").string(),
-                                         "--full",       (dir / "full.json").string(),
-                                         "--json"};
+    // On the server's database, or where `owner` says (e.g. --server URL --token T).
+    RunResult create(std::vector<std::string> extra = {}, std::vector<std::string> owner = {}) {
+        if (owner.empty()) owner = {"--db", db.string(), "--public-url", server.url()};
+        std::vector<std::string> args = {
+            "share", "create", "--emergency", (dir / "summary.json").string(), "--full", (dir / "full.json").string(),
+            "--json"};
+        args.insert(args.end(), owner.begin(), owner.end());
         args.insert(args.end(), extra.begin(), extra.end());
         auto r = run_shcx(args);
         if (r.code == 0) {
@@ -51,12 +53,30 @@ struct Emergency {
         }
         return r;
     }
+    // An API user's token.
+    std::string user(const std::string& name) {
+        auto r = run_shcx({"share", "user", "add", name, "--db", db.string()});
+        REQUIRE(r.code == 0);
+        return r.out.substr(0, r.out.find('\n'));
+    }
+    std::vector<std::string> remote(const std::string& token) const {
+        return {"--server", server.url(), "--token", token};
+    }
+    RunResult reveal(const std::string& link, std::vector<std::string> how) const {
+        std::vector<std::string> args = {"share", "reveal", link};
+        args.insert(args.end(), how.begin(), how.end());
+        return run_shcx(args);
+    }
     json status() {
         auto r = run_shcx({"share", "status", id, "--db", db.string(), "--json"});
         REQUIRE(r.code == 0);
         return json::parse(r.out);
     }
 };
+
+const std::string kGone =
+    "shcx: error: SHARE_NOT_FOUND: the link is not valid (unknown, expired, revoked or destroyed)\n";
+const std::string kAttest = "Jo Bloggs; paramedic; unconscious";
 
 }  // namespace
 
@@ -274,4 +294,245 @@ TEST_CASE("emergency share CLI: break glass is rate-limited per address, the own
     CHECK(unknown.err == "shcx: error: SHARE_NOT_FOUND: no live emergency share with id nosuchshare00000\n");
     CHECK(e.status()["emergency"]["break_glass"]["uses"] == 0);
     CHECK(e.status()["emergency"]["accesses"].size() == 2);
+}
+
+TEST_CASE("emergency share over the HTTP API: create with a token, the three reads, status, resume, revoke") {
+    Emergency e;
+    std::string alice = e.user("alice");
+    auto made = e.create({"--ttl", "5y", "--label", "Wristband"}, e.remote(alice));
+    CAPTURE(made.err);
+    REQUIRE(made.code == 0);
+    CHECK(made.err == "");
+    auto j = json::parse(made.out);
+    CHECK(j["kind"] == "emergency");
+    CHECK(j["label"] == "Wristband");
+    CHECK(e.url.rfind(e.server.url() + "/e/", 0) == 0);
+    CHECK(e.pin.size() == 8);
+    // The server holds neither tier in the clear, nor a key from the link.
+    CHECK_FALSE(contains(read_file(e.db), "resourceType"));
+
+    CHECK(e.reveal(e.url, {"--tier", "emergency"}).out == kSummary);
+    CHECK(e.reveal(e.url, {"--pin", e.pin}).out == kFull);
+    auto glass = e.reveal(e.url, {"--break-glass", "--attest", kAttest});
+    CHECK(glass.code == 0);
+    CHECK(glass.out == kFull);
+
+    auto st = run_shcx({"share", "status", e.id, "--server", e.server.url(), "--token", alice, "--json"});
+    REQUIRE(st.code == 0);
+    auto status = json::parse(st.out);
+    CHECK(status["state"] == "live");
+    CHECK(status["emergency"]["label"] == "Wristband");
+    CHECK(status["emergency"]["break_glass"]["uses"] == 1);
+    REQUIRE(status["emergency"]["accesses"].size() == 3);
+    CHECK(status["emergency"]["accesses"][2]["attestation"] == kAttest);
+
+    auto resumed = run_shcx({"share", "resume", e.id, "--server", e.server.url(), "--token", alice});
+    CHECK(resumed.code == 0);
+    CHECK(resumed.out == "Break glass works again on " + e.id + "\n");
+    CHECK(e.status()["emergency"]["break_glass"]["uses"] == 0);
+
+    auto revoked = run_shcx({"share", "revoke", e.id, "--server", e.server.url(), "--token", alice});
+    CHECK(revoked.code == 0);
+    CHECK(revoked.out == "Revoked " + e.id + "\n");
+    for (std::vector<std::string> how :
+         {std::vector<std::string>{"--tier", "emergency"}, std::vector<std::string>{"--pin", e.pin},
+          std::vector<std::string>{"--break-glass", "--attest", kAttest}}) {
+        auto r = e.reveal(e.url, how);
+        CHECK(r.code == 1);
+        CHECK(r.err == kGone);
+    }
+    CHECK(e.status()["state"] == "revoked");
+}
+
+TEST_CASE("emergency share over the HTTP API: rotate kills the old link, another user can neither rotate nor revoke") {
+    Emergency e;
+    std::string alice = e.user("alice"), bob = e.user("bob");
+    REQUIRE(e.create({"--label", "Wallet card"}, e.remote(alice)).code == 0);
+    std::string old_url = e.url, old_id = e.id, old_pin = e.pin;
+    std::string old_expiry = e.status()["expires_at"];
+
+    // Bob is refused everything on Alice's share, as if it did not exist, and it lives on.
+    auto rotate = [&](const std::string& token, const std::string& id) {
+        return run_shcx({"share", "rotate", id, "--emergency", (e.dir / "summary.json").string(), "--full",
+                         (e.dir / "full.json").string(), "--json", "--server", e.server.url(), "--token", token});
+    };
+    auto stolen = rotate(bob, old_id);
+    CHECK(stolen.code == 1);
+    CHECK(stolen.out == "");
+    CHECK(stolen.err == "shcx: error: SHARE_NOT_FOUND: no live emergency share with id " + old_id + "\n");
+    // (revoke and status exit 2 on SHARE_NOT_FOUND, as they do for every share.)
+    auto bob_revoke = run_shcx({"share", "revoke", old_id, "--server", e.server.url(), "--token", bob});
+    CHECK(bob_revoke.code == 2);
+    CHECK(bob_revoke.err == "shcx: error: SHARE_NOT_FOUND: no live share with id " + old_id + "\n");
+    auto bob_resume = run_shcx({"share", "resume", old_id, "--server", e.server.url(), "--token", bob});
+    CHECK(bob_resume.code == 1);
+    CHECK(bob_resume.err == "shcx: error: SHARE_NOT_FOUND: no live emergency share with id " + old_id + "\n");
+    auto bob_status = run_shcx({"share", "status", old_id, "--server", e.server.url(), "--token", bob});
+    CHECK(bob_status.code == 2);
+    CHECK(bob_status.err == "shcx: error: SHARE_NOT_FOUND: status of " + old_id + ": not found\n");
+    CHECK(e.reveal(old_url, {"--tier", "emergency"}).out == kSummary);
+
+    auto rotated = rotate(alice, old_id);
+    CAPTURE(rotated.err);
+    REQUIRE(rotated.code == 0);
+    CHECK(rotated.err == "shcx: revoked " + old_id + ": its link and QR no longer work\n");
+    auto j = json::parse(rotated.out);
+    std::string new_url = j["url"], new_id = j["id"], new_pin = j["challenge"];
+    CHECK(new_id != old_id);
+    CHECK(new_url != old_url);
+    CHECK(j["label"] == "Wallet card");
+    CHECK(j["expires_at"] == old_expiry);
+    for (std::vector<std::string> how :
+         {std::vector<std::string>{"--tier", "emergency"}, std::vector<std::string>{"--pin", old_pin},
+          std::vector<std::string>{"--break-glass", "--attest", kAttest}}) {
+        auto r = e.reveal(old_url, how);
+        CHECK(r.code == 1);
+        CHECK(r.err == kGone);
+    }
+    CHECK(e.reveal(new_url, {"--tier", "emergency"}).out == kSummary);
+    CHECK(e.reveal(new_url, {"--pin", new_pin}).out == kFull);
+    // The old one cannot be rotated again, nor an ordinary share.
+    auto again = rotate(alice, old_id);
+    CHECK(again.code == 1);
+    CHECK(again.err == "shcx: error: SHARE_NOT_FOUND: no live emergency share with id " + old_id + "\n");
+}
+
+TEST_CASE("emergency share over the HTTP API: no token 401, ttl past 5 years, oversized bodies 413, the create limit") {
+    Emergency e;
+    std::string alice = e.user("alice");
+    httplib::Client c(e.server.url());
+    c.set_read_timeout(60);
+    httplib::Headers auth{{"Authorization", "Bearer " + alice}};
+    const std::string jwe = "eyJhbGciOiJkaXIifQ..iv.ct.tag";
+    auto body = [&](long ttl) { return json{{"emergency", jwe}, {"full", jwe}, {"ttl", ttl}}.dump(); };
+
+    auto anonymous = c.Post("/api/v1/emergency", body(3600), "application/json");
+    REQUIRE(anonymous);
+    CHECK(anonymous->status == 401);
+    CHECK(anonymous->body == "{\"error\":\"unauthorized\"}\n");
+    for (const char* path : {"/api/v1/shares/AAAAAAAAAAAAAAAA/rotate", "/api/v1/shares/AAAAAAAAAAAAAAAA/resume"}) {
+        auto r = c.Post(path, body(3600), "application/json");
+        REQUIRE(r);
+        CHECK(r->status == 401);
+    }
+    auto no_token = e.create({}, {"--server", e.server.url()});
+    CHECK(no_token.code == 2);
+    CHECK(no_token.err == "shcx: error: USAGE: --token (or $SHCX_SHARE_TOKEN) is required with --server\n");
+    auto bad_token = e.create({}, e.remote("not-a-token"));
+    CHECK(bad_token.code == 2);
+    CHECK(bad_token.err == "shcx: error: SHARE_UNAUTHORIZED: create: the server refused the API token\n");
+
+    // Five years (and the day of slack in kMaxEmergencyTtlSeconds) at most, checked by the server.
+    auto ok = c.Post("/api/v1/emergency", auth, body(5L * 365 * 86400), "application/json");
+    REQUIRE(ok);
+    CHECK(ok->status == 201);
+    auto too_long = c.Post("/api/v1/emergency", auth, body(5L * 365 * 86400 + 2 * 86400), "application/json");
+    REQUIRE(too_long);
+    CHECK(too_long->status == 400);
+    CHECK(too_long->body ==
+          "{\"error\":\"invalid\",\"message\":\"an emergency share lives more than 0 seconds and at most 5 years\"}\n");
+    auto no_ttl = c.Post("/api/v1/emergency", auth, json{{"emergency", jwe}, {"full", jwe}}.dump(), "application/json");
+    REQUIRE(no_ttl);
+    CHECK(no_ttl->status == 400);
+    auto cli_too_long = e.create({"--ttl", "6y"}, e.remote(alice));
+    CHECK(cli_too_long.code == 2);
+    CHECK(cli_too_long.err == "shcx: error: USAGE: --ttl must be more than 0 and at most 5y for an emergency share\n");
+
+    // Both tiers together: 1.5 MiB at most through the API (413 from the API), and a body
+    // past the server's request limit is refused before it is read (413 from the server).
+    auto big =
+        c.Post("/api/v1/emergency", auth,
+               json{{"emergency", std::string(800000, 'a')}, {"full", std::string(800000, 'b')}, {"ttl", 60}}.dump(),
+               "application/json");
+    REQUIRE(big);
+    CHECK(big->status == 413);
+    CHECK(json::parse(big->body)["error"] == "too_large");
+    auto huge = c.Post("/api/v1/emergency", auth,
+                       json{{"emergency", std::string(1200000, 'a')}, {"full", std::string(1200000, 'b')}}.dump(),
+                       "application/json");
+    if (huge) {  // the server may close the connection while the client is still sending
+        CHECK(huge->status == 413);
+        CHECK(huge->body == "{\"error\":\"too_large\"}\n");
+    }
+    write_file(e.dir / "big-summary.txt", std::string(600000, 's'));
+    write_file(e.dir / "big-full.txt", std::string(600000, 'f'));
+    auto cli_big = run_shcx({"share", "create", "--emergency", (e.dir / "big-summary.txt").string(), "--full",
+                             (e.dir / "big-full.txt").string(), "--server", e.server.url(), "--token", alice});
+    CHECK(cli_big.code == 2);
+    CHECK(cli_big.out == "");
+    CHECK(cli_big.err ==
+          "shcx: error: INPUT_TOO_LARGE: create: the server refused the request as too large (the two tiers together "
+          "are at most 1.5 MiB of client-encrypted JWE)\n");
+}
+
+TEST_CASE("emergency share over the HTTP API: the per-user create limit counts emergency shares and rotations") {
+    TempDir dir;
+    auto db = dir / "shares.db";
+    ShareServer server(db, {"--create-limit", "2"});
+    write_file(dir / "summary.json", kSummary);
+    write_file(dir / "full.json", kFull);
+    auto user = run_shcx({"share", "user", "add", "carol", "--db", db.string()});
+    REQUIRE(user.code == 0);
+    std::string token = user.out.substr(0, user.out.find('\n'));
+    std::vector<std::string> tiers = {"--emergency", (dir / "summary.json").string(),
+                                      "--full",      (dir / "full.json").string(),
+                                      "--server",    server.url(),
+                                      "--token",     token,
+                                      "--json"};
+    auto create = [&] {
+        std::vector<std::string> args = {"share", "create"};
+        args.insert(args.end(), tiers.begin(), tiers.end());
+        return run_shcx(args);
+    };
+    auto minute = [] {
+        return std::chrono::duration_cast<std::chrono::minutes>(std::chrono::system_clock::now().time_since_epoch())
+            .count();
+    };
+    auto first_minute = minute();
+    auto first = create();
+    REQUIRE(first.code == 0);
+    std::vector<std::string> rotate = {"share", "rotate", json::parse(first.out)["id"]};
+    rotate.insert(rotate.end(), tiers.begin(), tiers.end());
+    REQUIRE(run_shcx(rotate).code == 0);
+    auto third = create();
+    if (minute() != first_minute) return;  // a new window began between the requests: nothing to check
+    CHECK(third.code == 1);
+    CHECK(third.out == "");
+    CHECK(third.err == "shcx: error: SHARE_RATE_LIMITED: create: at most 2 shares per minute; retry after 60 s\n");
+}
+
+TEST_CASE("emergency share over the HTTP API: a QR that cannot be written revokes a new share, not a rotated one") {
+    Emergency e;
+    std::string alice = e.user("alice");
+    const std::string nowhere = (e.dir / "missing" / "band.png").string();
+    const std::string cannot =
+        "shcx: error: IO_ERROR: cannot create a file next to " + nowhere + ": No such file or directory\n";
+    auto made = e.create({"--qr", nowhere}, e.remote(alice));
+    CHECK(made.code == 2);
+    CHECK(made.out == "");
+    CHECK(made.err == cannot);
+    auto count = [&](const std::string& state) {
+        sqlite3* h = nullptr;
+        REQUIRE(sqlite3_open_v2(e.db.c_str(), &h, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
+        sqlite3_stmt* q = nullptr;
+        sqlite3_prepare_v2(h, "SELECT count(*) FROM shares WHERE state = ?", -1, &q, nullptr);
+        sqlite3_bind_text(q, 1, state.c_str(), -1, SQLITE_TRANSIENT);
+        int n = sqlite3_step(q) == SQLITE_ROW ? sqlite3_column_int(q, 0) : -1;
+        sqlite3_finalize(q);
+        sqlite3_close(h);
+        return n;
+    };
+    CHECK(count("live") == 0);  // the link nobody was shown is dead
+    CHECK(count("revoked") == 1);
+
+    // A rotation has killed the old link already: the new one is printed without its QR.
+    REQUIRE(e.create({}, e.remote(alice)).code == 0);
+    auto rotated = run_shcx({"share", "rotate", e.id, "--emergency", (e.dir / "summary.json").string(), "--full",
+                             (e.dir / "full.json").string(), "--json", "--qr", nowhere, "--server", e.server.url(),
+                             "--token", alice});
+    CHECK(rotated.code == 2);
+    CHECK(rotated.err == "shcx: revoked " + e.id + ": its link and QR no longer work\n" + cannot);
+    auto j = json::parse(rotated.out);
+    CHECK(e.reveal(j["url"], {"--tier", "emergency"}).out == kSummary);
+    CHECK(count("live") == 1);
 }

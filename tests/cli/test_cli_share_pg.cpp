@@ -427,4 +427,110 @@ TEST_SUITE("postgresql") {
         CHECK(run_shcx({"share", "migrate", "--from", (dir / "missing.db").string(), "--to", db}).code == 2);
     }
 
+    TEST_CASE("share migrate moves emergency shares with both tiers, break glass and the access log") {
+        TempDir dir;
+        auto file = (dir / "old.db").string();
+        auto pepper = file + ".pepper";
+        const std::string summary = "{\"resourceType\":\"Bundle\",\"type\":\"collection\",\"entry\":[]}\n";
+        const std::string full = "{\"resourceType\":\"Bundle\",\"type\":\"document\",\"entry\":[]}\n";
+        write_file(dir / "summary.json", summary);
+        write_file(dir / "full.json", full);
+        auto alice = run_shcx({"share", "user", "add", "alice", "--db", file});
+        REQUIRE(alice.code == 0);
+        std::string token = alice.out.substr(0, alice.out.find('\n'));
+        std::string url, pin, id, revoked_id, old_origin;
+        {
+            ShareServer old(file);
+            old_origin = old.url();
+            auto create = [&] {
+                auto r = run_shcx({"share", "create", "--emergency", (dir / "summary.json").string(), "--full",
+                                   (dir / "full.json").string(), "--label", "Wristband", "--json", "--server",
+                                   old.url(), "--token", token});
+                REQUIRE(r.code == 0);
+                return json::parse(r.out);
+            };
+            auto made = create();
+            url = made["url"];
+            pin = made["challenge"];
+            id = made["id"];
+            revoked_id = create()["id"];
+            REQUIRE(run_shcx({"share", "revoke", "--db", file, "--", revoked_id}).code == 0);
+            REQUIRE(run_shcx({"share", "reveal", url, "--tier", "emergency"}).code == 0);
+            REQUIRE(run_shcx({"share", "reveal", url, "--break-glass", "--attest", "A; medic; fall"}).code == 0);
+        }
+        // Copies of the source as it is now, to move again later: one as it is, one with
+        // other tiers under the share's id.
+        auto twin = (dir / "twin.db").string(), clash_file = (dir / "clash.db").string();
+        sqlite3* h = nullptr;
+        REQUIRE(sqlite3_open(file.c_str(), &h) == SQLITE_OK);
+        for (const auto& copy : {twin, clash_file})
+            REQUIRE(sqlite3_exec(h, ("VACUUM INTO '" + copy + "'").c_str(), nullptr, nullptr, nullptr) == SQLITE_OK);
+        sqlite3_close(h);
+        REQUIRE(sqlite3_open(clash_file.c_str(), &h) == SQLITE_OK);
+        REQUIRE(sqlite3_exec(h,
+                             ("UPDATE emergency_tiers SET sealed_full = X'00' WHERE share_id = '" + id + "'").c_str(),
+                             nullptr, nullptr, nullptr) == SQLITE_OK);
+        sqlite3_close(h);
+
+        std::string db = PgServer::shared().create_database();
+        auto moved = run_shcx({"share", "migrate", "--from", file, "--to", db});
+        CAPTURE(moved.err);
+        REQUIRE(moved.code == 0);
+        CHECK(contains(moved.out, "Shares:  1 live share moved with 1 audit event; 0 expired ones wiped"));
+        CHECK(contains(moved.out, "Emergency: 1 of them emergency share with both tiers and 2 logged accesses\n"));
+
+        // On PostgreSQL the link opens all three ways (its origin is now this server's).
+        ShareServer pg(db, {"--pepper", pepper});
+        std::string link = pg.url() + url.substr(old_origin.size());
+        auto tier = run_shcx({"share", "reveal", link, "--tier", "emergency"});
+        CAPTURE(tier.err);
+        CHECK(tier.out == summary);
+        CHECK(run_shcx({"share", "reveal", link, "--pin", pin}).out == full);
+        CHECK(run_shcx({"share", "reveal", link, "--break-glass", "--attest", "B; nurse; ER"}).out == full);
+        auto st = run_shcx({"share", "status", "--db", db, "--pepper", pepper, "--json", "--", id});
+        REQUIRE(st.code == 0);
+        auto em = json::parse(st.out)["emergency"];
+        CHECK(em["label"] == "Wristband");
+        CHECK(em["break_glass"]["uses"] == 2);  // the count came along
+        REQUIRE(em["accesses"].size() == 5);
+        CHECK(em["accesses"][1]["attestation"] == "A; medic; fall");
+        CHECK(em["accesses"][4]["attestation"] == "B; nurse; ER");
+        // The revoked one did not move; the source's tombstone holds no tier.
+        CHECK(PgServer::query(db, "SELECT count(*) FROM emergency_tiers") == "1");
+        CHECK(contains(run_shcx({"share", "status", "--db", file, "--", id}).out, "State:    moved"));
+        REQUIRE(sqlite3_open(file.c_str(), &h) == SQLITE_OK);
+        sqlite3_stmt* q = nullptr;
+        sqlite3_prepare_v2(h,
+                           "SELECT count(*) FROM emergency_tiers WHERE sealed_emergency IS NOT NULL OR sealed_full IS "
+                           "NOT NULL OR nonce_emergency IS NOT NULL OR nonce_full IS NOT NULL",
+                           -1, &q, nullptr);
+        REQUIRE(sqlite3_step(q) == SQLITE_ROW);
+        CHECK(sqlite3_column_int(q, 0) == 0);
+        sqlite3_finalize(q);
+        sqlite3_close(h);
+        // Alice's token makes emergency shares on PostgreSQL through the API too.
+        auto remote = run_shcx({"share", "create", "--emergency", (dir / "summary.json").string(), "--full",
+                                (dir / "full.json").string(), "--json", "--server", pg.url(), "--token", token});
+        CAPTURE(remote.err);
+        REQUIRE(remote.code == 0);
+        CHECK(run_shcx({"share", "reveal", json::parse(remote.out)["url"], "--tier", "emergency"}).out == summary);
+
+        // Again: nothing left to move.
+        auto again = run_shcx({"share", "migrate", "--from", file, "--to", db});
+        REQUIRE(again.code == 0);
+        CHECK(contains(again.out, "Shares:  0 live shares moved"));
+        CHECK(contains(again.out, "Emergency: 0 of them emergency shares"));
+        // The copy taken before the move: the same share and tiers are recognised...
+        auto copy = run_shcx({"share", "migrate", "--from", twin, "--to", db});
+        CAPTURE(copy.err);
+        CHECK(copy.code == 0);
+        CHECK(contains(copy.out, "Shares:  1 live share moved with 0 audit events"));
+        // ... but other tiers under its id are refused, and nothing moves.
+        auto clash = run_shcx({"share", "migrate", "--from", clash_file, "--to", db});
+        CHECK(clash.code == 2);
+        CHECK(clash.err == "shcx: error: IO_ERROR: the target already has a different share with the id or hash of " +
+                               id + " (nothing was moved)\n");
+        CHECK(PgServer::query(db, "SELECT count(*) FROM emergency_tiers") == "2");
+    }
+
 }  // TEST_SUITE

@@ -190,3 +190,47 @@ TEST_CASE("emergency share: share ids never start with '-', so they pass as comm
         CHECK(create(f, 3600).id.front() != '-');
     }
 }
+
+TEST_CASE("emergency share: rotate makes a new link with the same owner, label and expiry, and kills the old one") {
+    using namespace emergency_cases;
+    Fixture f;
+    auto old = create(f);
+    f.clock.t = f.clock.t + 1000.25;
+    auto bob = f.service.add_user("bob");
+    REQUIRE(bob.ok());
+    int64_t bob_id = f.service.authenticate(bob.value().str()).user;
+    // Only the owner rotates; a refused rotation changes nothing.
+    auto refused = f.service.rotate_emergency(old.id, bob_id, "x", "y");
+    REQUIRE_FALSE(refused.ok());
+    CHECK(refused.error().code == ErrorCode::SHARE_NOT_FOUND);
+    CHECK(refused.error().message == "no live emergency share with id " + old.id);
+    CHECK(f.service.read_emergency(old.sid, kMedic).outcome == TierOutcome::Read);
+    // Bounds are create_emergency's; the old share stays live when they refuse.
+    CHECK(f.service.rotate_emergency(old.id, f.owner, "", kRecord).error().code == ErrorCode::SHARE_INVALID);
+    CHECK(f.service.read_emergency(old.sid, kMedic).outcome == TierOutcome::Read);
+
+    auto made = f.service.rotate_emergency(old.id, f.owner, "eyJhbGciOiJkaXIifQ..new-emergency",
+                                           "eyJhbGciOiJkaXIifQ..new-full");
+    REQUIRE(made.ok());
+    auto& c = made.value();
+    CHECK(c.id != old.id);
+    CHECK(c.sid != old.sid);
+    CHECK(c.label == "Wristband");
+    CHECK(c.expires_at == old.expires_at);
+    auto st = f.service.emergency_status(c.id, f.owner).value();
+    CHECK(st.share.record.owner == f.owner);
+    CHECK(st.emergency.label == "Wristband");
+    CHECK(f.service.read_emergency(c.sid, kMedic).content == "eyJhbGciOiJkaXIifQ..new-emergency");
+    CHECK(f.service.break_glass(c.sid, "A; B; C", kMedic).content == "eyJhbGciOiJkaXIifQ..new-full");
+    CHECK(f.service.reveal_full(c.sid, c.pin.str(), kMedic).content == "eyJhbGciOiJkaXIifQ..new-full");
+    // The old link is dead in all three ways, and cannot be rotated again.
+    CHECK(f.service.read_emergency(old.sid, kMedic).outcome == TierOutcome::Gone);
+    CHECK(f.service.break_glass(old.sid, "A; B; C", kMedic).outcome == TierOutcome::Gone);
+    CHECK(f.service.reveal_full(old.sid, old.pin.str(), kMedic).outcome == RevealOutcome::Gone);
+    CHECK(f.service.emergency_status(old.id, f.owner).value().share.record.state == "revoked");
+    CHECK(f.service.rotate_emergency(old.id, f.owner, kSummary, kRecord).error().code == ErrorCode::SHARE_NOT_FOUND);
+    // An ordinary share is not rotated.
+    auto plain = f.create();
+    CHECK(f.service.rotate_emergency(plain.id, f.owner, kSummary, kRecord).error().code == ErrorCode::SHARE_NOT_FOUND);
+    CHECK(f.service.is_live(plain.sid));
+}

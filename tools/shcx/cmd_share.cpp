@@ -12,6 +12,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <iomanip>
 #include <memory>
 #include <mutex>
@@ -299,17 +300,27 @@ int run_user_list(const ShareOptions& o) {
     return kOk;
 }
 
+// An emergency owner command on --db or through --server with a token.
+int with_emergency_owner(const ShareOptions& o, const std::function<int(const EmergencyOwner&)>& run) {
+    if (o.db.empty() == o.server.empty()) return usage("give either --server URL (with --token) or --db FILE");
+    if (!o.db.empty()) {
+        auto local = open_local(o, share::PepperMode::Existing);
+        if (!local) return fail(local.error());
+        return run(EmergencyOwner{local.value()->service.get(), "", ""});
+    }
+    if (token_of(o).empty()) return usage("--token (or $SHCX_SHARE_TOKEN) is required with --server");
+    return run(EmergencyOwner{nullptr, o.server, token_of(o)});
+}
+
 int run_create(const ShareOptions& o) {
     if (o.db.empty() == o.server.empty()) return usage("give either --server URL (with --token) or --db FILE");
     if (!o.emergency.emergency_file.empty() || !o.emergency.full_file.empty()) {
         if (!o.file.empty()) return usage("an emergency share takes --emergency SUMMARY and --full RECORD, not FILE");
         if (o.shl || o.reveals != 1) return usage("--shl and --reveals do not go with --emergency");
-        if (o.db.empty()) return usage("--emergency needs --db (the HTTP API does not create emergency shares yet)");
         if (o.emergency.emergency_file.empty()) return usage("--full RECORD goes with --emergency SUMMARY");
-        auto local = open_local(o, share::PepperMode::Existing);
-        if (!local) return fail(local.error());
-        return run_emergency_create(*local.value()->service, o.emergency,
-                                    {o.public_url, o.ttl, o.label, o.qr, o.ttl_given, o.json});
+        return with_emergency_owner(o, [&](const EmergencyOwner& owner) {
+            return run_emergency_create(owner, o.emergency, {o.public_url, o.ttl, o.label, o.qr, o.ttl_given, o.json});
+        });
     }
     if (o.file.empty()) return usage("FILE is required");
     auto ttl = share::parse_duration(o.ttl);
@@ -697,26 +708,24 @@ void setup_share(CLI::App& app, int& exit_code) {
     rekey->add_option("ID", o->id, "Share id from create")->required();
     rekey->add_option("--emergency", o->emergency.emergency_file, "SUMMARY, as at create")->required();
     rekey->add_option("--full", o->emergency.full_file, "RECORD, as at create")->required();
-    rekey->add_option("--public-url", o->public_url, "Base URL for links")->required();
+    rekey->add_option("--public-url", o->public_url, "Base URL for links (with --db)");
     rekey->add_option("--qr", o->qr, "Also write the new URL as a QR code (PNG, or SVG by extension)");
-    rekey->add_flag("--json", o->json, "Print JSON");
-    local_opts(rekey, true);
+    local_opts(rekey, false);
+    remote_opts(rekey);
     rekey->callback([o, &exit_code] {
-        auto local = open_local(*o, share::PepperMode::Existing);
-        if (!local) {
-            exit_code = fail(local.error());
-            return;
-        }
-        exit_code = run_emergency_rotate(*local.value()->service, o->id, o->emergency,
-                                         {o->public_url, o->ttl, o->label, o->qr, false, o->json});
+        exit_code = with_emergency_owner(*o, [&](const EmergencyOwner& owner) {
+            return run_emergency_rotate(owner, o->id, o->emergency, {o->public_url, o->ttl, "", o->qr, false, o->json});
+        });
     });
 
     auto* resume = share->add_subcommand("resume", "Let break glass work again on an emergency share (owner)");
     resume->add_option("ID", o->id, "Share id from create")->required();
-    local_opts(resume, true);
+    local_opts(resume, false);
+    resume->add_option("--server", o->server, "Share server base URL");
+    resume->add_option("--token", o->token, "API token (or $SHCX_SHARE_TOKEN)");
     resume->callback([o, &exit_code] {
-        auto local = open_local(*o, share::PepperMode::Existing);
-        exit_code = local ? run_emergency_resume(*local.value()->service, o->id) : fail(local.error());
+        exit_code =
+            with_emergency_owner(*o, [&](const EmergencyOwner& owner) { return run_emergency_resume(owner, o->id); });
     });
 
     setup_share_migrate(*share, exit_code);

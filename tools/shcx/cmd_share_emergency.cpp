@@ -1,7 +1,6 @@
 // Emergency shares on the command line (docs/emergency.md): create, rotate, reveal.
 #include "cmd_share_emergency.h"
 
-#include <cmath>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
@@ -44,58 +43,84 @@ Result<share::SealedRecord> seal_file(const std::string& path) {
     return share::seal_record(plaintext.str());
 }
 
-int create_and_print(share::Service& svc, const EmergencyOptions& o, const EmergencyCreateArgs& a, double ttl,
-                     const std::string& label) {
+// What a create or rotate made, wherever it was made (url without the keys).
+Result<share::CreatedShare> made_share(const EmergencyOwner& owner, const EmergencyCreateArgs& a,
+                                       const std::string& rotate_id, const share::SealedRecord& emergency,
+                                       const share::SealedRecord& full, double ttl) {
+    if (!owner.local) {
+        share::ApiClient api(owner.server, owner.token);
+        return rotate_id.empty() ? api.create_emergency(emergency.jwe, full.jwe, static_cast<long>(ttl), a.label)
+                                 : api.rotate_emergency(rotate_id, emergency.jwe, full.jwe);
+    }
     if (auto e = url::check_public_url(a.public_url))
-        return fail(make_error(e->code, e->message + " (--public-url is needed with --db)"));
+        return make_error(e->code, e->message + " (--public-url is needed with --db)");
+    share::Service& svc = *owner.local;
+    auto created = rotate_id.empty() ? svc.create_emergency(svc.local_user(), emergency.jwe, full.jwe, ttl, a.label)
+                                     : svc.rotate_emergency(rotate_id, -1, emergency.jwe, full.jwe);
+    if (!created) return created.error();
+    std::string base = a.public_url;
+    while (!base.empty() && base.back() == '/') base.pop_back();
+    const auto& c = created.value();
+    return share::CreatedShare{c.id,        base + std::string(share::kEmergencyPath) + c.sid,
+                               c.pin.str(), timeutil::format_utc(c.expires_at),
+                               1,           c.label};
+}
+
+std::optional<Error> write_qr(const std::string& path, const std::string& link) {
+    // Level H: a printed wristband or card still reads with 30% of it damaged.
+    auto sym = qr_write::encode_text(link, qr_write::Ecc::H);
+    if (!sym) return sym.error();
+    bool svg = path.size() > 4 && path.compare(path.size() - 4, 4, ".svg") == 0;
+    return fsutil::write_file_atomic(
+        path, svg ? qr_write::render_svg({sym.value()}) : qr_write::render_png({sym.value()}, 8));
+}
+
+// Seals both tiers, makes the share (or its rotation), writes the QR, prints.
+int create_and_print(const EmergencyOwner& owner, const EmergencyOptions& o, const EmergencyCreateArgs& a, double ttl,
+                     const std::string& rotate_id = "") {
     auto emergency = seal_file(o.emergency_file);
     if (!emergency) return fail(emergency.error());
     auto full = seal_file(o.full_file);
     if (!full) return fail(full.error());
-    auto created = svc.create_emergency(svc.local_user(), emergency.value().jwe, full.value().jwe, ttl, label);
-    if (!created) return fail(created.error());
-    std::string base = a.public_url;
-    while (!base.empty() && base.back() == '/') base.pop_back();
-    std::string link = share::emergency_link(base + std::string(share::kEmergencyPath) + created.value().sid,
-                                             emergency.value().key, full.value().key);
-    std::string pin = created.value().pin.str();
-    std::string expires = timeutil::format_utc(created.value().expires_at);
+    auto made = made_share(owner, a, rotate_id, emergency.value(), full.value(), ttl);
+    if (!made) return fail(made.error());
+    share::CreatedShare& c = made.value();
+    std::string link = share::emergency_link(c.url, emergency.value().key, full.value().key);
     auto forget = [&] {
         secure_wipe(link);
-        secure_wipe(pin);
+        secure_wipe(c.pin);
     };
-    if (!a.qr.empty()) {
-        // Level H: a printed wristband or card still reads with 30% of it damaged.
-        auto sym = qr_write::encode_text(link, qr_write::Ecc::H);
-        bool svg = a.qr.size() > 4 && a.qr.compare(a.qr.size() - 4, 4, ".svg") == 0;
-        std::optional<Error> e = sym ? fsutil::write_file_atomic(a.qr, svg ? qr_write::render_svg({sym.value()})
-                                                                           : qr_write::render_png({sym.value()}, 8))
-                                     : std::optional<Error>(sym.error());
-        if (e) {
-            svc.revoke(created.value().id, -1, "local");  // no QR, no live link nobody holds
-            forget();
-            return fail(*e);
-        }
+    std::optional<Error> qr_failed = a.qr.empty() ? std::nullopt : write_qr(a.qr, link);
+    if (qr_failed && rotate_id.empty()) {
+        // No QR, no live link nobody holds.
+        if (owner.local) owner.local->revoke(c.id, -1, "local");
+        else (void)share::ApiClient(owner.server, owner.token).revoke(c.id);
+        forget();
+        return fail(*qr_failed);
     }
+    // A rotation has already killed the old link: the new one is printed even without its QR.
     if (a.json) {
-        Json out{{"id", created.value().id}, {"url", link},    {"challenge", pin},
-                 {"expires_at", expires},    {"label", label}, {"kind", "emergency"}};
+        Json out{{"id", c.id},       {"url", link},        {"challenge", c.pin}, {"expires_at", c.expires_at},
+                 {"label", c.label}, {"kind", "emergency"}};
         std::cout << out.dump(2) << "\n";
         secure_wipe(out["url"].get_ref<std::string&>());
         secure_wipe(out["challenge"].get_ref<std::string&>());
     } else {
         std::cout << "URL:     " << link << "\n"
-                  << "PIN:     " << share::format_pin(pin) << "   (for the patient or a carer: the full record)\n"
-                  << "Expires: " << expires << "\n"
-                  << "ID:      " << created.value().id << "   (for `shcx share status` / `revoke` / `rotate`)\n";
+                  << "PIN:     " << share::format_pin(c.pin) << "   (for the patient or a carer: the full record)\n"
+                  << "Expires: " << c.expires_at << "\n"
+                  << "ID:      " << c.id << "   (for `shcx share status` / `revoke` / `rotate`)\n";
     }
+    std::cout.flush();
     forget();
+    if (!rotate_id.empty()) std::cerr << "shcx: revoked " << rotate_id << ": its link and QR no longer work\n";
+    if (qr_failed) return fail(*qr_failed);
     return kOk;
 }
 
 }  // namespace
 
-int run_emergency_create(share::Service& svc, const EmergencyOptions& o, const EmergencyCreateArgs& a) {
+int run_emergency_create(const EmergencyOwner& owner, const EmergencyOptions& o, const EmergencyCreateArgs& a) {
     if (o.full_file.empty()) return usage("--emergency SUMMARY goes with --full RECORD");
     double ttl = kDefaultEmergencyTtl;
     if (a.ttl_given) {
@@ -104,29 +129,23 @@ int run_emergency_create(share::Service& svc, const EmergencyOptions& o, const E
             return usage("--ttl must be more than 0 and at most 5y for an emergency share");
         ttl = *parsed;
     }
-    return create_and_print(svc, o, a, ttl, a.label);
+    return create_and_print(owner, o, a, ttl);
 }
 
-int run_emergency_rotate(share::Service& svc, const std::string& id, const EmergencyOptions& o,
+int run_emergency_rotate(const EmergencyOwner& owner, const std::string& id, const EmergencyOptions& o,
                          const EmergencyCreateArgs& a) {
     if (o.emergency_file.empty() || o.full_file.empty())
         return usage("rotate needs --emergency SUMMARY and --full RECORD: the new link's keys encrypt them anew");
-    auto old = svc.emergency_status(id, -1);
-    if (!old || old->share.record.state != "live")
-        return fail(make_error(ErrorCode::SHARE_NOT_FOUND, "no live emergency share with id " + id));
-    double ttl = std::floor(old->share.record.expires_at - timeutil::now());
-    if (ttl <= 0) return fail(make_error(ErrorCode::SHARE_NOT_FOUND, "no live emergency share with id " + id));
-    int rc = create_and_print(svc, o, a, ttl, old->emergency.label);
-    if (rc != kOk) return rc;
-    if (!svc.revoke(id, -1, "rotate"))
-        return fail(make_error(ErrorCode::SHARE_NOT_FOUND, "the old share " + id + " died meanwhile"));
-    std::cerr << "shcx: revoked " << id << ": its link and QR no longer work\n";
-    return kOk;
+    return create_and_print(owner, o, a, 0, id);
 }
 
-int run_emergency_resume(share::Service& svc, const std::string& id) {
-    if (!svc.resume_break_glass(id, -1))
-        return fail(make_error(ErrorCode::SHARE_NOT_FOUND, "no live emergency share with id " + id));
+int run_emergency_resume(const EmergencyOwner& owner, const std::string& id) {
+    if (owner.local) {
+        if (!owner.local->resume_break_glass(id, -1))
+            return fail(make_error(ErrorCode::SHARE_NOT_FOUND, "no live emergency share with id " + id));
+    } else if (auto e = share::ApiClient(owner.server, owner.token).resume(id)) {
+        return fail(*e);
+    }
     std::cout << "Break glass works again on " << id << "\n";
     return kOk;
 }

@@ -24,14 +24,21 @@ struct EmergencyCreateArgs {
     bool ttl_given = false, json = false;
 };
 
-// Creates the share on a local store and prints URL, PIN, ID (and writes the QR).
-int run_emergency_create(share::Service& service, const EmergencyOptions& o, const EmergencyCreateArgs& a);
+// Where the owner's commands act: a local store (--db) or the HTTP API (--server with a
+// token). The tiers are sealed on this machine either way.
+struct EmergencyOwner {
+    share::Service* local = nullptr;
+    std::string server, token;
+};
+
+// Creates the share and prints URL, PIN, ID (and writes the QR).
+int run_emergency_create(const EmergencyOwner& owner, const EmergencyOptions& o, const EmergencyCreateArgs& a);
 // `share rotate ID`: a new emergency share with the same label and expiry, then the old
 // one revoked; prints like create.
-int run_emergency_rotate(share::Service& service, const std::string& id, const EmergencyOptions& o,
+int run_emergency_rotate(const EmergencyOwner& owner, const std::string& id, const EmergencyOptions& o,
                          const EmergencyCreateArgs& a);
 // `share resume ID`: break glass works again at once on a live emergency share.
-int run_emergency_resume(share::Service& service, const std::string& id);
+int run_emergency_resume(const EmergencyOwner& owner, const std::string& id);
 // Reads an emergency link; `pin` is asked for only for the full tier without break glass.
 int run_emergency_reveal(const std::string& link_text, const EmergencyOptions& o,
                          const std::function<SecretString()>& read_pin, const std::string& out);

@@ -35,7 +35,9 @@ int run_migrate(const MigrateOptions& o) {
     std::cout << "Users:   " << r.users << " added, " << r.users_existing << " already there\n"
               << "Shares:  " << r.shares << " live share" << (r.shares == 1 ? "" : "s") << " moved with " << r.events
               << " audit event" << (r.events == 1 ? "" : "s") << "; " << r.expired << " expired one"
-              << (r.expired == 1 ? "" : "s") << " wiped in the source\n";
+              << (r.expired == 1 ? "" : "s") << " wiped in the source\n"
+              << "Emergency: " << r.emergency << " of them emergency share" << (r.emergency == 1 ? "" : "s")
+              << " with both tiers and " << r.accesses << " logged access" << (r.accesses == 1 ? "" : "es") << "\n";
     std::cerr << "shcx: serve the PostgreSQL store with --pepper " << file
               << ".pepper (or the pepper the source used): tokens and PINs are checked with it\n";
     return kOk;

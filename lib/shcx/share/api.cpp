@@ -276,12 +276,21 @@ HttpResponse Api::handle(const HttpRequest& req) {
         if (m == "POST") return reveal(req, *sid);
         return not_found();
     }
-    bool api = p == "/api/v1/shares" || p == "/api/v1/metrics" || p.rfind("/api/v1/shares/", 0) == 0;
+    bool api = p == "/api/v1/shares" || p == "/api/v1/metrics" || p == "/api/v1/emergency" ||
+               p.rfind("/api/v1/shares/", 0) == 0;
     if (!api) return not_found();
     auto who = owner_of(req);
     if (auto* refused = std::get_if<HttpResponse>(&who)) return std::move(*refused);
     auto owner = std::get_if<int64_t>(&who);
     if (m == "POST" && p == "/api/v1/shares") return create(req, *owner);
+    if (m == "POST" && p == "/api/v1/emergency") return create_emergency(req, *owner);
+    for (const char* action : {"/rotate", "/resume"}) {
+        std::string_view tail(action);
+        if (m != "POST" || p.size() <= tail.size() || p.compare(p.size() - tail.size(), tail.size(), tail) != 0)
+            continue;
+        if (auto id = id_after(p.substr(0, p.size() - tail.size()), "/api/v1/shares/"))
+            return tail == "/rotate" ? rotate_emergency(req, *owner, *id) : resume_emergency(*owner, *id);
+    }
     if (m == "GET" && p == "/api/v1/metrics")
         return json_reply(200, {{"kdf_evaluations", m_service.kdf_evaluations()}});
     if (auto id = id_after(p, "/api/v1/shares/")) {

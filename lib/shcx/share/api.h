@@ -64,6 +64,10 @@ private:
     HttpResponse manifest(const HttpRequest& req, const std::string& sid);
     // POST {public}/e/{sid} (emergency_api.cpp).
     HttpResponse emergency(const HttpRequest& req, const std::string& sid);
+    // The owner's emergency-share requests (emergency_api.cpp).
+    HttpResponse create_emergency(const HttpRequest& req, int64_t owner);
+    HttpResponse rotate_emergency(const HttpRequest& req, int64_t owner, const std::string& id);
+    HttpResponse resume_emergency(int64_t owner, const std::string& id);
     // The per-address limit on reveal requests, shared by both ways to reveal.
     std::optional<HttpResponse> rate_limited(const HttpRequest& req);
     HttpResponse create(const HttpRequest& req, int64_t owner);

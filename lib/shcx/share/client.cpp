@@ -40,7 +40,8 @@ std::string retry_text(const http::Response& r) {
 
 // One owner API request. Redirects: only for a GET and only within the server's origin.
 Result<http::Response> api_call(const std::string& server, const SecretString& token, const std::string& method,
-                                const std::string& path, std::string_view body = {}) {
+                                const std::string& path, std::string_view body = {},
+                                const char* content_type = "application/jose") {
     if (auto e = url::check_public_url(server)) return *e;
     auto base = url::parse_allowed(server);
     if (!base) return base.error();
@@ -52,7 +53,7 @@ Result<http::Response> api_call(const std::string& server, const SecretString& t
     req.method = method;
     req.body = std::string(body);
     req.headers = {{"Authorization", "Bearer " + token.str()}};
-    if (!body.empty()) req.headers.push_back({"Content-Type", "application/jose"});
+    if (!body.empty()) req.headers.push_back({"Content-Type", content_type});
     req.max_bytes = kMaxApiAnswer;
     req.total_timeout_s = 60;
     req.follow_redirects = false;
@@ -83,6 +84,9 @@ Error api_error(const http::Response& r, const std::string& what) {
         case 404: return make_error(ErrorCode::SHARE_NOT_FOUND, what + ": not found");
         case 429: return make_error(ErrorCode::SHARE_RATE_LIMITED, what + ": " + msg + "; " + retry_text(r));
         case 400: return make_error(ErrorCode::SHARE_INVALID, what + ": " + msg);
+        case 413:
+            return make_error(ErrorCode::INPUT_TOO_LARGE, what + ": the server refused the request as too large (" +
+                                                              (msg == "too_large" ? "HTTP 413" : msg) + ")");
     }
     return make_error(ErrorCode::NETWORK_ERROR,
                       what + ": the server answered HTTP " + std::to_string(r.status) + ": " + msg);
@@ -217,23 +221,54 @@ Result<std::string> link_text_of(std::string_view bytes) {
     return std::string(bytes.substr(begin, end - begin + 1));
 }
 
-Result<CreatedShare> ApiClient::create(std::string_view jwe, int reveals, long ttl_seconds) {
-    auto r = api_call(m_server, m_token, "POST",
-                      "/api/v1/shares?reveals=" + std::to_string(reveals) + "&ttl=" + std::to_string(ttl_seconds), jwe);
+// The 201 answer of a create or rotate.
+Result<CreatedShare> created_of(const Result<http::Response>& r, const std::string& what) {
     if (!r) return r.error();
-    if (r.value().status != 201) return api_error(r.value(), "create");
+    if (r.value().status != 201) return api_error(r.value(), what);
     auto j = detail::parse_json(r.value().body);
-    if (!j || !j->is_object()) return make_error(ErrorCode::NETWORK_ERROR, "create: the server's answer is not JSON");
+    if (!j || !j->is_object()) return make_error(ErrorCode::NETWORK_ERROR, what + ": the server's answer is not JSON");
     CreatedShare c;
     c.id = detail::string_member(*j, "id").value_or("");
     c.url = detail::string_member(*j, "url").value_or("");
     c.pin = detail::string_member(*j, "challenge").value_or("");
     c.expires_at = detail::string_member(*j, "expires_at").value_or("");
-    c.reveals = static_cast<int>(detail::integer_member(*j, "reveals").value_or(reveals));
+    c.reveals = static_cast<int>(detail::integer_member(*j, "reveals").value_or(1));
+    c.label = detail::string_member(*j, "label").value_or("");
     if (c.url.empty() || c.pin.empty() || c.id.empty())
-        return make_error(ErrorCode::NETWORK_ERROR, "create: the server's answer lacks id, url or challenge");
+        return make_error(ErrorCode::NETWORK_ERROR, what + ": the server's answer lacks id, url or challenge");
     if (auto e = url::check_allowed(c.url)) return *e;  // a link we would not open ourselves
     return c;
+}
+
+Result<CreatedShare> ApiClient::create(std::string_view jwe, int reveals, long ttl_seconds) {
+    return created_of(
+        api_call(m_server, m_token, "POST",
+                 "/api/v1/shares?reveals=" + std::to_string(reveals) + "&ttl=" + std::to_string(ttl_seconds), jwe),
+        "create");
+}
+
+Result<CreatedShare> ApiClient::create_emergency(std::string_view emergency_jwe, std::string_view full_jwe,
+                                                 long ttl_seconds, const std::string& label) {
+    Json body{{"emergency", emergency_jwe}, {"full", full_jwe}, {"ttl", ttl_seconds}, {"label", label}};
+    return created_of(api_call(m_server, m_token, "POST", "/api/v1/emergency", body.dump(), "application/json"),
+                      "create");
+}
+
+Result<CreatedShare> ApiClient::rotate_emergency(const std::string& id, std::string_view emergency_jwe,
+                                                 std::string_view full_jwe) {
+    Json body{{"emergency", emergency_jwe}, {"full", full_jwe}};
+    auto r = api_call(m_server, m_token, "POST", "/api/v1/shares/" + id + "/rotate", body.dump(), "application/json");
+    if (r && r.value().status == 404)
+        return make_error(ErrorCode::SHARE_NOT_FOUND, "no live emergency share with id " + id);
+    return created_of(r, "rotate " + id);
+}
+
+std::optional<Error> ApiClient::resume(const std::string& id) {
+    auto r = api_call(m_server, m_token, "POST", "/api/v1/shares/" + id + "/resume");
+    if (!r) return r.error();
+    if (r.value().status == 404) return make_error(ErrorCode::SHARE_NOT_FOUND, "no live emergency share with id " + id);
+    if (r.value().status != 200) return api_error(r.value(), "resume " + id);
+    return std::nullopt;
 }
 
 Result<std::string> ApiClient::status_json(const std::string& id) {

@@ -61,6 +61,7 @@ Result<std::string> link_text_of(std::string_view file_bytes);
 struct CreatedShare {
     std::string id, url, pin, expires_at;  // url without the key
     int reveals = 1;
+    std::string label;  // emergency shares
 };
 
 // The owner's side of the HTTP API, with a bearer token. Errors: URL_INVALID /
@@ -74,6 +75,15 @@ public:
     Result<CreatedShare> create(std::string_view jwe, int reveals, long ttl_seconds);
     Result<std::string> status_json(const std::string& id);  // GET /api/v1/shares/{id}, as the server sent it
     std::optional<Error> revoke(const std::string& id);
+    // Emergency shares (docs/emergency.md, "The owner's HTTP API"): both tiers are JWEs
+    // sealed on this machine; url is {public}/e/{sid}, without the keys. INPUT_TOO_LARGE
+    // (413) when the two tiers together are over 1.5 MiB.
+    Result<CreatedShare> create_emergency(std::string_view emergency_jwe, std::string_view full_jwe, long ttl_seconds,
+                                          const std::string& label);
+    // A new link with the same label and expiry; the old one is revoked by the server.
+    Result<CreatedShare> rotate_emergency(const std::string& id, std::string_view emergency_jwe,
+                                          std::string_view full_jwe);
+    std::optional<Error> resume(const std::string& id);  // break glass works again
 
 private:
     std::string m_server;

@@ -69,6 +69,7 @@ Result<EmergencyCreated> Service::create_emergency(int64_t owner, std::string_vi
     EmergencyCreated c;
     c.sid = base64url::encode(random_bytes(16));
     c.id = new_share_id();
+    c.label = label;
     c.pin = generate_pin();
     c.expires_at = std::floor(now + ttl);
     ShareRecord r = seal_share(owner, c.sid, c.id, c.pin, full_jwe, kEmergencyFullReveals, now, c.expires_at);
@@ -85,6 +86,25 @@ Result<EmergencyCreated> Service::create_emergency(int64_t owner, std::string_vi
         aes_gcm_seal(tier_key(c.sid, "full").str(), e.nonce_full, tier_aad(r.h, "full", c.expires_at), full_jwe);
     if (auto err = m_store.emergency().insert(r, e)) return *err;
     return c;
+}
+
+Result<EmergencyCreated> Service::rotate_emergency(const std::string& id, int64_t owner, std::string_view emergency_jwe,
+                                                   std::string_view full_jwe) {
+    auto old = emergency_status(id, owner);
+    // The old whole-second expiry again: create_emergency floors now + ttl, which the half
+    // second keeps from landing a rounding error below it.
+    double ttl = old ? old->share.record.expires_at - m_clock.now() + 0.5 : 0;
+    if (!old || old->share.record.state != "live" || ttl <= 0.5)
+        return make_error(ErrorCode::SHARE_NOT_FOUND, "no live emergency share with id " + id);
+    auto made = create_emergency(old->share.record.owner, emergency_jwe, full_jwe, ttl, old->emergency.label);
+    if (!made) return made;
+    // The old link dies now; should it have died meanwhile, so does the new one, so that a
+    // rotation never leaves two links or a link its owner did not see.
+    if (!revoke(id, owner, "rotate")) {
+        revoke(made.value().id, -1, "rotate");
+        return make_error(ErrorCode::SHARE_NOT_FOUND, "no live emergency share with id " + id);
+    }
+    return made;
 }
 
 TierRevealed Service::read_emergency(std::string_view sid, const Requester& who) {

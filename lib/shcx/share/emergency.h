@@ -37,7 +37,7 @@ struct Requester {
 };
 
 struct EmergencyCreated {
-    std::string id, sid;
+    std::string id, sid, label;
     SecretString pin;
     double expires_at = 0;
 };

@@ -1,7 +1,12 @@
 // POST {public}/e/{sid}: the emergency share's reads over HTTP (docs/emergency.md,
 // "HTTP"). The body is JSON: {"tier": "emergency"}, {"tier": "full", "challenge": PIN}
 // or {"tier": "full", "attestation": "NAME; ROLE; REASON"}. The answer is the tier's
-// client-encrypted JWE (application/jose), or a JSON error.
+// client-encrypted JWE (application/jose), or a JSON error. And the owner's side
+// (docs/emergency.md, "The owner's HTTP API"): POST /api/v1/emergency creates one,
+// POST /api/v1/shares/{id}/rotate re-keys it, POST /api/v1/shares/{id}/resume ends a
+// break-glass pause; DELETE /api/v1/shares/{id} (api.cpp) revokes it like any share.
+#include <variant>
+
 #include "shcx/detail/json.h"
 #include "shcx/share/api.h"
 #include "shcx/timeutil.h"
@@ -49,6 +54,56 @@ HttpResponse tier_answer(TierRevealed t) {
         case TierOutcome::Gone: break;
     }
     return gone();
+}
+
+// 400, 404 or 429 for a refused create or rotate: a stable "error", a "message" for people.
+HttpResponse refused(const Error& e) {
+    if (e.code == ErrorCode::SHARE_RATE_LIMITED) {
+        auto r = json_answer(429, {{"error", "rate_limited"}, {"message", e.message}});
+        r.headers.push_back({"Retry-After", "60"});
+        return r;
+    }
+    if (e.code == ErrorCode::SHARE_NOT_FOUND) return json_answer(404, {{"error", "not_found"}});
+    return json_answer(400, {{"error", "invalid"}, {"message", e.message}});
+}
+
+// The two client-encrypted tiers of a create or rotate body. Together they fit in one
+// request (server.h: kMaxRequestBody), so the API takes at most kMaxContentBytes of both.
+struct Tiers {
+    std::string emergency, full, label;
+    std::optional<long> ttl;
+};
+std::variant<Tiers, HttpResponse> tiers_of(const HttpRequest& req) {
+    auto body = detail::parse_json(req.body, 4);
+    if (!body || !body->is_object())
+        return json_answer(400,
+                           {{"error", "invalid"}, {"message", "the body is a JSON object with emergency and full"}});
+    Tiers t;
+    auto emergency = detail::string_member(*body, "emergency");
+    auto full = detail::string_member(*body, "full");
+    if (!emergency || !full)
+        return json_answer(
+            400, {{"error", "invalid"}, {"message", "emergency and full are the tiers' client-encrypted JWEs"}});
+    if (emergency->size() + full->size() > kMaxContentBytes)
+        return json_answer(413, {{"error", "too_large"},
+                                 {"message", "the two tiers together are at most 1.5 MiB of client-encrypted JWE"}});
+    t.emergency = std::move(*emergency);
+    t.full = std::move(*full);
+    t.label = detail::string_member(*body, "label").value_or("");
+    if (body->contains("ttl")) {
+        t.ttl = detail::integer_member(*body, "ttl");
+        if (!t.ttl) return json_answer(400, {{"error", "invalid"}, {"message", "ttl is a whole number of seconds"}});
+    }
+    return t;
+}
+
+HttpResponse created_answer(const std::string& public_url, const EmergencyCreated& c) {
+    return json_answer(201, {{"id", c.id},
+                             {"url", public_url + std::string(kEmergencyPath) + c.sid},
+                             {"challenge", c.pin.str()},
+                             {"expires_at", timeutil::format_utc(c.expires_at)},
+                             {"label", c.label},
+                             {"kind", "emergency"}});
 }
 
 }  // namespace
@@ -110,6 +165,33 @@ HttpResponse Api::emergency(const HttpRequest& req, const std::string& sid) {
         case RevealOutcome::Gone: break;
     }
     return gone();
+}
+
+HttpResponse Api::create_emergency(const HttpRequest& req, int64_t owner) {
+    auto tiers = tiers_of(req);
+    if (auto* bad = std::get_if<HttpResponse>(&tiers)) return std::move(*bad);
+    auto& t = std::get<Tiers>(tiers);
+    if (!t.ttl)
+        return json_answer(400, {{"error", "invalid"}, {"message", "ttl (seconds, at most 5 years) is required"}});
+    auto made = m_service.create_emergency(owner, t.emergency, t.full, static_cast<double>(*t.ttl), t.label);
+    if (!made) return refused(made.error());
+    return created_answer(m_public_url, made.value());
+}
+
+HttpResponse Api::rotate_emergency(const HttpRequest& req, int64_t owner, const std::string& id) {
+    auto tiers = tiers_of(req);
+    if (auto* bad = std::get_if<HttpResponse>(&tiers)) return std::move(*bad);
+    auto& t = std::get<Tiers>(tiers);
+    if (t.ttl || !t.label.empty())
+        return json_answer(400, {{"error", "invalid"}, {"message", "a rotated share keeps its label and expiry"}});
+    auto made = m_service.rotate_emergency(id, owner, t.emergency, t.full);
+    if (!made) return refused(made.error());
+    return created_answer(m_public_url, made.value());
+}
+
+HttpResponse Api::resume_emergency(int64_t owner, const std::string& id) {
+    if (!m_service.resume_break_glass(id, owner)) return json_answer(404, {{"error", "not_found"}});
+    return json_answer(200, {{"id", id}, {"break_glass", "resumed"}});
 }
 
 }  // namespace shcx::share

@@ -121,6 +121,11 @@ public:
     // Both tiers are client-encrypted JWEs; ttl up to kMaxEmergencyTtlSeconds.
     Result<EmergencyCreated> create_emergency(int64_t owner, std::string_view emergency_jwe, std::string_view full_jwe,
                                               double ttl_seconds, const std::string& label);
+    // A new emergency share (new sid, keys, PIN, id) with the old one's owner, label and
+    // expiry, then the old one revoked. SHARE_NOT_FOUND unless `id` is a live emergency
+    // share of `owner` (< 0: any owner); create_emergency's errors otherwise.
+    Result<EmergencyCreated> rotate_emergency(const std::string& id, int64_t owner, std::string_view emergency_jwe,
+                                              std::string_view full_jwe);
     // The emergency tier, with the link alone (rate-limited per link and per address).
     TierRevealed read_emergency(std::string_view sid, const Requester& who);
     // The full tier without the PIN, for "NAME; ROLE; REASON" (rate-limited, paused after

@@ -96,7 +96,62 @@ constexpr pg::Statement pepper_check{"move_pepper_check", "SELECT value FROM met
 constexpr pg::Statement insert_event{
     "move_insert_event",
     "INSERT INTO audit(share_id, at, event, client) VALUES($1::text, $2::float8, $3::text, $4::text)"};
+// An emergency share's second row and its access log (docs/emergency.md), copied
+// byte for byte: the tiers are sealed under keys from the pepper and the sid, neither of
+// which changes.
+constexpr pg::Statement insert_tiers{
+    "move_insert_tiers",
+    "INSERT INTO emergency_tiers(share_id, label, nonce_emergency, sealed_emergency, nonce_full, sealed_full,"
+    " break_glass_max_uses, break_glass_pause, break_glass_uses, break_glass_paused_until) VALUES($1::text,"
+    " $2::text, $3::bytea, $4::bytea, $5::bytea, $6::bytea, $7::int, $8::float8, $9::int, $10::float8)"};
+constexpr pg::Statement tiers_of{"move_tiers_of",
+                                 "SELECT sealed_emergency, sealed_full FROM emergency_tiers WHERE share_id = $1::text"};
+constexpr pg::Statement insert_access{
+    "move_insert_access",
+    "INSERT INTO emergency_access(share_id, at, tier, via, attestation, address, user_agent) VALUES($1::text,"
+    " $2::float8, $3::text, $4::text, $5::text, $6::text, $7::text)"};
 }  // namespace sql
+
+struct SourceTiers {
+    std::string label, nonce_emergency, sealed_emergency, nonce_full, sealed_full;
+    int64_t max_uses = 0, uses = 0;
+    double pause = 0, paused_until = 0;
+};
+
+std::optional<SourceTiers> source_tiers(sqlite3* db, const std::string& id) {
+    Query q(db,
+            "SELECT label, nonce_emergency, sealed_emergency, nonce_full, sealed_full, break_glass_max_uses,"
+            " break_glass_pause, break_glass_uses, break_glass_paused_until FROM emergency_tiers WHERE share_id = ?");
+    if (!q.text(1, id).step()) return std::nullopt;
+    return SourceTiers{q.blob(0),    q.blob(1),    q.blob(2), q.blob(3), q.blob(4),
+                       q.integer(5), q.integer(7), q.real(6), q.real(8)};
+}
+
+// Copies the emergency part of the share `id`, just inserted on the target; returns the
+// accesses copied.
+int copy_emergency(sqlite3* db, pg::Conn& conn, const std::string& id, const SourceTiers& t) {
+    conn.exec(sql::insert_tiers, Params()
+                                     .text(id)
+                                     .text(t.label)
+                                     .bytes(t.nonce_emergency)
+                                     .bytes(t.sealed_emergency)
+                                     .bytes(t.nonce_full)
+                                     .bytes(t.sealed_full)
+                                     .integer(t.max_uses)
+                                     .real(t.pause)
+                                     .integer(t.uses)
+                                     .real(t.paused_until));
+    int accesses = 0;
+    Query q(db,
+            "SELECT at, tier, via, attestation, address, user_agent FROM emergency_access WHERE share_id = ?"
+            " ORDER BY seq");
+    for (q.text(1, id); q.step(); ++accesses)
+        conn.exec(
+            sql::insert_access,
+            Params().text(id).real(q.real(0)).text(q.blob(1)).text(q.blob(2)).text(q.blob(3)).text(q.blob(4)).text(
+                q.blob(5)));
+    return accesses;
+}
 
 }  // namespace
 
@@ -173,15 +228,24 @@ Result<MoveReport> move_sqlite_to_postgres(const std::string& sqlite_file, const
             p.bytes(shares.blob(9)).text(shares.blob(10)).bytes(shares.blob(11)).bytes(shares.blob(12));
             p.bytes(shares.blob(13)).integer(shares.integer(14));
             bool inserted = !conn->exec(sql::insert_share, p).empty();
+            auto tiers = source_tiers(db, id);
             if (!inserted) {
                 // Already there from an interrupted earlier run: the same share, or a clash.
                 auto there = conn->exec(sql::share_by_h, Params().bytes(h));
-                if (there.empty() || there.bytes(0, 0) != id)
+                auto there_tiers = conn->exec(sql::tiers_of, Params().text(id));
+                bool same_tiers = tiers ? !there_tiers.empty() && there_tiers.bytes(0, 0) == tiers->sealed_emergency &&
+                                              there_tiers.bytes(0, 1) == tiers->sealed_full
+                                        : there_tiers.empty();
+                if (there.empty() || there.bytes(0, 0) != id || !same_tiers)
                     throw std::runtime_error("the target already has a different share with the id or hash of " + id);
             } else {
                 Query ev(db, "SELECT at, event, client FROM audit WHERE share_id = ? ORDER BY seq");
                 for (ev.text(1, id); ev.step(); ++report.events)
                     conn->exec(sql::insert_event, Params().text(id).real(ev.real(0)).text(ev.blob(1)).text(ev.blob(2)));
+                if (tiers) {
+                    report.accesses += copy_emergency(db, *conn, id, *tiers);
+                    ++report.emergency;
+                }
             }
             moved.push_back(h);
             ++report.shares;
