@@ -1,7 +1,10 @@
 // Emergency shares on the command line (docs/emergency.md): create, rotate, reveal.
 #include "cmd_share_emergency.h"
 
+#include <signal.h>
+
 #include <cmath>
+#include <ctime>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
@@ -52,7 +55,8 @@ int create_and_print(share::Service& svc, const EmergencyOptions& o, const Emerg
     if (!emergency) return fail(emergency.error());
     auto full = seal_file(o.full_file);
     if (!full) return fail(full.error());
-    auto created = svc.create_emergency(svc.local_user(), emergency.value().jwe, full.value().jwe, ttl, label);
+    auto created =
+        svc.create_emergency(svc.local_user(), emergency.value().jwe, full.value().jwe, ttl, label, a.notify_url);
     if (!created) return fail(created.error());
     std::string base = a.public_url;
     while (!base.empty() && base.back() == '/') base.pop_back();
@@ -60,9 +64,11 @@ int create_and_print(share::Service& svc, const EmergencyOptions& o, const Emerg
                                              emergency.value().key, full.value().key);
     std::string pin = created.value().pin.str();
     std::string expires = timeutil::format_utc(created.value().expires_at);
+    std::string secret = created.value().notify_secret.str();
     auto forget = [&] {
         secure_wipe(link);
         secure_wipe(pin);
+        secure_wipe(secret);
     };
     if (!a.qr.empty()) {
         // Level H: a printed wristband or card still reads with 30% of it damaged.
@@ -80,14 +86,22 @@ int create_and_print(share::Service& svc, const EmergencyOptions& o, const Emerg
     if (a.json) {
         Json out{{"id", created.value().id}, {"url", link},    {"challenge", pin},
                  {"expires_at", expires},    {"label", label}, {"kind", "emergency"}};
+        if (!secret.empty()) {
+            out["notify_url"] = a.notify_url;
+            out["notify_secret"] = secret;
+        }
         std::cout << out.dump(2) << "\n";
         secure_wipe(out["url"].get_ref<std::string&>());
         secure_wipe(out["challenge"].get_ref<std::string&>());
+        if (!secret.empty()) secure_wipe(out["notify_secret"].get_ref<std::string&>());
     } else {
         std::cout << "URL:     " << link << "\n"
                   << "PIN:     " << share::format_pin(pin) << "   (for the patient or a carer: the full record)\n"
                   << "Expires: " << expires << "\n"
                   << "ID:      " << created.value().id << "   (for `shcx share status` / `revoke` / `rotate`)\n";
+        if (!secret.empty())
+            std::cout << "Alerts:  " << a.notify_url << "   (a signed POST on every break glass)\n"
+                      << "Secret:  " << secret << "   (checks the alerts' Shcx-Signature; shown only now)\n";
     }
     forget();
     return kOk;
@@ -116,7 +130,9 @@ int run_emergency_rotate(share::Service& svc, const std::string& id, const Emerg
         return fail(make_error(ErrorCode::SHARE_NOT_FOUND, "no live emergency share with id " + id));
     double ttl = std::floor(old->share.record.expires_at - timeutil::now());
     if (ttl <= 0) return fail(make_error(ErrorCode::SHARE_NOT_FOUND, "no live emergency share with id " + id));
-    int rc = create_and_print(svc, o, a, ttl, old->emergency.label);
+    EmergencyCreateArgs args = a;
+    if (args.notify_url.empty()) args.notify_url = old->emergency.notify_url;  // alerts go on (with a new secret)
+    int rc = create_and_print(svc, o, args, ttl, old->emergency.label);
     if (rc != kOk) return rc;
     if (!svc.revoke(id, -1, "rotate"))
         return fail(make_error(ErrorCode::SHARE_NOT_FOUND, "the old share " + id + " died meanwhile"));
@@ -158,6 +174,63 @@ int run_emergency_reveal(const std::string& link_text, const EmergencyOptions& o
         std::cout.flush();
     }
     return kOk;
+}
+
+namespace {
+
+// One access as a line: time, tier, how, address, then the attestation and User-Agent
+// JSON-quoted (so a crafted User-Agent cannot write control characters to a terminal).
+std::string event_line(const Json& e) {
+    auto q = [](const Json& v) { return v.dump(-1, ' ', true, Json::error_handler_t::replace); };
+    return e.value("at", "") + "  " + e.value("tier", "") + "  " + e.value("via", "") + "  " + e.value("address", "") +
+           "  attestation=" + q(e.value("attestation", "")) + "  user_agent=" + q(e.value("user_agent", ""));
+}
+
+// Why no more events can come: "revoked", "expired", ... or "" while the share lives.
+std::string end_reason(const Json& status) {
+    std::string state = status.value("state", "");
+    if (state != "live") return state.empty() ? "gone" : state;
+    auto expires = timeutil::parse_time(status.value("expires_at", ""));
+    if (expires && *expires <= timeutil::now()) return "expired";
+    return "";
+}
+
+}  // namespace
+
+int run_emergency_events(const std::string& id, const StatusSource& source, const EventsArgs& a) {
+    if (a.follow && a.json) return usage("--json prints one document: stream with --ndjson");
+    // The stop signals wait in sigtimedwait between polls (blocked before the first poll,
+    // so a signal during one is not lost).
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGTERM);
+    if (a.follow) sigprocmask(SIG_BLOCK, &stop, nullptr);
+    size_t printed = 0;
+    for (;;) {
+        auto body = source();
+        if (!body) return fail(body.error());
+        Json status = Json::parse(body.value(), nullptr, false);
+        if (!status.is_object() || !status.contains("emergency"))
+            return fail(make_error(ErrorCode::SHARE_NOT_FOUND, "no emergency share with id " + id));
+        const Json& accesses = status["emergency"].value("accesses", Json::array());
+        if (a.json) {
+            std::cout << Json{{"id", id}, {"state", status.value("state", "")}, {"events", accesses}}.dump(2) << "\n";
+            return kOk;
+        }
+        for (; printed < accesses.size(); ++printed)
+            std::cout << (a.ndjson ? accesses[printed].dump(-1, ' ', false, Json::error_handler_t::replace)
+                                   : event_line(accesses[printed]))
+                      << "\n";
+        std::cout.flush();
+        if (!a.follow) return kOk;
+        if (std::string why = end_reason(status); !why.empty()) {
+            std::cerr << "shcx: share " << id << " is " << why << ": no more events\n";
+            return kOk;
+        }
+        timespec wait{static_cast<time_t>(a.poll_s), static_cast<long>(std::fmod(a.poll_s, 1.0) * 1e9)};
+        if (sigtimedwait(&stop, nullptr, &wait) > 0) return kOk;
+    }
 }
 
 }  // namespace shcx::cli

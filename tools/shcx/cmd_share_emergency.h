@@ -22,7 +22,20 @@ struct EmergencyOptions {
 struct EmergencyCreateArgs {
     std::string public_url, ttl, label, qr;
     bool ttl_given = false, json = false;
+    std::string notify_url;  // --notify-url: the owner's break-glass webhook
 };
+
+// `share events ID`: where the share's status JSON (with "emergency") comes from: the
+// local store or the HTTP API. Returns the parsed status, or the error to print.
+using StatusSource = std::function<Result<std::string>()>;
+struct EventsArgs {
+    bool follow = false, json = false, ndjson = false;
+    double poll_s = 1;
+};
+// Prints the access log (lines, NDJSON, or one JSON document); with follow, then polls
+// and prints only new events until the share dies (exit 0, the reason on stderr) or
+// SIGINT/SIGTERM (exit 0).
+int run_emergency_events(const std::string& id, const StatusSource& source, const EventsArgs& a);
 
 // Creates the share on a local store and prints URL, PIN, ID (and writes the QR).
 int run_emergency_create(share::Service& service, const EmergencyOptions& o, const EmergencyCreateArgs& a);

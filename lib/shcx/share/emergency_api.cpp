@@ -73,6 +73,18 @@ std::string emergency_status_json(const EmergencyStatus& st) {
           {"paused_until",
            e.break_glass_paused_until > 0 ? Json(timeutil::format_utc(e.break_glass_paused_until)) : Json(nullptr)}}},
         {"accesses", accesses}};
+    // The owner's break-glass alerts (the URL, never its secret).
+    Json alerts = Json::array();
+    for (const auto& a : e.alerts)
+        alerts.push_back({{"id", a.seq},
+                          {"at", timeutil::format_utc(a.at)},
+                          {"state", a.state},
+                          {"attempts", a.attempts},
+                          {"last_status", a.last_status},
+                          {"last_error", a.last_error},
+                          {"done_at", a.done_at > 0 ? Json(timeutil::format_utc(a.done_at)) : Json(nullptr)}});
+    out["emergency"]["notify_url"] = e.notify_url.empty() ? Json(nullptr) : Json(e.notify_url);
+    out["emergency"]["alerts"] = alerts;
     return out.dump() + "\n";
 }
 
