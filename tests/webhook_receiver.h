@@ -32,7 +32,10 @@ public:
         int answered = 0;
     };
 
-    explicit WebhookReceiver(std::vector<int> statuses = {}) : m_statuses(std::move(statuses)) {
+    // reply_delay_s: how long each answer is held back after the request is recorded (a
+    // slow receiver; cut short when the receiver is destroyed).
+    explicit WebhookReceiver(std::vector<int> statuses = {}, double reply_delay_s = 0)
+        : m_statuses(std::move(statuses)), m_delay_s(reply_delay_s) {
         m_fd = ::socket(AF_INET, SOCK_STREAM, 0);
         sockaddr_in a{};
         a.sin_family = AF_INET;
@@ -115,12 +118,16 @@ private:
             std::lock_guard<std::mutex> lock(m_mutex);
             hit.answered = m_hits.size() < m_statuses.size() ? m_statuses[m_hits.size()] : 200;
         }
+        {
+            std::lock_guard<std::mutex> lock(m_mutex);
+            m_hits.push_back(hit);
+            m_cv.notify_all();
+        }
+        auto hold = std::chrono::steady_clock::now() + std::chrono::duration<double>(m_delay_s);
+        while (!m_stop && std::chrono::steady_clock::now() < hold) ::poll(nullptr, 0, 20);
         std::string reply = "HTTP/1.1 " + std::to_string(hit.answered) +
                             " Scripted\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok";
-        [[maybe_unused]] ssize_t w = ::write(c, reply.data(), reply.size());
-        std::lock_guard<std::mutex> lock(m_mutex);
-        m_hits.push_back(std::move(hit));
-        m_cv.notify_all();
+        [[maybe_unused]] ssize_t w = ::send(c, reply.data(), reply.size(), MSG_NOSIGNAL);  // the sender may be gone
     }
     static std::map<std::string, std::string> parse_headers(const std::string& head) {
         std::map<std::string, std::string> out;
@@ -142,6 +149,7 @@ private:
     }
 
     std::vector<int> m_statuses;
+    double m_delay_s = 0;
     int m_fd = -1, m_port = 0;
     std::atomic<bool> m_stop{false};
     mutable std::mutex m_mutex;
