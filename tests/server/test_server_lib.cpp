@@ -194,7 +194,8 @@ TEST_CASE("a full handler queue answers 503 with Retry-After at once, queued req
     CHECK(stops_within(s, runner, done, 5.0));
 }
 
-TEST_CASE("the alert sender: a break glass is POSTed by the running server, and stop() cuts a slow POST short") {
+TEST_CASE(
+    "emergency share alert sender: a break glass is POSTed by the running server, and stop() cuts a slow POST short") {
     World w;
     WebhookReceiver slow({}, 60);  // records the request, answers after a minute
     auto made = w.service->create_emergency(w.service->local_user(), "e.jwe", "f.jwe", 86400, "", slow.url());

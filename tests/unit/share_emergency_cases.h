@@ -216,7 +216,7 @@ inline bool signature_ok(const std::string& header, const std::string& secret, c
 }
 }  // namespace emergency_cases
 
-TEST_CASE("break glass alerts the owner: a signed POST without health data, once") {
+TEST_CASE("emergency share alert: break glass alerts the owner: a signed POST without health data, once") {
     using namespace emergency_cases;
     shcx::test::WebhookReceiver hook;
     Fixture f;
@@ -272,7 +272,8 @@ TEST_CASE("break glass alerts the owner: a signed POST without health data, once
     CHECK_FALSE(f.holds(c.notify_secret.str()));
 }
 
-TEST_CASE("an alert that fails twice with 500 is delivered on the third attempt, after 1 s then 2 s") {
+TEST_CASE(
+    "emergency share alert: an alert that fails twice with 500 is delivered on the third attempt, after 1 s then 2 s") {
     using namespace emergency_cases;
     shcx::test::WebhookReceiver hook({500, 500});
     Fixture f;
@@ -305,7 +306,7 @@ TEST_CASE("an alert that fails twice with 500 is delivered on the third attempt,
     CHECK(alert_backoff(quick_policy(), 30) == 600);  // capped
 }
 
-TEST_CASE("an unreachable receiver: every attempt recorded, then given up") {
+TEST_CASE("emergency share alert: an unreachable receiver: every attempt recorded, then given up") {
     using namespace emergency_cases;
     Fixture f;
     auto c = create_notified(f, shcx::test::WebhookReceiver::unreachable_url());
@@ -326,7 +327,7 @@ TEST_CASE("an unreachable receiver: every attempt recorded, then given up") {
     CHECK(f.service.read_emergency(c.sid, kMedic).outcome == TierOutcome::Read);
 }
 
-TEST_CASE("a break glass is still alerted when the patient revokes right after") {
+TEST_CASE("emergency share alert: a break glass is still alerted when the patient revokes right after") {
     using namespace emergency_cases;
     shcx::test::WebhookReceiver hook;
     Fixture f;
@@ -341,7 +342,7 @@ TEST_CASE("a break glass is still alerted when the patient revokes right after")
     CHECK(f.service.emergency_status(c.id, f.owner).value().emergency.alerts.at(0).state == "delivered");
 }
 
-TEST_CASE("a notify URL follows the URL policy: https, or http to loopback only") {
+TEST_CASE("emergency share alert: a notify URL follows the URL policy: https, or http to loopback only") {
     using namespace emergency_cases;
     Fixture f;
     auto refused = f.service.create_emergency(f.owner, kSummary, kRecord, kYear, "", "http://example.org/hook");
@@ -365,7 +366,7 @@ TEST_CASE("a notify URL follows the URL policy: https, or http to loopback only"
     CHECK(f.service.emergency_status(plain.id, f.owner).value().emergency.alerts.empty());
 }
 
-TEST_CASE("two deliverers on one store deliver each alert exactly once") {
+TEST_CASE("emergency share alert: two deliverers on one store deliver each alert exactly once") {
     using namespace emergency_cases;
     shcx::test::WebhookReceiver hook;
     Fixture f;
