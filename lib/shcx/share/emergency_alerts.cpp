@@ -53,8 +53,8 @@ int Service::deliver_alerts(const AlertPolicy& policy, const std::atomic<bool>* 
         req.headers = {{"Content-Type", "application/json"},
                        {kSignatureHeader, alert_signature(key.str(), t, req.body)},
                        {"Shcx-Alert-Id", std::to_string(claim.seq)}};
-        req.follow_redirects = false;  // the owner's URL, not wherever it points
-        req.max_bytes = 64 * 1024;
+        req.follow_redirects = false;       // the owner's URL, not wherever it points
+        req.max_bytes = size_t{64} * 1024;  // the answer is read and dropped
         req.connect_timeout_s = std::min(policy.timeout_s, 5L);
         req.total_timeout_s = policy.timeout_s;
         req.user_agent = "shcx-alerts/0.1";
