@@ -223,6 +223,9 @@ int run_emergency_events(const std::string& id, const StatusSource& source, cons
                                    : event_line(accesses[printed]))
                       << "\n";
         std::cout.flush();
+        if (!std::cout)  // a closed pipe: nobody is reading any more
+            return fail(
+                make_error(ErrorCode::IO_ERROR, "cannot write to standard output (a full disk, or a closed pipe)"));
         if (!a.follow) return kOk;
         if (std::string why = end_reason(status); !why.empty()) {
             std::cerr << "shcx: share " << id << " is " << why << ": no more events\n";
