@@ -52,6 +52,7 @@ size_t on_header(char* data, size_t size, size_t n, void* user) {
 
 int on_progress(void* user, curl_off_t total, curl_off_t now, curl_off_t, curl_off_t) {
     auto* t = static_cast<Transfer*>(user);
+    if (t->request->cancel && t->request->cancel->load()) return 1;  // aborts the transfer
     if (t->request->on_progress) t->request->on_progress(static_cast<uint64_t>(now), static_cast<uint64_t>(total));
     return 0;
 }
@@ -89,7 +90,7 @@ Result<Response> send(const Request& request) {
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
     curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(request.max_bytes));
-    curl_easy_setopt(c, CURLOPT_USERAGENT, "shcx/0.1 (+trust sync)");
+    curl_easy_setopt(c, CURLOPT_USERAGENT, request.user_agent.c_str());
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
     if (request.method == "POST") {
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, request.body.data());
@@ -101,7 +102,7 @@ Result<Response> send(const Request& request) {
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &t);
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, &t);
-    if (request.on_progress) {
+    if (request.on_progress || request.cancel) {
         curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
         curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
         curl_easy_setopt(c, CURLOPT_XFERINFODATA, &t);
@@ -110,6 +111,7 @@ Result<Response> send(const Request& request) {
     if (t.too_large || rc == CURLE_FILESIZE_EXCEEDED)
         return make_error(ErrorCode::INPUT_TOO_LARGE,
                           request.url + ": response is larger than " + std::to_string(request.max_bytes) + " bytes");
+    if (rc == CURLE_ABORTED_BY_CALLBACK) return make_error(ErrorCode::NETWORK_ERROR, "cancelled");
     if (rc != CURLE_OK) return make_error(ErrorCode::NETWORK_ERROR, request.url + ": " + curl_easy_strerror(rc));
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &t.response.status);
     if (!request.follow_redirects) {

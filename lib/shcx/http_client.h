@@ -3,6 +3,7 @@
 // local mirrors and tests), and the validators (ETag, Last-Modified) for conditional GETs.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -25,8 +26,12 @@ struct Request {
     // stricter redirect rule than "https only" (SMART Health Links and the share client:
     // same origin only).
     bool follow_redirects = true;
+    std::string user_agent = "shcx/0.1 (+trust sync)";
     // Called with bytes received so far and the expected total (0 when unknown).
     std::function<void(uint64_t now, uint64_t total)> on_progress;
+    // When set: the transfer is aborted (NETWORK_ERROR) soon after *cancel turns true, so
+    // a server's background sender stops promptly.
+    const std::atomic<bool>* cancel = nullptr;
 };
 
 struct Response {

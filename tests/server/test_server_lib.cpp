@@ -15,6 +15,7 @@
 #include "shcx/share/server.h"
 #include "shcx/share/store.h"
 #include "support.h"
+#include "webhook_receiver.h"
 
 using namespace shcx;
 using namespace shcx::test;
@@ -191,4 +192,31 @@ TEST_CASE("a full handler queue answers 503 with Retry-After at once, queued req
         CHECK(r->status == 403);  // handled once the database was free
     }
     CHECK(stops_within(s, runner, done, 5.0));
+}
+
+TEST_CASE(
+    "emergency share alert sender: a break glass is POSTed by the running server, and stop() cuts a slow POST short") {
+    World w;
+    WebhookReceiver slow({}, 60);  // records the request, answers after a minute
+    auto made = w.service->create_emergency(w.service->local_user(), "e.jwe", "f.jwe", 86400, "", slow.url());
+    REQUIRE(made);
+    auto c = w.config();
+    c.alert_poll_s = 0.05;
+    auto server = share::Server::start(*w.service, c, w.log());
+    REQUIRE(server);
+    share::Server& s = *server.value();
+    std::promise<void> finished;
+    auto done = finished.get_future();
+    std::thread runner([&] {
+        s.run();
+        finished.set_value();
+    });
+    REQUIRE(w.service->break_glass(made.value().sid, "A; B; C", {"192.0.2.1", "ua"}).outcome ==
+            share::TierOutcome::Read);
+    REQUIRE(slow.wait_for(1, 60));  // the POST is in flight
+    CHECK(stops_within(s, runner, done, 3.0));
+    auto alert = w.service->emergency_status(made.value().id, -1).value().emergency.alerts.at(0);
+    CHECK(alert.state == "pending");  // the next server sends it again
+    CHECK(alert.attempts == 1);
+    CHECK(alert.last_error == "cancelled");
 }

@@ -234,3 +234,208 @@ TEST_CASE("emergency share: rotate makes a new link with the same owner, label a
     CHECK(f.service.rotate_emergency(plain.id, f.owner, kSummary, kRecord).error().code == ErrorCode::SHARE_NOT_FOUND);
     CHECK(f.service.is_live(plain.sid));
 }
+
+// --- The owner's alert on break glass (emergency_alerts.cpp). The test files include
+// webhook_receiver.h, nlohmann/json.hpp and shcx/digest.h before this header.
+namespace emergency_cases {
+inline EmergencyCreated create_notified(Fixture& f, const std::string& url) {
+    auto c = f.service.create_emergency(f.owner, kSummary, kRecord, kYear, "Wristband", url);
+    REQUIRE(c.ok());
+    REQUIRE(c.value().notify_secret.str().size() == 43);  // 256 bits in base64url
+    return std::move(c.value());
+}
+inline AlertPolicy quick_policy(int max_attempts = 12) {
+    AlertPolicy p;
+    p.max_attempts = max_attempts;
+    p.timeout_s = 10;
+    p.lease_s = 60;
+    return p;
+}
+// What the owner's receiver does: recompute the HMAC over "t.body" with the secret.
+inline bool signature_ok(const std::string& header, const std::string& secret, const std::string& body) {
+    auto comma = header.find(",v1=");
+    if (header.rfind("t=", 0) != 0 || comma == std::string::npos) return false;
+    std::string t = header.substr(2, comma - 2);
+    return header.substr(comma + 4) == shcx::digest::hex(hmac_sha256(secret, t + "." + body));
+}
+}  // namespace emergency_cases
+
+TEST_CASE("emergency share alert: break glass alerts the owner: a signed POST without health data, once") {
+    using namespace emergency_cases;
+    shcx::test::WebhookReceiver hook;
+    Fixture f;
+    auto c = create_notified(f, hook.url());
+    // Neither the emergency tier nor the PIN alerts; break glass does.
+    REQUIRE(f.service.read_emergency(c.sid, kMedic).outcome == TierOutcome::Read);
+    REQUIRE(f.service.reveal_full(c.sid, c.pin.str(), kMedic).outcome == RevealOutcome::Revealed);
+    CHECK(f.service.deliver_alerts(quick_policy()) == 0);
+    REQUIRE(f.service.break_glass(c.sid, " Jo Bloggs ;paramedic; unconscious", kMedic).outcome == TierOutcome::Read);
+    auto pending = f.service.emergency_status(c.id, f.owner).value().emergency;
+    CHECK(pending.notify_url == hook.url());
+    REQUIRE(pending.alerts.size() == 1);
+    CHECK(pending.alerts[0].state == "pending");
+    CHECK(pending.alerts[0].attempts == 0);
+    CHECK(f.service.deliver_alerts(quick_policy()) == 1);
+    REQUIRE(hook.hits().size() == 1);
+    auto hit = hook.hits()[0];
+    CHECK(hit.request_line == "POST /hook HTTP/1.1");
+    CHECK(hit.headers["content-type"] == "application/json");
+    CHECK(hit.headers["shcx-alert-id"] == std::to_string(pending.alerts[0].seq));
+    auto body = nlohmann::json::parse(hit.body);
+    CHECK(body == nlohmann::json{{"event", "break_glass"},
+                                 {"alert_id", pending.alerts[0].seq},
+                                 {"share_id", c.id},
+                                 {"at", shcx::timeutil::format_utc(f.clock.t)},
+                                 {"tier", "full"},
+                                 {"attestation", "Jo Bloggs; paramedic; unconscious"},
+                                 {"address", kMedic.address},
+                                 {"user_agent", kMedic.user_agent}});
+    CHECK_FALSE(shcx::test::contains(hit.body, "tier\":\"emergency"));
+    CHECK_FALSE(shcx::test::contains(hit.body, kSummary));
+    CHECK_FALSE(shcx::test::contains(hit.body, kRecord));
+    // The signature: t is the sending time (the fake clock), v1 the HMAC the owner recomputes.
+    const std::string& sig = hit.headers["shcx-signature"];
+    CHECK(sig.rfind("t=" + std::to_string(static_cast<int64_t>(f.clock.t)) + ",v1=", 0) == 0);
+    CHECK(signature_ok(sig, c.notify_secret.str(), hit.body));
+    CHECK(sig == alert_signature(c.notify_secret.str(), static_cast<int64_t>(f.clock.t), hit.body));
+    // Negative: another secret, a changed body, a changed time all fail the check.
+    CHECK_FALSE(signature_ok(sig, std::string(43, 'A'), hit.body));
+    std::string forged = hit.body;
+    forged.replace(forged.find("paramedic"), 9, "Paramedic");
+    CHECK_FALSE(signature_ok(sig, c.notify_secret.str(), forged));
+    std::string shifted = "t=" + std::to_string(static_cast<int64_t>(f.clock.t) + 1) + sig.substr(sig.find(','));
+    CHECK_FALSE(signature_ok(shifted, c.notify_secret.str(), hit.body));
+    auto done = f.service.emergency_status(c.id, f.owner).value().emergency.alerts;
+    REQUIRE(done.size() == 1);
+    CHECK(done[0].state == "delivered");
+    CHECK(done[0].attempts == 1);
+    CHECK(done[0].last_status == 200);
+    CHECK(f.service.deliver_alerts(quick_policy()) == 0);  // delivered once, not again
+    CHECK(hook.hits().size() == 1);
+    // The webhook secret is never stored in the clear.
+    CHECK_FALSE(f.holds(c.notify_secret.str()));
+}
+
+TEST_CASE(
+    "emergency share alert: an alert that fails twice with 500 is delivered on the third attempt, after 1 s then 2 s") {
+    using namespace emergency_cases;
+    shcx::test::WebhookReceiver hook({500, 500});
+    Fixture f;
+    auto c = create_notified(f, hook.url());
+    REQUIRE(f.service.break_glass(c.sid, "A; B; C", kMedic).outcome == TierOutcome::Read);
+    CHECK(f.service.deliver_alerts(quick_policy()) == 1);
+    auto a = f.service.emergency_status(c.id, f.owner).value().emergency.alerts.at(0);
+    CHECK(a.state == "pending");
+    CHECK(a.attempts == 1);
+    CHECK(a.last_status == 500);
+    CHECK(a.last_error == "HTTP 500");
+    f.clock.t = f.clock.t + 0.999;
+    CHECK(f.service.deliver_alerts(quick_policy()) == 0);  // not due before 1 s
+    f.clock.t = f.clock.t + 0.001;
+    CHECK(f.service.deliver_alerts(quick_policy()) == 1);
+    f.clock.t = f.clock.t + 1.999;
+    CHECK(f.service.deliver_alerts(quick_policy()) == 0);  // not due before 2 s more
+    f.clock.t = f.clock.t + 0.001;
+    CHECK(f.service.deliver_alerts(quick_policy()) == 1);
+    auto hits = hook.hits();
+    REQUIRE(hits.size() == 3);
+    CHECK(hits[0].body == hits[2].body);  // the same alert, the same id
+    a = f.service.emergency_status(c.id, f.owner).value().emergency.alerts.at(0);
+    CHECK(a.state == "delivered");
+    CHECK(a.attempts == 3);
+    f.clock.t = f.clock.t + 3600;
+    CHECK(f.service.deliver_alerts(quick_policy()) == 0);
+    CHECK(alert_backoff(quick_policy(), 1) == 1);
+    CHECK(alert_backoff(quick_policy(), 4) == 8);
+    CHECK(alert_backoff(quick_policy(), 30) == 600);  // capped
+}
+
+TEST_CASE("emergency share alert: an unreachable receiver: every attempt recorded, then given up") {
+    using namespace emergency_cases;
+    Fixture f;
+    auto c = create_notified(f, shcx::test::WebhookReceiver::unreachable_url());
+    REQUIRE(f.service.break_glass(c.sid, "A; B; C", kMedic).outcome == TierOutcome::Read);
+    for (double wait : {0.0, 1.0, 2.0}) {
+        f.clock.t = f.clock.t + wait;
+        CHECK(f.service.deliver_alerts(quick_policy(3)) == 1);
+    }
+    auto a = f.service.emergency_status(c.id, f.owner).value().emergency.alerts.at(0);
+    CHECK(a.state == "failed");
+    CHECK(a.attempts == 3);
+    CHECK(a.last_status == 0);
+    CHECK_FALSE(a.last_error.empty());
+    CHECK(a.done_at == f.clock.t);
+    f.clock.t = f.clock.t + 3600;
+    CHECK(f.service.deliver_alerts(quick_policy(3)) == 0);
+    // Break glass itself never waits for the alert.
+    CHECK(f.service.read_emergency(c.sid, kMedic).outcome == TierOutcome::Read);
+}
+
+TEST_CASE("emergency share alert: a break glass is still alerted when the patient revokes right after") {
+    using namespace emergency_cases;
+    shcx::test::WebhookReceiver hook;
+    Fixture f;
+    auto c = create_notified(f, hook.url());
+    REQUIRE(f.service.break_glass(c.sid, "A; B; C", kMedic).outcome == TierOutcome::Read);
+    REQUIRE(f.service.revoke(c.id, f.owner, "owner"));
+    auto st = f.service.emergency_status(c.id, f.owner).value().emergency;
+    CHECK(st.notify_url.empty());                          // the share's notify row died with it ...
+    CHECK(f.service.deliver_alerts(quick_policy()) == 1);  // ... its alert did not
+    REQUIRE(hook.hits().size() == 1);
+    CHECK(signature_ok(hook.hits()[0].headers["shcx-signature"], c.notify_secret.str(), hook.hits()[0].body));
+    CHECK(f.service.emergency_status(c.id, f.owner).value().emergency.alerts.at(0).state == "delivered");
+}
+
+TEST_CASE("emergency share alert: a notify URL follows the URL policy: https, or http to loopback only") {
+    using namespace emergency_cases;
+    Fixture f;
+    auto refused = f.service.create_emergency(f.owner, kSummary, kRecord, kYear, "", "http://example.org/hook");
+    REQUIRE_FALSE(refused.ok());
+    CHECK(refused.error().code == ErrorCode::URL_REFUSED);
+    auto invalid = f.service.create_emergency(f.owner, kSummary, kRecord, kYear, "", "not a url");
+    REQUIRE_FALSE(invalid.ok());
+    CHECK(invalid.error().code == ErrorCode::URL_INVALID);
+    auto userinfo =
+        f.service.create_emergency(f.owner, kSummary, kRecord, kYear, "", "https://user:pw@example.org/hook");
+    REQUIRE_FALSE(userinfo.ok());
+    CHECK(userinfo.error().code == ErrorCode::URL_REFUSED);
+    auto ok = f.service.create_emergency(f.owner, kSummary, kRecord, kYear, "", "https://hooks.example.org/x");
+    REQUIRE(ok.ok());
+    CHECK(f.service.emergency_status(ok.value().id, f.owner).value().emergency.notify_url ==
+          "https://hooks.example.org/x");
+    // Without a URL: no secret, no alerts.
+    auto plain = create(f);
+    CHECK(plain.notify_secret.str().empty());
+    REQUIRE(f.service.break_glass(plain.sid, "A; B; C", kMedic).outcome == TierOutcome::Read);
+    CHECK(f.service.emergency_status(plain.id, f.owner).value().emergency.alerts.empty());
+}
+
+TEST_CASE("emergency share alert: two deliverers on one store deliver each alert exactly once") {
+    using namespace emergency_cases;
+    shcx::test::WebhookReceiver hook;
+    Fixture f;
+    auto second_store = f.open_again();  // another server process on the same database
+    Service second{*second_store, f.clock, Fixture::config()};
+    std::vector<std::string> ids;
+    for (int i = 0; i < 4; ++i) {
+        auto c = create_notified(f, hook.url());
+        ids.push_back(c.id);
+        REQUIRE(f.service.break_glass(c.sid, "A; B; C", {"192.0.2." + std::to_string(i), "x"}).outcome ==
+                TierOutcome::Read);
+    }
+    auto policy = quick_policy();
+    policy.batch = 1;
+    std::atomic<int> attempted{0};
+    auto run = [&](Service& s) {
+        for (int round = 0; round < 8; ++round) attempted += s.deliver_alerts(policy);
+    };
+    std::thread a([&] { run(f.service); });
+    std::thread b([&] { run(second); });
+    a.join();
+    b.join();
+    CHECK(attempted == 4);
+    REQUIRE(hook.hits().size() == 4);
+    std::set<std::string> seen;
+    for (const auto& hit : hook.hits()) seen.insert(nlohmann::json::parse(hit.body)["share_id"].get<std::string>());
+    CHECK(seen == std::set<std::string>(ids.begin(), ids.end()));
+}

@@ -6,6 +6,7 @@
 #include <libpq-fe.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
+#include <nlohmann/json.hpp>
 
 #include <atomic>
 #include <cmath>
@@ -20,7 +21,9 @@
 #include "shcx/share/pepper.h"
 #include "shcx/share/pg_store.h"
 #include "shcx/share/service.h"
+#include "shcx/timeutil.h"
 #include "support.h"
+#include "webhook_receiver.h"
 
 using namespace shcx;
 using namespace shcx::share;

@@ -4,14 +4,19 @@
 // PostgreSQL too; this file supplies the SQLite Fixture.
 #include <doctest/doctest.h>
 #include <sqlite3.h>
+#include <nlohmann/json.hpp>
 
 #include <atomic>
 #include <cmath>
+#include <set>
 #include <thread>
 
+#include "shcx/digest.h"
 #include "shcx/share/api.h"
 #include "shcx/share/service.h"
+#include "shcx/timeutil.h"
 #include "support.h"
+#include "webhook_receiver.h"
 
 using namespace shcx;
 using namespace shcx::share;

@@ -63,6 +63,9 @@ struct ShareOptions {
     std::string id;
     EmergencyOptions emergency;  // cmd_share_emergency.cpp
     bool ttl_given = false;
+    std::string notify_url;               // create --emergency
+    bool follow = false, ndjson = false;  // events
+    int alert_attempts = share::AlertPolicy{}.max_attempts;
 };
 
 int fail(const Error& e, std::string_view context = {}) {
@@ -193,6 +196,8 @@ int run_serve(const ShareOptions& o) {
     cfg.idle_timeout_s = o.idle_timeout;
     cfg.request_timeout_s = o.request_timeout;
     cfg.trusted_proxies = o.trusted_proxies;
+    if (o.alert_attempts < 1 || o.alert_attempts > 100) return usage("--alert-attempts must be 1 to 100");
+    cfg.alerts.max_attempts = o.alert_attempts;
     if (auto e = url::check_public_url(cfg.public_url)) return fail(*e);
     if (cfg.tls_cert.empty() != cfg.tls_key.empty()) return usage("--tls-cert and --tls-key go together");
 
@@ -319,9 +324,11 @@ int run_create(const ShareOptions& o) {
         if (o.shl || o.reveals != 1) return usage("--shl and --reveals do not go with --emergency");
         if (o.emergency.emergency_file.empty()) return usage("--full RECORD goes with --emergency SUMMARY");
         return with_emergency_owner(o, [&](const EmergencyOwner& owner) {
-            return run_emergency_create(owner, o.emergency, {o.public_url, o.ttl, o.label, o.qr, o.ttl_given, o.json});
+            return run_emergency_create(owner, o.emergency,
+                                        {o.public_url, o.ttl, o.label, o.qr, o.ttl_given, o.json, o.notify_url});
         });
     }
+    if (!o.notify_url.empty()) return usage("--notify-url is for emergency shares (--emergency, --full)");
     if (o.file.empty()) return usage("FILE is required");
     auto ttl = share::parse_duration(o.ttl);
     if (!ttl || *ttl <= 0 || *ttl > share::kMaxTtlSeconds) return usage("--ttl must be more than 0 and at most 6h");
@@ -581,6 +588,28 @@ int run_owner_op(const ShareOptions& o, bool revoke) {
     return kOk;
 }
 
+int run_events(const ShareOptions& o) {
+    if (o.db.empty() == o.server.empty()) return usage("give either --server URL (with --token) or --db FILE");
+    EventsArgs args{o.follow, o.json, o.ndjson, 1};
+    if (!o.db.empty()) {
+        auto local = open_local(o, share::PepperMode::Existing);
+        if (!local) return fail(local.error());
+        auto& svc = *local.value()->service;
+        return run_emergency_events(
+            o.id,
+            [&]() -> Result<std::string> {
+                auto em = svc.emergency_status(o.id, -1);
+                if (!em) return make_error(ErrorCode::SHARE_NOT_FOUND, "no emergency share with id " + o.id);
+                return share::emergency_status_json(*em);
+            },
+            args);
+    }
+    if (token_of(o).empty()) return usage("--token (or $SHCX_SHARE_TOKEN) is required with --server");
+    share::ApiClient api(o.server, token_of(o));
+    return run_emergency_events(
+        o.id, [&] { return api.status_json(o.id); }, args);
+}
+
 }  // namespace
 
 void setup_share(CLI::App& app, int& exit_code) {
@@ -626,6 +655,10 @@ void setup_share(CLI::App& app, int& exit_code) {
         ->capture_default_str();
     serve->add_option("--trusted-proxy", o->trusted_proxies,
                       "CIDR of a reverse proxy whose X-Forwarded-For names the client (repeatable)");
+    serve
+        ->add_option("--alert-attempts", o->alert_attempts,
+                     "Break-glass alerts: attempts before one is given up (retried after 1 s, 2 s, 4 s ... 10 min)")
+        ->capture_default_str();
     serve->add_option("--kdf-memory", o->kdf_memory_kib, "Argon2id memory per evaluation, KiB")->capture_default_str();
     serve->add_option("--kdf-passes", o->kdf_passes, "Argon2id passes")->capture_default_str();
     serve->add_option("--ready-file", o->ready_file,
@@ -675,6 +708,8 @@ void setup_share(CLI::App& app, int& exit_code) {
                      "Make the share a SMART Health Link (flag P, the PIN as passcode): the URL opens the PIN page as "
                      "a viewer, and --json adds \"shlink\"");
     create->add_option("--label", o->label, "With --shl or --emergency: the link's label (at most 80 characters)");
+    create->add_option("--notify-url", o->notify_url,
+                       "With --emergency: POST a signed alert to this https:// URL on every break glass");
     create->callback([o, &exit_code] { exit_code = run_create(*o); });
 
     auto* reveal = share->add_subcommand("reveal", "Open a share link (or a QR image of one) with its PIN");
@@ -710,11 +745,13 @@ void setup_share(CLI::App& app, int& exit_code) {
     rekey->add_option("--full", o->emergency.full_file, "RECORD, as at create")->required();
     rekey->add_option("--public-url", o->public_url, "Base URL for links (with --db)");
     rekey->add_option("--qr", o->qr, "Also write the new URL as a QR code (PNG, or SVG by extension)");
+    rekey->add_option("--notify-url", o->notify_url, "Break-glass alerts go here (default: the old share's URL)");
     local_opts(rekey, false);
     remote_opts(rekey);
     rekey->callback([o, &exit_code] {
         exit_code = with_emergency_owner(*o, [&](const EmergencyOwner& owner) {
-            return run_emergency_rotate(owner, o->id, o->emergency, {o->public_url, o->ttl, "", o->qr, false, o->json});
+            return run_emergency_rotate(owner, o->id, o->emergency,
+                                        {o->public_url, o->ttl, "", o->qr, false, o->json, o->notify_url});
         });
     });
 
@@ -727,6 +764,17 @@ void setup_share(CLI::App& app, int& exit_code) {
         exit_code =
             with_emergency_owner(*o, [&](const EmergencyOwner& owner) { return run_emergency_resume(owner, o->id); });
     });
+
+    auto* events =
+        share->add_subcommand("events", "Print an emergency share's access log; --follow streams new accesses (owner)");
+    events->add_option("ID", o->id, "Share id from create")->required();
+    events->add_flag("--follow", o->follow, "Keep printing new accesses until the share dies or SIGINT/SIGTERM");
+    local_opts(events, false);
+    events->add_option("--server", o->server, "Share server base URL");
+    events->add_option("--token", o->token, "API token (or $SHCX_SHARE_TOKEN)");
+    auto* json_flag = events->add_flag("--json", o->json, "Print the access log as one JSON document");
+    events->add_flag("--ndjson", o->ndjson, "Print each access as one JSON object per line")->excludes(json_flag);
+    events->callback([o, &exit_code] { exit_code = run_events(*o); });
 
     setup_share_migrate(*share, exit_code);
 }

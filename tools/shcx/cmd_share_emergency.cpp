@@ -1,6 +1,10 @@
 // Emergency shares on the command line (docs/emergency.md): create, rotate, reveal.
 #include "cmd_share_emergency.h"
 
+#include <signal.h>
+
+#include <cmath>
+#include <ctime>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
@@ -49,21 +53,30 @@ Result<share::CreatedShare> made_share(const EmergencyOwner& owner, const Emerge
                                        const share::SealedRecord& full, double ttl) {
     if (!owner.local) {
         share::ApiClient api(owner.server, owner.token);
-        return rotate_id.empty() ? api.create_emergency(emergency.jwe, full.jwe, static_cast<long>(ttl), a.label)
-                                 : api.rotate_emergency(rotate_id, emergency.jwe, full.jwe);
+        return rotate_id.empty()
+                   ? api.create_emergency(emergency.jwe, full.jwe, static_cast<long>(ttl), a.label, a.notify_url)
+                   : api.rotate_emergency(rotate_id, emergency.jwe, full.jwe, a.notify_url);
     }
     if (auto e = url::check_public_url(a.public_url))
         return make_error(e->code, e->message + " (--public-url is needed with --db)");
     share::Service& svc = *owner.local;
-    auto created = rotate_id.empty() ? svc.create_emergency(svc.local_user(), emergency.jwe, full.jwe, ttl, a.label)
-                                     : svc.rotate_emergency(rotate_id, -1, emergency.jwe, full.jwe);
+    auto created = rotate_id.empty()
+                       ? svc.create_emergency(svc.local_user(), emergency.jwe, full.jwe, ttl, a.label, a.notify_url)
+                       : svc.rotate_emergency(rotate_id, -1, emergency.jwe, full.jwe, a.notify_url);
     if (!created) return created.error();
     std::string base = a.public_url;
     while (!base.empty() && base.back() == '/') base.pop_back();
     const auto& c = created.value();
-    return share::CreatedShare{c.id,        base + std::string(share::kEmergencyPath) + c.sid,
-                               c.pin.str(), timeutil::format_utc(c.expires_at),
-                               1,           c.label};
+    share::CreatedShare made{c.id,        base + std::string(share::kEmergencyPath) + c.sid,
+                             c.pin.str(), timeutil::format_utc(c.expires_at),
+                             1,           c.label};
+    if (!c.notify_secret.str().empty()) {
+        made.notify_secret = c.notify_secret.str();
+        // A rotation keeps the old share's URL unless given another.
+        auto info = svc.emergency_status(c.id, -1);
+        made.notify_url = info ? info->emergency.notify_url : a.notify_url;
+    }
+    return made;
 }
 
 std::optional<Error> write_qr(const std::string& path, const std::string& link) {
@@ -89,6 +102,7 @@ int create_and_print(const EmergencyOwner& owner, const EmergencyOptions& o, con
     auto forget = [&] {
         secure_wipe(link);
         secure_wipe(c.pin);
+        secure_wipe(c.notify_secret);
     };
     std::optional<Error> qr_failed = a.qr.empty() ? std::nullopt : write_qr(a.qr, link);
     if (qr_failed && rotate_id.empty()) {
@@ -102,14 +116,22 @@ int create_and_print(const EmergencyOwner& owner, const EmergencyOptions& o, con
     if (a.json) {
         Json out{{"id", c.id},       {"url", link},        {"challenge", c.pin}, {"expires_at", c.expires_at},
                  {"label", c.label}, {"kind", "emergency"}};
+        if (!c.notify_secret.empty()) {
+            out["notify_url"] = c.notify_url;
+            out["notify_secret"] = c.notify_secret;
+        }
         std::cout << out.dump(2) << "\n";
         secure_wipe(out["url"].get_ref<std::string&>());
         secure_wipe(out["challenge"].get_ref<std::string&>());
+        if (!secret.empty()) secure_wipe(out["notify_secret"].get_ref<std::string&>());
     } else {
         std::cout << "URL:     " << link << "\n"
                   << "PIN:     " << share::format_pin(c.pin) << "   (for the patient or a carer: the full record)\n"
                   << "Expires: " << c.expires_at << "\n"
                   << "ID:      " << c.id << "   (for `shcx share status` / `revoke` / `rotate`)\n";
+        if (!c.notify_secret.empty())
+            std::cout << "Alerts:  " << c.notify_url << "   (a signed POST on every break glass)\n"
+                      << "Secret:  " << c.notify_secret << "   (checks the alerts' Shcx-Signature; shown only now)\n";
     }
     std::cout.flush();
     forget();
@@ -177,6 +199,66 @@ int run_emergency_reveal(const std::string& link_text, const EmergencyOptions& o
         std::cout.flush();
     }
     return kOk;
+}
+
+namespace {
+
+// One access as a line: time, tier, how, address, then the attestation and User-Agent
+// JSON-quoted (so a crafted User-Agent cannot write control characters to a terminal).
+std::string event_line(const Json& e) {
+    auto q = [](const Json& v) { return v.dump(-1, ' ', true, Json::error_handler_t::replace); };
+    return e.value("at", "") + "  " + e.value("tier", "") + "  " + e.value("via", "") + "  " + e.value("address", "") +
+           "  attestation=" + q(e.value("attestation", "")) + "  user_agent=" + q(e.value("user_agent", ""));
+}
+
+// Why no more events can come: "revoked", "expired", ... or "" while the share lives.
+std::string end_reason(const Json& status) {
+    std::string state = status.value("state", "");
+    if (state != "live") return state.empty() ? "gone" : state;
+    auto expires = timeutil::parse_time(status.value("expires_at", ""));
+    if (expires && *expires <= timeutil::now()) return "expired";
+    return "";
+}
+
+}  // namespace
+
+int run_emergency_events(const std::string& id, const StatusSource& source, const EventsArgs& a) {
+    if (a.follow && a.json) return usage("--json prints one document: stream with --ndjson");
+    // The stop signals wait in sigtimedwait between polls (blocked before the first poll,
+    // so a signal during one is not lost).
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGTERM);
+    if (a.follow) sigprocmask(SIG_BLOCK, &stop, nullptr);
+    size_t printed = 0;
+    for (;;) {
+        auto body = source();
+        if (!body) return fail(body.error());
+        Json status = Json::parse(body.value(), nullptr, false);
+        if (!status.is_object() || !status.contains("emergency"))
+            return fail(make_error(ErrorCode::SHARE_NOT_FOUND, "no emergency share with id " + id));
+        const Json& accesses = status["emergency"].value("accesses", Json::array());
+        if (a.json) {
+            std::cout << Json{{"id", id}, {"state", status.value("state", "")}, {"events", accesses}}.dump(2) << "\n";
+            return kOk;
+        }
+        for (; printed < accesses.size(); ++printed)
+            std::cout << (a.ndjson ? accesses[printed].dump(-1, ' ', false, Json::error_handler_t::replace)
+                                   : event_line(accesses[printed]))
+                      << "\n";
+        std::cout.flush();
+        if (!std::cout)  // a closed pipe: nobody is reading any more
+            return fail(
+                make_error(ErrorCode::IO_ERROR, "cannot write to standard output (a full disk, or a closed pipe)"));
+        if (!a.follow) return kOk;
+        if (std::string why = end_reason(status); !why.empty()) {
+            std::cerr << "shcx: share " << id << " is " << why << ": no more events\n";
+            return kOk;
+        }
+        timespec wait{static_cast<time_t>(a.poll_s), static_cast<long>(std::fmod(a.poll_s, 1.0) * 1e9)};
+        if (sigtimedwait(&stop, nullptr, &wait) > 0) return kOk;
+    }
 }
 
 }  // namespace shcx::cli

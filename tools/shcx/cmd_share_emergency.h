@@ -22,6 +22,7 @@ struct EmergencyOptions {
 struct EmergencyCreateArgs {
     std::string public_url, ttl, label, qr;
     bool ttl_given = false, json = false;
+    std::string notify_url;  // --notify-url: the owner's break-glass webhook
 };
 
 // Where the owner's commands act: a local store (--db) or the HTTP API (--server with a
@@ -33,6 +34,19 @@ struct EmergencyOwner {
 
 // Creates the share and prints URL, PIN, ID (and writes the QR).
 int run_emergency_create(const EmergencyOwner& owner, const EmergencyOptions& o, const EmergencyCreateArgs& a);
+
+// `share events ID`: where the share's status JSON (with "emergency") comes from: the
+// local store or the HTTP API. Returns the parsed status, or the error to print.
+using StatusSource = std::function<Result<std::string>()>;
+struct EventsArgs {
+    bool follow = false, json = false, ndjson = false;
+    double poll_s = 1;
+};
+// Prints the access log (lines, NDJSON, or one JSON document); with follow, then polls
+// and prints only new events until the share dies (exit 0, the reason on stderr) or
+// SIGINT/SIGTERM (exit 0).
+int run_emergency_events(const std::string& id, const StatusSource& source, const EventsArgs& a);
+
 // `share rotate ID`: a new emergency share with the same label and expiry, then the old
 // one revoked; prints like create.
 int run_emergency_rotate(const EmergencyOwner& owner, const std::string& id, const EmergencyOptions& o,

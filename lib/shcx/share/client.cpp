@@ -234,6 +234,8 @@ Result<CreatedShare> created_of(const Result<http::Response>& r, const std::stri
     c.expires_at = detail::string_member(*j, "expires_at").value_or("");
     c.reveals = static_cast<int>(detail::integer_member(*j, "reveals").value_or(1));
     c.label = detail::string_member(*j, "label").value_or("");
+    c.notify_url = detail::string_member(*j, "notify_url").value_or("");
+    c.notify_secret = detail::string_member(*j, "notify_secret").value_or("");
     if (c.url.empty() || c.pin.empty() || c.id.empty())
         return make_error(ErrorCode::NETWORK_ERROR, what + ": the server's answer lacks id, url or challenge");
     if (auto e = url::check_allowed(c.url)) return *e;  // a link we would not open ourselves
@@ -248,15 +250,18 @@ Result<CreatedShare> ApiClient::create(std::string_view jwe, int reveals, long t
 }
 
 Result<CreatedShare> ApiClient::create_emergency(std::string_view emergency_jwe, std::string_view full_jwe,
-                                                 long ttl_seconds, const std::string& label) {
+                                                 long ttl_seconds, const std::string& label,
+                                                 const std::string& notify_url) {
     Json body{{"emergency", emergency_jwe}, {"full", full_jwe}, {"ttl", ttl_seconds}, {"label", label}};
+    if (!notify_url.empty()) body["notify_url"] = notify_url;
     return created_of(api_call(m_server, m_token, "POST", "/api/v1/emergency", body.dump(), "application/json"),
                       "create");
 }
 
 Result<CreatedShare> ApiClient::rotate_emergency(const std::string& id, std::string_view emergency_jwe,
-                                                 std::string_view full_jwe) {
+                                                 std::string_view full_jwe, const std::string& notify_url) {
     Json body{{"emergency", emergency_jwe}, {"full", full_jwe}};
+    if (!notify_url.empty()) body["notify_url"] = notify_url;
     auto r = api_call(m_server, m_token, "POST", "/api/v1/shares/" + id + "/rotate", body.dump(), "application/json");
     if (r && r.value().status == 404)
         return make_error(ErrorCode::SHARE_NOT_FOUND, "no live emergency share with id " + id);

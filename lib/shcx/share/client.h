@@ -61,7 +61,8 @@ Result<std::string> link_text_of(std::string_view file_bytes);
 struct CreatedShare {
     std::string id, url, pin, expires_at;  // url without the key
     int reveals = 1;
-    std::string label;  // emergency shares
+    std::string label;                      // emergency shares
+    std::string notify_url, notify_secret;  // emergency shares with a break-glass webhook
 };
 
 // The owner's side of the HTTP API, with a bearer token. Errors: URL_INVALID /
@@ -78,11 +79,13 @@ public:
     // Emergency shares (docs/emergency.md, "The owner's HTTP API"): both tiers are JWEs
     // sealed on this machine; url is {public}/e/{sid}, without the keys. INPUT_TOO_LARGE
     // (413) when the two tiers together are over 1.5 MiB.
+    // notify_url (optional): the break-glass webhook; its secret comes back once.
     Result<CreatedShare> create_emergency(std::string_view emergency_jwe, std::string_view full_jwe, long ttl_seconds,
-                                          const std::string& label);
-    // A new link with the same label and expiry; the old one is revoked by the server.
+                                          const std::string& label, const std::string& notify_url = {});
+    // A new link with the same label and expiry (and notify URL, unless another is given);
+    // the old one is revoked by the server.
     Result<CreatedShare> rotate_emergency(const std::string& id, std::string_view emergency_jwe,
-                                          std::string_view full_jwe);
+                                          std::string_view full_jwe, const std::string& notify_url = {});
     std::optional<Error> resume(const std::string& id);  // break glass works again
 
 private:

@@ -4,6 +4,7 @@
 #include "shcx/base64url.h"
 #include "shcx/digest.h"
 #include "shcx/share/service.h"
+#include "shcx/url.h"
 
 namespace shcx::share {
 namespace {
@@ -45,6 +46,11 @@ SecretString Service::tier_key(std::string_view sid, std::string_view which) con
     return SecretString(*hkdf_sha256(ikm.str(), digest::sha256(sid), "shcx1|tier|" + std::string(which), 32));
 }
 
+SecretString Service::notify_key(std::string_view id) const {
+    SecretString ikm(hmac_sha256(m_config.pepper, "shcx1|notify|" + std::string(id)));
+    return SecretString(*hkdf_sha256(ikm.str(), "", "shcx1|notify-key", 32));
+}
+
 int Service::minute_limit(const std::string& key, int limit) {
     double now = m_clock.now();
     auto window = static_cast<int64_t>(std::floor(now / 60));
@@ -53,7 +59,8 @@ int Service::minute_limit(const std::string& key, int limit) {
 }
 
 Result<EmergencyCreated> Service::create_emergency(int64_t owner, std::string_view emergency_jwe,
-                                                   std::string_view full_jwe, double ttl, const std::string& label) {
+                                                   std::string_view full_jwe, double ttl, const std::string& label,
+                                                   const std::string& notify_url) {
     if (!(ttl > 0) || ttl > kMaxEmergencyTtlSeconds)
         return make_error(ErrorCode::SHARE_INVALID, "an emergency share lives more than 0 seconds and at most 5 years");
     for (auto jwe : {emergency_jwe, full_jwe})
@@ -62,6 +69,11 @@ Result<EmergencyCreated> Service::create_emergency(int64_t owner, std::string_vi
     if (label.size() > kMaxLabelBytes) return make_error(ErrorCode::SHARE_INVALID, "a label is at most 80 bytes");
     for (unsigned char ch : label)
         if (ch < 0x20 || ch == 0x7f) return make_error(ErrorCode::SHARE_INVALID, "a label is one line of text");
+    if (!notify_url.empty()) {
+        if (notify_url.size() > kMaxNotifyUrlBytes)
+            return make_error(ErrorCode::URL_INVALID, "a notify URL is at most 2048 bytes");
+        if (auto e = url::check_allowed(notify_url)) return make_error(e->code, "notify URL: " + e->message);
+    }
     double now = m_clock.now();
     if (minute_limit("create:" + std::to_string(owner), m_config.creates_per_minute) > 0)
         return make_error(ErrorCode::SHARE_RATE_LIMITED,
@@ -84,19 +96,27 @@ Result<EmergencyCreated> Service::create_emergency(int64_t owner, std::string_vi
     e.nonce_full = random_bytes(12);
     e.sealed_full =
         aes_gcm_seal(tier_key(c.sid, "full").str(), e.nonce_full, tier_aad(r.h, "full", c.expires_at), full_jwe);
+    if (!notify_url.empty()) {
+        c.notify_secret = SecretString(base64url::encode(random_bytes(kNotifySecretBytes)));
+        e.notify_url = notify_url;
+        e.notify_nonce = random_bytes(12);
+        e.notify_sealed_secret =
+            aes_gcm_seal(notify_key(c.id).str(), e.notify_nonce, "shcx1|notify|" + c.id, c.notify_secret.str());
+    }
     if (auto err = m_store.emergency().insert(r, e)) return *err;
     return c;
 }
 
 Result<EmergencyCreated> Service::rotate_emergency(const std::string& id, int64_t owner, std::string_view emergency_jwe,
-                                                   std::string_view full_jwe) {
+                                                   std::string_view full_jwe, const std::string& notify_url) {
     auto old = emergency_status(id, owner);
     // The old whole-second expiry again: create_emergency floors now + ttl, which the half
     // second keeps from landing a rounding error below it.
     double ttl = old ? old->share.record.expires_at - m_clock.now() + 0.5 : 0;
     if (!old || old->share.record.state != "live" || ttl <= 0.5)
         return make_error(ErrorCode::SHARE_NOT_FOUND, "no live emergency share with id " + id);
-    auto made = create_emergency(old->share.record.owner, emergency_jwe, full_jwe, ttl, old->emergency.label);
+    auto made = create_emergency(old->share.record.owner, emergency_jwe, full_jwe, ttl, old->emergency.label,
+                                 notify_url.empty() ? old->emergency.notify_url : notify_url);
     if (!made) return made;
     // The old link dies now; should it have died meanwhile, so does the new one, so that a
     // rotation never leaves two links or a link its owner did not see.

@@ -40,7 +40,31 @@ struct EmergencyCreated {
     std::string id, sid, label;
     SecretString pin;
     double expires_at = 0;
+    SecretString notify_secret;  // with a notify URL: the webhook secret, shown once
 };
+
+// --- The owner's alert on break glass (docs/emergency.md, "The owner's alert") -----------
+inline constexpr size_t kMaxNotifyUrlBytes = 2048;
+inline constexpr size_t kNotifySecretBytes = 32;  // printed as 43 base64url characters
+inline constexpr const char* kSignatureHeader = "Shcx-Signature";
+
+// How the server delivers alerts: each attempt times out after timeout_s; a failed one is
+// retried after first_retry_s, doubling up to max_retry_s; after max_attempts it is given up.
+struct AlertPolicy {
+    int max_attempts = 12;
+    double first_retry_s = 1;
+    double max_retry_s = 600;
+    long timeout_s = 10;
+    double lease_s = 60;  // > timeout_s: another server takes a claimed alert only after this
+    int batch = 16;       // alerts claimed at once
+};
+
+// The seconds to wait after failed attempt number `attempt` (1, 2, ...).
+double alert_backoff(const AlertPolicy& policy, int attempt);
+// The JSON body of an alert: no health data, only who broke the glass, when and where.
+std::string alert_body(int64_t alert_seq, const std::string& share_id, const EmergencyAccess& access);
+// The Shcx-Signature value: "t=UNIX,v1=" + hex(HMAC-SHA256(secret, UNIX + "." + body)).
+std::string alert_signature(std::string_view secret, int64_t unix_time, std::string_view body);
 
 enum class TierOutcome { Read, Gone, RateLimited, Paused, BadAttestation };
 

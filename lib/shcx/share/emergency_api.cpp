@@ -70,7 +70,7 @@ HttpResponse refused(const Error& e) {
 // The two client-encrypted tiers of a create or rotate body. Together they fit in one
 // request (server.h: kMaxRequestBody), so the API takes at most kMaxContentBytes of both.
 struct Tiers {
-    std::string emergency, full, label;
+    std::string emergency, full, label, notify_url;
     std::optional<long> ttl;
 };
 std::variant<Tiers, HttpResponse> tiers_of(const HttpRequest& req) {
@@ -90,6 +90,7 @@ std::variant<Tiers, HttpResponse> tiers_of(const HttpRequest& req) {
     t.emergency = std::move(*emergency);
     t.full = std::move(*full);
     t.label = detail::string_member(*body, "label").value_or("");
+    t.notify_url = detail::string_member(*body, "notify_url").value_or("");
     if (body->contains("ttl")) {
         t.ttl = detail::integer_member(*body, "ttl");
         if (!t.ttl) return json_answer(400, {{"error", "invalid"}, {"message", "ttl is a whole number of seconds"}});
@@ -97,13 +98,18 @@ std::variant<Tiers, HttpResponse> tiers_of(const HttpRequest& req) {
     return t;
 }
 
-HttpResponse created_answer(const std::string& public_url, const EmergencyCreated& c) {
-    return json_answer(201, {{"id", c.id},
-                             {"url", public_url + std::string(kEmergencyPath) + c.sid},
-                             {"challenge", c.pin.str()},
-                             {"expires_at", timeutil::format_utc(c.expires_at)},
-                             {"label", c.label},
-                             {"kind", "emergency"}});
+HttpResponse created_answer(const std::string& public_url, const EmergencyCreated& c, const std::string& notify_url) {
+    Json out{{"id", c.id},
+             {"url", public_url + std::string(kEmergencyPath) + c.sid},
+             {"challenge", c.pin.str()},
+             {"expires_at", timeutil::format_utc(c.expires_at)},
+             {"label", c.label},
+             {"kind", "emergency"}};
+    if (!c.notify_secret.str().empty()) {  // shown once, like the PIN
+        out["notify_url"] = notify_url;
+        out["notify_secret"] = c.notify_secret.str();
+    }
+    return json_answer(201, out);
 }
 
 }  // namespace
@@ -128,6 +134,18 @@ std::string emergency_status_json(const EmergencyStatus& st) {
           {"paused_until",
            e.break_glass_paused_until > 0 ? Json(timeutil::format_utc(e.break_glass_paused_until)) : Json(nullptr)}}},
         {"accesses", accesses}};
+    // The owner's break-glass alerts (the URL, never its secret).
+    Json alerts = Json::array();
+    for (const auto& a : e.alerts)
+        alerts.push_back({{"id", a.seq},
+                          {"at", timeutil::format_utc(a.at)},
+                          {"state", a.state},
+                          {"attempts", a.attempts},
+                          {"last_status", a.last_status},
+                          {"last_error", a.last_error},
+                          {"done_at", a.done_at > 0 ? Json(timeutil::format_utc(a.done_at)) : Json(nullptr)}});
+    out["emergency"]["notify_url"] = e.notify_url.empty() ? Json(nullptr) : Json(e.notify_url);
+    out["emergency"]["alerts"] = alerts;
     return out.dump() + "\n";
 }
 
@@ -173,9 +191,10 @@ HttpResponse Api::create_emergency(const HttpRequest& req, int64_t owner) {
     auto& t = std::get<Tiers>(tiers);
     if (!t.ttl)
         return json_answer(400, {{"error", "invalid"}, {"message", "ttl (seconds, at most 5 years) is required"}});
-    auto made = m_service.create_emergency(owner, t.emergency, t.full, static_cast<double>(*t.ttl), t.label);
+    auto made =
+        m_service.create_emergency(owner, t.emergency, t.full, static_cast<double>(*t.ttl), t.label, t.notify_url);
     if (!made) return refused(made.error());
-    return created_answer(m_public_url, made.value());
+    return created_answer(m_public_url, made.value(), t.notify_url);
 }
 
 HttpResponse Api::rotate_emergency(const HttpRequest& req, int64_t owner, const std::string& id) {
@@ -184,9 +203,12 @@ HttpResponse Api::rotate_emergency(const HttpRequest& req, int64_t owner, const 
     auto& t = std::get<Tiers>(tiers);
     if (t.ttl || !t.label.empty())
         return json_answer(400, {{"error", "invalid"}, {"message", "a rotated share keeps its label and expiry"}});
-    auto made = m_service.rotate_emergency(id, owner, t.emergency, t.full);
+    auto made = m_service.rotate_emergency(id, owner, t.emergency, t.full, t.notify_url);
     if (!made) return refused(made.error());
-    return created_answer(m_public_url, made.value());
+    std::string notify_url = t.notify_url;
+    if (notify_url.empty())
+        if (auto info = m_service.emergency_status(made.value().id, owner)) notify_url = info->emergency.notify_url;
+    return created_answer(m_public_url, made.value(), notify_url);
 }
 
 HttpResponse Api::resume_emergency(int64_t owner, const std::string& id) {

@@ -25,6 +25,9 @@ struct EmergencyRecord {
     std::string nonce_full, sealed_full;            // the break-glass copy of the full tier
     int break_glass_max_uses = 3;                   // break-glass uses before a pause
     double break_glass_pause = 3600;                // seconds
+    // The owner's alert on break glass (migrations/*/0004_emergency_alerts.sql): a webhook
+    // URL ("" for none) and its secret sealed under the pepper- and id-derived key.
+    std::string notify_url, notify_nonce, notify_sealed_secret;
 };
 
 // One access to an emergency share. tier: "emergency" or "full"; via: "link" (the
@@ -42,12 +45,33 @@ struct TierRead {
     double paused_until = 0;  // Paused: break glass works again then (or when the owner resumes it)
 };
 
+// One break-glass alert in the outbox. state: "pending", "delivered", "failed" (given up).
+struct AlertState {
+    int64_t seq = 0;
+    double at = 0;  // the break glass
+    std::string state;
+    int attempts = 0;
+    int last_status = 0;  // HTTP status of the last attempt (0: no answer)
+    std::string last_error;
+    double done_at = 0;
+};
+
+// A due alert claimed by one deliverer for lease seconds (its attempt already counted).
+struct AlertClaim {
+    int64_t seq = 0;
+    std::string share_id, url, nonce, sealed_secret;
+    EmergencyAccess access;  // via is "break-glass"
+    int attempts = 0;        // including this one
+};
+
 // The owner's view of the emergency part of a share.
 struct EmergencyInfo {
     std::string label;
     int break_glass_max_uses = 0, break_glass_uses = 0;
     double break_glass_pause = 0, break_glass_paused_until = 0;
     std::vector<EmergencyAccess> accesses;
+    std::string notify_url;  // "" when none, or once the share is dead
+    std::vector<AlertState> alerts;
 };
 
 class EmergencyStore {
@@ -68,6 +92,18 @@ public:
     // Ends a break-glass pause and restarts the count. False unless `id` is a live
     // emergency share of `owner` (< 0: any owner).
     virtual bool resume_break_glass(const std::string& id, int64_t owner, double now) = 0;
+
+    // --- The break-glass alert outbox. A break-glass read() of a share with a notify URL
+    // enqueues an alert in its transaction; alerts outlive their share.
+    // Up to `max` pending alerts due at `now` and not leased, each leased until now + lease
+    // and its attempt counted. Safe with several deliverers on one database.
+    virtual std::vector<AlertClaim> claim_alerts(double now, double lease, int max) = 0;
+    // The claimed alert was delivered (status: the receiver's 2xx); its secret copy is wiped.
+    virtual void alert_delivered(int64_t seq, double now, int status) = 0;
+    // The attempt failed (status 0: no HTTP answer): pending again at retry_at, or failed
+    // for good (secret copy wiped) when retry_at is nullopt.
+    virtual void alert_failed(int64_t seq, double now, int status, const std::string& error,
+                              std::optional<double> retry_at) = 0;
 };
 
 }  // namespace shcx::share

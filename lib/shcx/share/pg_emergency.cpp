@@ -56,6 +56,40 @@ constexpr Statement resume{
     "UPDATE emergency_tiers SET break_glass_uses = 0, break_glass_paused_until = 0 WHERE share_id IN"
     " (SELECT id FROM shares WHERE id = $1::text AND (owner = $2::bigint OR $2::bigint < 0) AND state = 'live'"
     " AND expires_at > $3::float8)"};
+constexpr Statement insert_notify{
+    "em_insert_notify",
+    "INSERT INTO emergency_notify(share_id, url, nonce, sealed_secret) VALUES($1::text, $2::text, $3::bytea,"
+    " $4::bytea)"};
+// The owner's alert, written in the break glass's transaction.
+constexpr Statement enqueue_alert{
+    "em_enqueue_alert",
+    "INSERT INTO emergency_alerts(share_id, at, tier, attestation, address, user_agent, url, nonce, sealed_secret,"
+    " next_at) SELECT share_id, $2::float8, $3::text, $4::text, $5::text, $6::text, url, nonce, sealed_secret,"
+    " $7::float8 FROM emergency_notify WHERE share_id = $1::text"};
+constexpr Statement notify_url{"em_notify_url", "SELECT url FROM emergency_notify WHERE share_id = $1::text"};
+constexpr Statement alerts{"em_alerts",
+                           "SELECT seq, at, state, attempts, last_status, last_error, done_at FROM emergency_alerts"
+                           " WHERE share_id = $1::text ORDER BY seq"};
+// Several servers on one database: each claims rows nobody else holds (SKIP LOCKED) and
+// leases them, so a crashed deliverer's alerts come back after the lease.
+constexpr Statement claim_alerts{
+    "em_claim_alerts",
+    "UPDATE emergency_alerts SET attempts = attempts + 1, lease_until = $1::float8 WHERE seq IN (SELECT seq"
+    " FROM emergency_alerts WHERE state = 'pending' AND next_at <= $2::float8 AND lease_until <= $2::float8"
+    " ORDER BY seq LIMIT $3::int FOR UPDATE SKIP LOCKED) RETURNING seq, share_id, url, nonce, sealed_secret, at,"
+    " tier, attestation, address, user_agent, attempts"};
+constexpr Statement alert_delivered{
+    "em_alert_delivered",
+    "UPDATE emergency_alerts SET state = 'delivered', done_at = $2::float8, last_status = $3::int,"
+    " last_error = '', lease_until = 0, nonce = NULL, sealed_secret = NULL WHERE seq = $1::bigint"};
+constexpr Statement alert_retry{
+    "em_alert_retry",
+    "UPDATE emergency_alerts SET next_at = $2::float8, last_status = $3::int, last_error = $4::text,"
+    " lease_until = 0 WHERE seq = $1::bigint"};
+constexpr Statement alert_give_up{
+    "em_alert_give_up",
+    "UPDATE emergency_alerts SET state = 'failed', done_at = $2::float8, last_status = $3::int,"
+    " last_error = $4::text, lease_until = 0, nonce = NULL, sealed_secret = NULL WHERE seq = $1::bigint"};
 }  // namespace sql
 
 Params access_params(const std::string& id, const EmergencyAccess& a) {
@@ -96,6 +130,9 @@ public:
                                           .bytes(e.sealed_full)
                                           .integer(e.break_glass_max_uses)
                                           .real(e.break_glass_pause));
+            if (!e.notify_url.empty())
+                c.exec(sql::insert_notify,
+                       Params().text(r.id).text(e.notify_url).bytes(e.notify_nonce).bytes(e.notify_sealed_secret));
         });
         return std::nullopt;
     }
@@ -120,6 +157,15 @@ public:
             out.nonce = rows.bytes(0, break_glass ? 4 : 2);
             out.sealed = rows.bytes(0, break_glass ? 5 : 3);
             c.exec(sql::add_access, access_params(out.id, access));
+            if (break_glass)
+                c.exec(sql::enqueue_alert, Params()
+                                               .text(out.id)
+                                               .real(access.at)
+                                               .text(access.tier)
+                                               .text(access.attestation)
+                                               .text(access.address)
+                                               .text(access.user_agent)
+                                               .real(now));
             out.status = TierRead::Status::Read;
             return out;
         });
@@ -146,6 +192,13 @@ public:
             for (int i = 0; i < a.size(); ++i)
                 out.accesses.push_back(
                     {a.real(i, 0), a.bytes(i, 1), a.bytes(i, 2), a.bytes(i, 3), a.bytes(i, 4), a.bytes(i, 5)});
+            auto n = c.exec(sql::notify_url, Params().text(id));
+            if (!n.empty()) out.notify_url = n.bytes(0, 0);
+            auto al = c.exec(sql::alerts, Params().text(id));
+            for (int i = 0; i < al.size(); ++i)
+                out.alerts.push_back({al.integer(i, 0), al.real(i, 1), al.bytes(i, 2),
+                                      static_cast<int>(al.integer(i, 3)), static_cast<int>(al.integer(i, 4)),
+                                      al.bytes(i, 5), al.real(i, 6)});
             return out;
         });
     }
@@ -153,6 +206,39 @@ public:
     bool resume_break_glass(const std::string& id, int64_t owner, double now) override {
         return m_pool.run(true, [&](Conn& c) {
             return c.exec(sql::resume, Params().text(id).integer(owner).real(now)).affected() == 1;
+        });
+    }
+
+    std::vector<AlertClaim> claim_alerts(double now, double lease, int max) override {
+        return m_pool.transaction([&](Conn& c) {
+            std::vector<AlertClaim> out;
+            auto rows = c.exec(sql::claim_alerts, Params().real(now + lease).real(now).integer(max));
+            for (int i = 0; i < rows.size(); ++i) {
+                AlertClaim a;
+                a.seq = rows.integer(i, 0);
+                a.share_id = rows.bytes(i, 1);
+                a.url = rows.bytes(i, 2);
+                a.nonce = rows.bytes(i, 3);
+                a.sealed_secret = rows.bytes(i, 4);
+                a.access = {rows.real(i, 5),  rows.bytes(i, 6), "break-glass",
+                            rows.bytes(i, 7), rows.bytes(i, 8), rows.bytes(i, 9)};
+                a.attempts = static_cast<int>(rows.integer(i, 10));
+                out.push_back(std::move(a));
+            }
+            return out;
+        });
+    }
+
+    void alert_delivered(int64_t seq, double now, int status) override {
+        m_pool.run(true,
+                   [&](Conn& c) { c.exec(sql::alert_delivered, Params().integer(seq).real(now).integer(status)); });
+    }
+
+    void alert_failed(int64_t seq, double now, int status, const std::string& error,
+                      std::optional<double> retry_at) override {
+        m_pool.run(true, [&](Conn& c) {
+            if (retry_at) c.exec(sql::alert_retry, Params().integer(seq).real(*retry_at).integer(status).text(error));
+            else c.exec(sql::alert_give_up, Params().integer(seq).real(now).integer(status).text(error));
         });
     }
 

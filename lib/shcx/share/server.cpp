@@ -94,6 +94,20 @@ void ServerImpl::sweep() {
             std::to_string(full) + " request(s) answered 503, " + std::to_string(failed) + " accept error(s)");
 }
 
+void ServerImpl::deliver_alerts() {
+    while (!stopping) {
+        int attempted = 0;
+        try {
+            attempted = service.deliver_alerts(cfg.alerts, &stopping);
+        } catch (const std::exception& e) {
+            log(std::string("alerts: ") + e.what());  // a store error: try again next round
+        }
+        if (attempted >= cfg.alerts.batch) continue;  // more may be due at once
+        std::unique_lock<std::mutex> lock(alert_mutex);
+        alert_cv.wait_for(lock, std::chrono::duration<double>(cfg.alert_poll_s), [this] { return stopping.load(); });
+    }
+}
+
 Server::Server(std::unique_ptr<ServerImpl> impl) : m(std::move(impl)) {}
 Server::~Server() = default;
 
@@ -109,6 +123,10 @@ Result<std::unique_ptr<Server>> Server::start(Service& service, const ServerConf
     if (cfg.max_connections_per_address < 1) return usage("--max-connections-per-address must be at least 1");
     if (!(cfg.idle_timeout_s > 0 && cfg.request_timeout_s > 0 && cfg.write_timeout_s > 0 && cfg.sweep_interval_s > 0))
         return usage("timeouts and the sweep interval must be more than 0 seconds");
+    const AlertPolicy& a = cfg.alerts;
+    if (!(cfg.alert_poll_s > 0 && a.first_retry_s > 0 && a.max_retry_s >= a.first_retry_s && a.timeout_s > 0 &&
+          a.lease_s > static_cast<double>(a.timeout_s) && a.max_attempts >= 1 && a.batch >= 1))
+        return usage("bad alert delivery settings");
     auto proxies = TrustedProxies::parse(cfg.trusted_proxies);
     if (!proxies) return proxies.error();
 
@@ -170,6 +188,7 @@ void Server::run() {
     s.pool.start(s.cfg.handler_threads, static_cast<size_t>(s.cfg.handler_queue));
     s.do_accept();
     s.schedule_sweep();
+    std::thread alerts([&s] { s.deliver_alerts(); });
     auto run_io = [&s] {
         // A handler that throws ends run(); keep serving unless we are stopping.
         for (;;) {
@@ -185,6 +204,8 @@ void Server::run() {
     for (int i = 1; i < s.cfg.io_threads; ++i) io.emplace_back(run_io);
     run_io();
     for (auto& t : io) t.join();
+    s.request_stop();  // ioc.run() may also end without stop(): the alert thread ends with it
+    alerts.join();
     s.pool.stop_and_join();
     s.log("stopped");
 }

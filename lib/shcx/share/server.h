@@ -37,6 +37,10 @@ struct ServerConfig {
     double request_timeout_s = 10;             // from its first byte until the request is complete
     double write_timeout_s = 30;               // to send one response
     std::vector<std::string> trusted_proxies;  // CIDRs whose X-Forwarded-For is believed
+    // Break-glass alerts (docs/emergency.md): a background thread delivers the outbox,
+    // looking for due alerts every alert_poll_s.
+    AlertPolicy alerts;
+    double alert_poll_s = 1;
 };
 
 // Request line and headers together: past this, 431 and the connection is closed.

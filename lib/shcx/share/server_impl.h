@@ -12,6 +12,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <map>
 #include <mutex>
@@ -63,6 +64,10 @@ struct ServerImpl {
     // kStopGrace; then the I/O threads stop and every other connection is dropped.
     void request_stop() {
         if (stopping.exchange(true)) return;
+        {
+            std::lock_guard<std::mutex> lock(alert_mutex);  // the alert thread is waiting or sees `stopping`
+        }
+        alert_cv.notify_all();
         pool.request_stop();
         asio::post(ioc, [this] {
             error_code ignored;
@@ -143,6 +148,12 @@ struct ServerImpl {
     std::map<std::string, int> per_address;
     int open_connections = 0;
     std::atomic<uint64_t> refused_total_cap{0}, refused_address_cap{0}, timed_out{0}, busy{0}, accept_errors{0};
+
+    // The break-glass alert sender (server.cpp): one thread, woken every alert_poll_s and
+    // at stop; `stopping` also aborts a POST in flight.
+    void deliver_alerts();
+    std::mutex alert_mutex;
+    std::condition_variable alert_cv;
 
     std::atomic<bool> stopping{false}, ran{false};
     std::atomic<int> replies_pending{0};  // from a handler's end until its reply is written

@@ -118,14 +118,18 @@ public:
     int sweep();
 
     // --- Emergency shares (emergency.h, emergency.cpp) -----------------------------------
-    // Both tiers are client-encrypted JWEs; ttl up to kMaxEmergencyTtlSeconds.
+    // Both tiers are client-encrypted JWEs; ttl up to kMaxEmergencyTtlSeconds. With a
+    // notify_url (url.h's policy: URL_INVALID, URL_REFUSED), every break glass alerts the
+    // owner there, signed with the returned notify_secret.
     Result<EmergencyCreated> create_emergency(int64_t owner, std::string_view emergency_jwe, std::string_view full_jwe,
-                                              double ttl_seconds, const std::string& label);
+                                              double ttl_seconds, const std::string& label,
+                                              const std::string& notify_url = {});
     // A new emergency share (new sid, keys, PIN, id) with the old one's owner, label and
-    // expiry, then the old one revoked. SHARE_NOT_FOUND unless `id` is a live emergency
-    // share of `owner` (< 0: any owner); create_emergency's errors otherwise.
+    // expiry, and its notify URL unless another is given (with a new secret), then the old
+    // one revoked. SHARE_NOT_FOUND unless `id` is a live emergency share of `owner`
+    // (< 0: any owner); create_emergency's errors otherwise.
     Result<EmergencyCreated> rotate_emergency(const std::string& id, int64_t owner, std::string_view emergency_jwe,
-                                              std::string_view full_jwe);
+                                              std::string_view full_jwe, const std::string& notify_url = {});
     // The emergency tier, with the link alone (rate-limited per link and per address).
     TierRevealed read_emergency(std::string_view sid, const Requester& who);
     // The full tier without the PIN, for "NAME; ROLE; REASON" (rate-limited, paused after
@@ -135,6 +139,10 @@ public:
     Revealed reveal_full(std::string_view sid, std::string_view pin, const Requester& who);
     std::optional<EmergencyStatus> emergency_status(const std::string& id, int64_t owner);
     bool resume_break_glass(const std::string& id, int64_t owner);
+    // One round of the alert outbox (emergency_alerts.cpp): claims the due alerts, POSTs
+    // each signed, records delivered / retry later / given up. Returns how many were
+    // attempted. Once *cancel is true, a transfer in flight is aborted (and retried later).
+    int deliver_alerts(const AlertPolicy& policy, const std::atomic<bool>* cancel = nullptr);
 
     // Argon2id evaluations so far (tests read it through the metrics endpoint).
     uint64_t kdf_evaluations() const { return m_kdf_count; }
@@ -153,6 +161,9 @@ private:
                            std::string_view content_jwe, int reveals, double now, double expires_at);
     // An emergency tier sealed under the sid-derived key (`which`: "emergency", "full").
     SecretString tier_key(std::string_view sid, std::string_view which) const;
+    // The key sealing a share's webhook secret: from the pepper and the share id, because
+    // the alert is signed by a server that does not hold the link.
+    SecretString notify_key(std::string_view id) const;
     // 0 when the counter for `key` this minute is within `limit`, else seconds to wait.
     int minute_limit(const std::string& key, int limit);
     static std::string aad(std::string_view h, double expires_at, int max_reveals);

@@ -35,6 +35,10 @@ public:
             s.blob(5, e.nonce_full).blob(6, e.sealed_full).integer(7, e.break_glass_max_uses);
             s.real(8, e.break_glass_pause).step();
         }
+        if (!e.notify_url.empty()) {
+            Stmt s(c.db, "INSERT INTO emergency_notify(share_id, url, nonce, sealed_secret) VALUES(?,?,?,?)");
+            s.text(1, r.id).text(2, e.notify_url).blob(3, e.notify_nonce).blob(4, e.notify_sealed_secret).step();
+        }
         {
             Stmt a(c.db, "INSERT INTO audit(share_id, at, event, client) VALUES(?, ?, 'created', '')");
             a.text(1, r.id).real(2, r.created_at).step();
@@ -84,6 +88,15 @@ public:
             out.paused_until = pausing ? now + pause : 0;
         }
         add(c.db, out.id, access);
+        if (break_glass) {
+            // The owner's alert, in the same transaction: no break glass without its alert.
+            Stmt a(c.db,
+                   "INSERT INTO emergency_alerts(share_id, at, tier, attestation, address, user_agent, url, nonce,"
+                   " sealed_secret, next_at) SELECT share_id, ?, ?, ?, ?, ?, url, nonce, sealed_secret, ?"
+                   " FROM emergency_notify WHERE share_id = ?");
+            a.real(1, access.at).text(2, access.tier).text(3, access.attestation).text(4, access.address);
+            a.text(5, access.user_agent).real(6, now).text(7, out.id).step();
+        }
         t.commit();
         out.status = TierRead::Status::Read;
         return out;
@@ -123,6 +136,18 @@ public:
         a.text(1, id);
         while (a.step() == SQLITE_ROW)
             out.accesses.push_back({a.real(0), a.str(1), a.str(2), a.str(3), a.str(4), a.str(5)});
+        a.reset();
+        {
+            Stmt n(c.db, "SELECT url FROM emergency_notify WHERE share_id = ?");
+            if (n.text(1, id).step() == SQLITE_ROW) out.notify_url = n.str(0);
+        }
+        Stmt al(c.db,
+                "SELECT seq, at, state, attempts, last_status, last_error, done_at FROM emergency_alerts"
+                " WHERE share_id = ? ORDER BY seq");
+        al.text(1, id);
+        while (al.step() == SQLITE_ROW)
+            out.alerts.push_back({al.integer(0), al.real(1), al.str(2), static_cast<int>(al.integer(3)),
+                                  static_cast<int>(al.integer(4)), al.str(5), al.real(6)});
         return out;
     }
 
@@ -133,6 +158,59 @@ public:
                " (SELECT id FROM shares WHERE id = ? AND (owner = ? OR ? < 0) AND state = 'live' AND expires_at > ?)");
         u.text(1, id).integer(2, owner).integer(3, owner).real(4, now).step();
         return sqlite3_changes(c.db) == 1;
+    }
+
+    std::vector<AlertClaim> claim_alerts(double now, double lease, int max) override {
+        // One writer at a time (BEGIN IMMEDIATE): the lease keeps other processes on the
+        // same file off a claimed alert.
+        Conn c(m_pool);
+        Txn t(c.db);
+        std::vector<AlertClaim> out;
+        {
+            Stmt s(c.db,
+                   "UPDATE emergency_alerts SET attempts = attempts + 1, lease_until = ? WHERE seq IN (SELECT seq"
+                   " FROM emergency_alerts WHERE state = 'pending' AND next_at <= ? AND lease_until <= ?"
+                   " ORDER BY seq LIMIT ?) RETURNING seq, share_id, url, nonce, sealed_secret, at, tier,"
+                   " attestation, address, user_agent, attempts");
+            s.real(1, now + lease).real(2, now).real(3, now).integer(4, max);
+            while (s.step() == SQLITE_ROW) {
+                AlertClaim a;
+                a.seq = s.integer(0);
+                a.share_id = s.str(1);
+                a.url = s.str(2);
+                a.nonce = s.blob(3);
+                a.sealed_secret = s.blob(4);
+                a.access = {s.real(5), s.str(6), "break-glass", s.str(7), s.str(8), s.str(9)};
+                a.attempts = static_cast<int>(s.integer(10));
+                out.push_back(std::move(a));
+            }
+        }
+        t.commit();
+        return out;
+    }
+
+    void alert_delivered(int64_t seq, double now, int status) override {
+        Conn c(m_pool);
+        Stmt u(c.db,
+               "UPDATE emergency_alerts SET state = 'delivered', done_at = ?, last_status = ?, last_error = '',"
+               " lease_until = 0, nonce = NULL, sealed_secret = NULL WHERE seq = ?");
+        u.real(1, now).integer(2, status).integer(3, seq).step();
+    }
+
+    void alert_failed(int64_t seq, double now, int status, const std::string& error,
+                      std::optional<double> retry_at) override {
+        Conn c(m_pool);
+        if (retry_at) {
+            Stmt u(c.db,
+                   "UPDATE emergency_alerts SET next_at = ?, last_status = ?, last_error = ?, lease_until = 0"
+                   " WHERE seq = ?");
+            u.real(1, *retry_at).integer(2, status).text(3, error).integer(4, seq).step();
+        } else {
+            Stmt u(c.db,
+                   "UPDATE emergency_alerts SET state = 'failed', done_at = ?, last_status = ?, last_error = ?,"
+                   " lease_until = 0, nonce = NULL, sealed_secret = NULL WHERE seq = ?");
+            u.real(1, now).integer(2, status).text(3, error).integer(4, seq).step();
+        }
     }
 
 private:
