@@ -178,39 +178,10 @@ qr_tables=$(echo "$qr_tables" | grep -v '^SUMMARY')
 
 # ---- 4. start-up ----------------------------------------------------------------------
 log "start-up with the real VCI snapshot installed"
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-(cd "$vectors/vci" && exec python3 -m http.server "$port" --bind 127.0.0.1) >/dev/null 2>&1 &
-server=$!
-for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/vci_snapshot.sig" >/dev/null && break; sleep 0.1; done
-"$shcx" trust sync --source "http://127.0.0.1:$port" --no-crls >/dev/null
-stop_child "$server"; server=
-# Median of 20 whole runs and peak memory: with the compiled index `trust sync` wrote
-# (docs/verification.md F), then with it moved away (the full check every run).
-startup_of() {
-  python3 - "$shcx" "$work/cards/card-00001.smart-health-card" <<'PY'
-import os, subprocess, sys, time, statistics
-times, cpu, peak = [], [], 0
-for _ in range(20):
-    t = time.perf_counter()
-    p = subprocess.Popen([sys.argv[1], 'verify', sys.argv[2]], stdout=subprocess.DEVNULL)
-    _, status, ru = os.wait4(p.pid, 0)
-    times.append((time.perf_counter() - t) * 1000)
-    if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit("verify failed")
-    cpu.append((ru.ru_utime + ru.ru_stime) * 1000)
-    peak = max(peak, ru.ru_maxrss / 1024)
-print(f"{statistics.median(times):.1f} {peak:.1f} {statistics.median(cpu):.1f}")
-PY
-}
-index_file=$(readlink -f "$SHCX_TRUST/current")/index.shcx
-[ -f "$index_file" ] || { echo "bench: trust sync wrote no index" >&2; exit 1; }
-startup=$(startup_of)
-mv "$index_file" "$work/index.shcx"
-startup_full=$(startup_of)
-mv "$work/index.shcx" "$index_file"
-read -r startup_ms startup_mb startup_cpu <<<"$startup"
-read -r startup_full_ms startup_full_mb startup_full_cpu <<<"$startup_full"
-issuers=$("$shcx" trust status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["snapshot"]["issuers"])')
+startup_out=$(SHCX=$shcx "$root/bench/startup.sh" 50)
+read -r startup_ms startup_cpu startup_mb startup_full_ms startup_full_cpu startup_full_mb startup_version_cpu \
+  startup_libs startup_relocs startup_cycles issuers <<<"$(echo "$startup_out" | awk '/^SUMMARY/ {$1=""; print}')"
+startup_load=$(echo "$startup_out" | awk -F'before: ' '/^load average/ {print $2}')
 
 # ---- 5. shares ------------------------------------------------------------------------
 log "shares (production Argon2id cost)"
@@ -292,14 +263,17 @@ quality 20-80, Gaussian noise sigma 20-60, box blur radius 1-3, perspective (hom
 ## 4. Start-up
 
 \`shcx verify card.smart-health-card\` as a whole process with the real VCI snapshot
-installed ($issuers issuers): median of 20 runs **${startup_ms} ms** on the wall clock,
-**${startup_cpu} ms** of CPU time (user + system), peak memory **${startup_mb} MiB**, with the compiled index \`trust sync\` writes (its MAC, the installed
-files' SHA-256 and the certificate's validity are checked on every run; docs/verification.md
-F). With the index moved away, each run parses the snapshot and checks its P-521 signature:
-**${startup_full_ms} ms** (**${startup_full_cpu} ms** CPU), **${startup_full_mb} MiB**. On a loaded
-machine the wall clock is mostly waiting for a core; the CPU time is what one run costs.
-Of the indexed run's CPU time, about 20 M cycles are the dynamic loader binding the 45
-shared libraries the binary links (\`LD_DEBUG=statistics\`), before \`main\` runs.
+installed ($issuers issuers), \`bench/startup.sh 50\`: median of 50 runs **${startup_ms} ms** on the
+wall clock, **${startup_cpu} ms** of CPU time (user + system), peak memory **${startup_mb} MiB**,
+with the compiled index \`trust sync\` writes (its MAC, the installed files' SHA-256 and
+the certificate's validity are checked on every run; docs/verification.md F). With the
+index moved away, each run parses the snapshot and checks its P-521 signature:
+**${startup_full_ms} ms** (**${startup_full_cpu} ms** CPU), **${startup_full_mb} MiB**. Starting the binary
+alone (\`shcx --version\`): **${startup_version_cpu} ms** CPU; the dynamic loader binds
+$startup_libs shared libraries ($startup_relocs relocations, $startup_cycles cycles, \`LD_DEBUG=statistics\`)
+before \`main\`. Load average before these runs: $startup_load. On a loaded machine the wall
+clock is mostly waiting for a core; the CPU time is what one run costs
+(docs/performance.md "Start-up").
 
 ## 5. Shares (Argon2id t=2, m=19 MiB; real HTTP on 127.0.0.1)
 
@@ -336,10 +310,12 @@ card, which allows about 1.9 on two idle cores. The figure above is on the wall 
 needs both cores free: with a load average above the core count, the second thread mostly
 waits for a core, and the figure says more about the load than about shcx.
 
-**Start-up (target 10 ms).** The compiled index removes the snapshot's parse and P-521
-check, but starting the binary at all costs about 10 ms of CPU (\`shcx --version\`): the
-dynamic loader binds the 45 shared libraries it links (libcurl, libpq, ZXing and theirs),
-before \`main\`. Loading those only in the commands that need them is the next step.
+**Start-up (target 10 ms).** libcurl and libpq (and the thirty libraries they pull in)
+are opened only by the commands that use them, so \`shcx verify\` loads $startup_libs libraries;
+starting the binary costs ${startup_version_cpu} ms of CPU (\`shcx --version\`). Most of the rest is
+opening the trust index: hashing the installed snapshot (to prove the index was compiled
+from it), the MAC over the index, and building all $issuers issuers in memory when one is
+needed. docs/performance.md "Start-up" has the measurements and the next steps.
 
 **Share reveal latency (target under 50 ms, single client).** Every reveal pays one
 Argon2id evaluation by design (measured alone above), plus the database rule of the

@@ -1,12 +1,11 @@
 #include "shcx/http_client.h"
 
-#include <curl/curl.h>
-
 #include <algorithm>
 #include <cctype>
 #include <memory>
 #include <mutex>
 
+#include "shcx/detail/curl_api.h"
 #include "shcx/url.h"
 
 namespace shcx::http {
@@ -57,9 +56,9 @@ int on_progress(void* user, curl_off_t total, curl_off_t now, curl_off_t, curl_o
     return 0;
 }
 
-void global_init() {
+void global_init(const detail::CurlApi& api) {
     static std::once_flag once;
-    std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+    std::call_once(once, [&api] { api.global_init(CURL_GLOBAL_DEFAULT); });
 }
 
 }  // namespace
@@ -70,53 +69,56 @@ Result<Response> send(const Request& request) {
     if (!url_allowed(request.url))
         return make_error(ErrorCode::NETWORK_ERROR,
                           "refusing " + request.url + ": only https:// URLs (http:// to loopback)");
-    global_init();
-    std::unique_ptr<CURL, void (*)(CURL*)> curl(curl_easy_init(), curl_easy_cleanup);
+    auto loaded = detail::curl_api();
+    if (!loaded) return loaded.error();
+    const detail::CurlApi& api = *loaded.value();
+    global_init(api);
+    std::unique_ptr<CURL, void (*)(CURL*)> curl(api.easy_init(), api.easy_cleanup);
     if (!curl) return make_error(ErrorCode::INTERNAL, "libcurl initialisation failed");
     Transfer t{&request, {}, false};
     struct curl_slist* headers = nullptr;
-    for (const auto& [k, v] : request.headers) headers = curl_slist_append(headers, (k + ": " + v).c_str());
-    std::unique_ptr<curl_slist, void (*)(curl_slist*)> header_guard(headers, curl_slist_free_all);
+    for (const auto& [k, v] : request.headers) headers = api.slist_append(headers, (k + ": " + v).c_str());
+    std::unique_ptr<curl_slist, void (*)(curl_slist*)> header_guard(headers, api.slist_free_all);
     CURL* c = curl.get();
-    curl_easy_setopt(c, CURLOPT_URL, request.url.c_str());
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    api.easy_setopt(c, CURLOPT_URL, request.url.c_str());
+    api.easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
     // Redirects stay on https (a mirror may redirect; a downgrade is never followed).
-    curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "https");
-    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, request.follow_redirects ? 1L : 0L);
-    curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, request.connect_timeout_s);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, request.total_timeout_s);
-    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
-    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
-    curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(request.max_bytes));
-    curl_easy_setopt(c, CURLOPT_USERAGENT, request.user_agent.c_str());
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+    api.easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "https");
+    api.easy_setopt(c, CURLOPT_FOLLOWLOCATION, request.follow_redirects ? 1L : 0L);
+    api.easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
+    api.easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    api.easy_setopt(c, CURLOPT_CONNECTTIMEOUT, request.connect_timeout_s);
+    api.easy_setopt(c, CURLOPT_TIMEOUT, request.total_timeout_s);
+    api.easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+    api.easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+    api.easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(request.max_bytes));
+    api.easy_setopt(c, CURLOPT_USERAGENT, request.user_agent.c_str());
+    api.easy_setopt(c, CURLOPT_HTTPHEADER, headers);
     if (request.method == "POST") {
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, request.body.data());
-        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
+        api.easy_setopt(c, CURLOPT_POSTFIELDS, request.body.data());
+        api.easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
     } else if (request.method != "GET") {
-        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+        api.easy_setopt(c, CURLOPT_CUSTOMREQUEST, request.method.c_str());
     }
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &t);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, &t);
+    api.easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    api.easy_setopt(c, CURLOPT_WRITEDATA, &t);
+    api.easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    api.easy_setopt(c, CURLOPT_HEADERDATA, &t);
     if (request.on_progress || request.cancel) {
-        curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-        curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
-        curl_easy_setopt(c, CURLOPT_XFERINFODATA, &t);
+        api.easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+        api.easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+        api.easy_setopt(c, CURLOPT_XFERINFODATA, &t);
     }
-    CURLcode rc = curl_easy_perform(c);
+    CURLcode rc = api.easy_perform(c);
     if (t.too_large || rc == CURLE_FILESIZE_EXCEEDED)
         return make_error(ErrorCode::INPUT_TOO_LARGE,
                           request.url + ": response is larger than " + std::to_string(request.max_bytes) + " bytes");
     if (rc == CURLE_ABORTED_BY_CALLBACK) return make_error(ErrorCode::NETWORK_ERROR, "cancelled");
-    if (rc != CURLE_OK) return make_error(ErrorCode::NETWORK_ERROR, request.url + ": " + curl_easy_strerror(rc));
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &t.response.status);
+    if (rc != CURLE_OK) return make_error(ErrorCode::NETWORK_ERROR, request.url + ": " + api.easy_strerror(rc));
+    api.easy_getinfo(c, CURLINFO_RESPONSE_CODE, &t.response.status);
     if (!request.follow_redirects) {
         char* location = nullptr;
-        if (curl_easy_getinfo(c, CURLINFO_REDIRECT_URL, &location) == CURLE_OK && location)
+        if (api.easy_getinfo(c, CURLINFO_REDIRECT_URL, &location) == CURLE_OK && location)
             t.response.redirect_url = location;
     }
     return std::move(t.response);

@@ -1,27 +1,31 @@
 #include "shcx/url.h"
 
 #include <arpa/inet.h>
-#include <curl/curl.h>
 
 #include <algorithm>
 #include <cctype>
 #include <memory>
 
+#include "shcx/detail/curl_api.h"
+
 namespace shcx::url {
 namespace {
 
+using detail::CurlApi;
 using Handle = std::unique_ptr<CURLU, void (*)(CURLU*)>;
 
 // One part of a parsed URL; nullopt when absent.
-std::optional<std::string> get_part(CURLU* h, CURLUPart which, unsigned flags = 0) {
+std::optional<std::string> get_part(const CurlApi& api, CURLU* h, CURLUPart which, unsigned flags = 0) {
     char* out = nullptr;
-    if (curl_url_get(h, which, &out, flags) != CURLUE_OK || !out) return std::nullopt;
+    if (api.url_get(h, which, &out, flags) != CURLUE_OK || !out) return std::nullopt;
     std::string s(out);
-    curl_free(out);
+    api.free(out);
     return s;
 }
 
-std::string part(CURLU* h, CURLUPart which, unsigned flags = 0) { return get_part(h, which, flags).value_or(""); }
+std::string part(const CurlApi& api, CURLU* h, CURLUPart which, unsigned flags = 0) {
+    return get_part(api, h, which, flags).value_or("");
+}
 
 std::string lower(std::string s) {
     std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
@@ -63,26 +67,29 @@ std::string Url::without_fragment() const {
 
 Result<Url> parse(std::string_view text) {
     if (text.size() > 8192) return make_error(ErrorCode::URL_INVALID, "URL longer than 8192 characters");
-    Handle h(curl_url(), curl_url_cleanup);
+    auto loaded = detail::curl_api();
+    if (!loaded) return loaded.error();
+    const CurlApi& api = *loaded.value();
+    Handle h(api.url(), api.url_cleanup);
     if (!h) return make_error(ErrorCode::INTERNAL, "curl_url failed");
     std::string s(text);  // curl_url_set needs a NUL-terminated string
     if (s.find('\0') != std::string::npos) return make_error(ErrorCode::URL_INVALID, "URL contains a NUL byte");
     // No guessing of a scheme for "example.org/x": a link must say what it means.
-    if (CURLUcode rc = curl_url_set(h.get(), CURLUPART_URL, s.c_str(), 0); rc != CURLUE_OK)
-        return make_error(ErrorCode::URL_INVALID, shown(text) + ": " + curl_url_strerror(rc));
+    if (CURLUcode rc = api.url_set(h.get(), CURLUPART_URL, s.c_str(), 0); rc != CURLUE_OK)
+        return make_error(ErrorCode::URL_INVALID, shown(text) + ": " + api.url_strerror(rc));
     Url u;
-    u.scheme = lower(part(h.get(), CURLUPART_SCHEME));
-    u.host = lower(part(h.get(), CURLUPART_HOST));
-    std::string port = part(h.get(), CURLUPART_PORT, CURLU_DEFAULT_PORT);
+    u.scheme = lower(part(api, h.get(), CURLUPART_SCHEME));
+    u.host = lower(part(api, h.get(), CURLUPART_HOST));
+    std::string port = part(api, h.get(), CURLUPART_PORT, CURLU_DEFAULT_PORT);
     u.port = port.empty() ? 0 : std::stoi(port);  // curl_url accepts 0..65535 only
-    u.path = part(h.get(), CURLUPART_PATH);
+    u.path = part(api, h.get(), CURLUPART_PATH);
     if (u.path.empty()) u.path = "/";
-    u.query = part(h.get(), CURLUPART_QUERY);
-    auto fragment = get_part(h.get(), CURLUPART_FRAGMENT);
+    u.query = part(api, h.get(), CURLUPART_QUERY);
+    auto fragment = get_part(api, h.get(), CURLUPART_FRAGMENT);
     u.has_fragment = fragment.has_value();
     u.fragment = fragment.value_or("");
     for (CURLUPart p : {CURLUPART_USER, CURLUPART_PASSWORD, CURLUPART_OPTIONS})
-        if (get_part(h.get(), p)) u.has_userinfo = true;
+        if (get_part(api, h.get(), p)) u.has_userinfo = true;
     if (u.host.empty()) return make_error(ErrorCode::URL_INVALID, shown(text) + ": no host");
     return u;
 }
@@ -127,15 +134,18 @@ std::optional<Error> check_public_url(std::string_view text) {
 }
 
 std::optional<std::string> with_query_param(std::string_view text, std::string_view name, std::string_view value) {
-    Handle h(curl_url(), curl_url_cleanup);
+    auto loaded = detail::curl_api();
+    if (!loaded) return std::nullopt;
+    const CurlApi& api = *loaded.value();
+    Handle h(api.url(), api.url_cleanup);
     if (!h) return std::nullopt;
     std::string s(text);
-    if (s.find('\0') != std::string::npos || curl_url_set(h.get(), CURLUPART_URL, s.c_str(), 0) != CURLUE_OK)
+    if (s.find('\0') != std::string::npos || api.url_set(h.get(), CURLUPART_URL, s.c_str(), 0) != CURLUE_OK)
         return std::nullopt;
     std::string pair = std::string(name) + "=" + std::string(value);
-    if (curl_url_set(h.get(), CURLUPART_QUERY, pair.c_str(), CURLU_APPENDQUERY | CURLU_URLENCODE) != CURLUE_OK)
+    if (api.url_set(h.get(), CURLUPART_QUERY, pair.c_str(), CURLU_APPENDQUERY | CURLU_URLENCODE) != CURLUE_OK)
         return std::nullopt;
-    return get_part(h.get(), CURLUPART_URL);
+    return get_part(api, h.get(), CURLUPART_URL);
 }
 
 }  // namespace shcx::url

@@ -1,11 +1,12 @@
 #include "shcx/share/http_request.h"
 
 #include <arpa/inet.h>
-#include <curl/curl.h>
 #include <openssl/crypto.h>
 
 #include <algorithm>
 #include <memory>
+
+#include "shcx/detail/curl_api.h"
 
 namespace shcx::share {
 namespace {
@@ -16,17 +17,15 @@ std::string_view trim(std::string_view s) {
     return s;
 }
 
-struct CurlFree {
-    void operator()(char* p) const { curl_free(p); }
-};
-using CurlString = std::unique_ptr<char, CurlFree>;
+using detail::CurlApi;
+using CurlString = std::unique_ptr<char, void (*)(void*)>;
 
 // Form decoding of one query component: '+' is a space, then %XX by libcurl.
-std::optional<std::string> form_decode(std::string_view s) {
+std::optional<std::string> form_decode(const CurlApi& api, std::string_view s) {
     std::string plus(s);
     std::replace(plus.begin(), plus.end(), '+', ' ');
     int n = 0;
-    CurlString out(curl_easy_unescape(nullptr, plus.data(), static_cast<int>(plus.size()), &n));
+    CurlString out(api.easy_unescape(nullptr, plus.data(), static_cast<int>(plus.size()), &n), api.free);
     if (!out) return std::nullopt;
     return std::string(out.get(), static_cast<size_t>(n));
 }
@@ -139,18 +138,21 @@ bool decode_target(std::string_view target, HttpRequest& out) {
     if (!target.empty() && target.front() == '/') url = "http://localhost" + std::string(target);
     else if (target.rfind("http://", 0) == 0 || target.rfind("https://", 0) == 0) url = std::string(target);
     else return false;
-    std::unique_ptr<CURLU, decltype(&curl_url_cleanup)> u(curl_url(), &curl_url_cleanup);
-    if (!u || curl_url_set(u.get(), CURLUPART_URL, url.c_str(), 0) != CURLUE_OK) return false;
+    auto loaded = detail::curl_api();
+    if (!loaded) return false;
+    const CurlApi& api = *loaded.value();
+    std::unique_ptr<CURLU, void (*)(CURLU*)> u(api.url(), api.url_cleanup);
+    if (!u || api.url_set(u.get(), CURLUPART_URL, url.c_str(), 0) != CURLUE_OK) return false;
     char* raw = nullptr;
-    if (curl_url_get(u.get(), CURLUPART_PATH, &raw, CURLU_URLDECODE) != CURLUE_OK) return false;
-    CurlString path(raw);
+    if (api.url_get(u.get(), CURLUPART_PATH, &raw, CURLU_URLDECODE) != CURLUE_OK) return false;
+    CurlString path(raw, api.free);
     out.path = path.get();
     out.query.clear();
     raw = nullptr;
-    CURLUcode rc = curl_url_get(u.get(), CURLUPART_QUERY, &raw, 0);
+    CURLUcode rc = api.url_get(u.get(), CURLUPART_QUERY, &raw, 0);
     if (rc == CURLUE_NO_QUERY) return true;
     if (rc != CURLUE_OK) return false;
-    CurlString query(raw);
+    CurlString query(raw, api.free);
     std::string_view q(query.get());
     while (!q.empty()) {
         auto amp = q.find('&');
@@ -158,8 +160,8 @@ bool decode_target(std::string_view target, HttpRequest& out) {
         q = amp == std::string_view::npos ? std::string_view() : q.substr(amp + 1);
         if (pair.empty()) continue;
         auto eq = pair.find('=');
-        auto key = form_decode(pair.substr(0, eq));
-        auto value = form_decode(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1));
+        auto key = form_decode(api, pair.substr(0, eq));
+        auto value = form_decode(api, eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1));
         if (!key || !value) return false;
         out.query.emplace(std::move(*key), std::move(*value));
     }

@@ -4,8 +4,6 @@
 // Internal to pg_*.cpp and the migration code: include only from .cpp files.
 #pragma once
 
-#include <libpq-fe.h>
-
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -21,7 +19,13 @@
 #include <unordered_set>
 #include <vector>
 
+#include "shcx/detail/pq_api.h"
+
 namespace shcx::share::pg {
+
+// libpq's functions (detail/pq_api.h). Loaded by connect(), so valid wherever a Conn or
+// its Rows exist.
+inline const detail::PqApi& pq() { return *detail::pq_api().value(); }
 
 // A failed command. connection_lost: the session is gone, so whether a write committed
 // is unknown; sqlstate: PostgreSQL's five-character error code, when it sent one.
@@ -69,13 +73,13 @@ public:
     Rows(Rows&& o) noexcept : m_r(o.m_r) { o.m_r = nullptr; }
     Rows(const Rows&) = delete;
     Rows& operator=(const Rows&) = delete;
-    ~Rows() { PQclear(m_r); }
+    ~Rows() { pq().clear(m_r); }
 
-    int size() const { return PQntuples(m_r); }
+    int size() const { return pq().ntuples(m_r); }
     bool empty() const { return size() == 0; }
     // Rows changed by INSERT/UPDATE/DELETE.
     int64_t affected() const;
-    bool is_null(int row, int col) const { return PQgetisnull(m_r, row, col) == 1; }
+    bool is_null(int row, int col) const { return pq().getisnull(m_r, row, col) == 1; }
     std::string bytes(int row, int col) const;  // text and bytea columns; NULL is ""
     int64_t integer(int row, int col) const;    // smallint, integer, bigint
     double real(int row, int col) const;        // double precision
@@ -89,14 +93,14 @@ private:
 class Conn {
 public:
     explicit Conn(PGconn* c) : m_c(c) {}
-    ~Conn() { PQfinish(m_c); }
+    ~Conn() { pq().finish(m_c); }
     Conn(const Conn&) = delete;
     Conn& operator=(const Conn&) = delete;
 
     Rows exec(const Statement& s, const Params& p = {});
     void exec_simple(const char* sql);  // no parameters; several statements allowed
-    bool ok() const { return PQstatus(m_c) == CONNECTION_OK; }
-    bool idle() const { return PQtransactionStatus(m_c) == PQTRANS_IDLE; }
+    bool ok() const { return pq().status(m_c) == CONNECTION_OK; }
+    bool idle() const { return pq().transactionStatus(m_c) == PQTRANS_IDLE; }
     PGconn* raw() { return m_c; }
 
 private:
@@ -107,7 +111,7 @@ private:
 
 // Opens one connection: any libpq connection URI or key=value string, with a connect
 // timeout and session limits applied unless the URI sets them; notices are dropped
-// (the library prints nothing). Throws PgError.
+// (the library prints nothing). Throws PgError (also when libpq cannot be loaded).
 std::unique_ptr<Conn> connect(const std::string& uri);
 
 class Pool {

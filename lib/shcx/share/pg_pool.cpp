@@ -18,8 +18,8 @@ uint64_t be(const char* p, size_t n) {
 }
 
 std::string error_text(PGconn* c, PGresult* r) {
-    const char* m = r ? PQresultErrorMessage(r) : nullptr;
-    std::string s = (m && *m) ? m : PQerrorMessage(c);
+    const char* m = r ? pq().resultErrorMessage(r) : nullptr;
+    std::string s = (m && *m) ? m : pq().errorMessage(c);
     while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
     return s.empty() ? "unknown error" : s;
 }
@@ -33,7 +33,7 @@ void ignore_notice(void*, const char*) {}
 // write is sent on it (a write on a dead session could not tell whether it committed).
 bool still_open(Conn& c) {
     for (int i = 0; i < 3; ++i)
-        if (PQconsumeInput(c.raw()) != 1 || !c.ok()) return false;
+        if (pq().consumeInput(c.raw()) != 1 || !c.ok()) return false;
     return true;
 }
 
@@ -63,24 +63,24 @@ Params& Params::real(double v) {
 }
 
 int64_t Rows::affected() const {
-    const char* n = PQcmdTuples(m_r);
+    const char* n = pq().cmdTuples(m_r);
     return (n && *n) ? std::stoll(n) : 0;
 }
 
 const char* Rows::raw(int row, int col, size_t expected_size) const {
-    if (row >= size() || col >= PQnfields(m_r)) throw std::logic_error("PostgreSQL result read out of range");
-    if (expected_size && static_cast<size_t>(PQgetlength(m_r, row, col)) != expected_size)
+    if (row >= size() || col >= pq().nfields(m_r)) throw std::logic_error("PostgreSQL result read out of range");
+    if (expected_size && static_cast<size_t>(pq().getlength(m_r, row, col)) != expected_size)
         throw std::logic_error("PostgreSQL result of an unexpected size");
-    return PQgetvalue(m_r, row, col);
+    return pq().getvalue(m_r, row, col);
 }
 
 std::string Rows::bytes(int row, int col) const {
     const char* p = raw(row, col, 0);
-    return std::string(p, static_cast<size_t>(PQgetlength(m_r, row, col)));
+    return std::string(p, static_cast<size_t>(pq().getlength(m_r, row, col)));
 }
 
 int64_t Rows::integer(int row, int col) const {
-    Oid t = PQftype(m_r, col);
+    Oid t = pq().ftype(m_r, col);
     size_t n = t == kInt8 ? 8 : t == kInt4 ? 4 : t == kInt2 ? 2 : 0;
     if (!n) throw std::logic_error("PostgreSQL column is not an integer");
     uint64_t v = be(raw(row, col, n), n);
@@ -90,7 +90,7 @@ int64_t Rows::integer(int row, int col) const {
 }
 
 double Rows::real(int row, int col) const {
-    if (PQftype(m_r, col) != kFloat8) throw std::logic_error("PostgreSQL column is not double precision");
+    if (pq().ftype(m_r, col) != kFloat8) throw std::logic_error("PostgreSQL column is not double precision");
     uint64_t bits = be(raw(row, col, 8), 8);
     double d;
     std::memcpy(&d, &bits, sizeof d);
@@ -98,15 +98,15 @@ double Rows::real(int row, int col) const {
 }
 
 bool Rows::boolean(int row, int col) const {
-    if (PQftype(m_r, col) != kBool) throw std::logic_error("PostgreSQL column is not boolean");
+    if (pq().ftype(m_r, col) != kBool) throw std::logic_error("PostgreSQL column is not boolean");
     return raw(row, col, 1)[0] != 0;
 }
 
 void Conn::fail(PGresult* r, const std::string& what) {
-    const char* state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
+    const char* state = r ? pq().resultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
     std::string msg = what + ": " + error_text(m_c, r);
     std::string sqlstate = state ? state : "";
-    PQclear(r);
+    pq().clear(r);
     // Class 08 is "connection exception"; a broken socket shows as CONNECTION_BAD.
     bool lost = !ok() || sqlstate.rfind("08", 0) == 0 || sqlstate == "57P01";
     throw PgError("PostgreSQL: " + msg, sqlstate, lost);
@@ -114,33 +114,34 @@ void Conn::fail(PGresult* r, const std::string& what) {
 
 Rows Conn::exec(const Statement& s, const Params& p) {
     if (!m_prepared.count(s.name)) {
-        PGresult* r = PQprepare(m_c, s.name, s.sql, 0, nullptr);
-        if (PQresultStatus(r) != PGRES_COMMAND_OK) fail(r, std::string("prepare ") + s.name);
-        PQclear(r);
+        PGresult* r = pq().prepare(m_c, s.name, s.sql, 0, nullptr);
+        if (pq().resultStatus(r) != PGRES_COMMAND_OK) fail(r, std::string("prepare ") + s.name);
+        pq().clear(r);
         m_prepared.insert(s.name);
     }
-    PGresult* r = PQexecPrepared(m_c, s.name, p.size(), p.values(), p.lengths(), p.formats(), 1);
-    auto st = PQresultStatus(r);
+    PGresult* r = pq().execPrepared(m_c, s.name, p.size(), p.values(), p.lengths(), p.formats(), 1);
+    auto st = pq().resultStatus(r);
     if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) fail(r, s.name);
     return Rows(r);
 }
 
 void Conn::exec_simple(const char* sql) {
-    PGresult* r = PQexec(m_c, sql);
-    auto st = PQresultStatus(r);
+    PGresult* r = pq().exec(m_c, sql);
+    auto st = pq().resultStatus(r);
     if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) fail(r, std::string(sql).substr(0, 40));
-    PQclear(r);
+    pq().clear(r);
 }
 
 std::unique_ptr<Conn> connect(const std::string& uri) {
     // Keywords before dbname are defaults: the expanded URI overrides them.
     const char* keys[] = {"connect_timeout", "application_name", "dbname", nullptr};
     const char* values[] = {"10", "shcx", uri.c_str(), nullptr};
-    PGconn* raw = PQconnectdbParams(keys, values, 1);
+    if (auto loaded = detail::pq_api(); !loaded) throw PgError("PostgreSQL: " + loaded.error().message, "", false);
+    PGconn* raw = pq().connectdbParams(keys, values, 1);
     if (!raw) throw PgError("PostgreSQL: out of memory", "", true);
     auto conn = std::make_unique<Conn>(raw);
     if (!conn->ok()) throw PgError("PostgreSQL: cannot connect: " + error_text(raw, nullptr), "", true);
-    PQsetNoticeProcessor(raw, ignore_notice, nullptr);
+    pq().setNoticeProcessor(raw, ignore_notice, nullptr);
     // Bounds on a stuck statement or a client that stops mid-transaction: the server
     // gives up and releases its row locks instead of blocking the other instances.
     conn->exec_simple(
