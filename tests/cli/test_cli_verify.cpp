@@ -202,6 +202,31 @@ TEST_CASE("--jobs verifies many inputs in parallel and keeps input order") {
     CHECK(results[0]["status"] == "valid");
 }
 
+TEST_CASE("text output is the same on 1 and 2 threads, and unreadable inputs are reported in argument order") {
+    TempDir tmp;
+    write_file(tmp / "empty", "");
+    std::string missing = (tmp / "missing.txt").string(), gone = (tmp / "gone.jws").string();
+    std::vector<std::string> inputs{
+        card("lab-result.smart-health-card"), missing, card("two-people.txt"), (tmp / "empty").string(),
+        card("covid-three-doses.png"),        gone};
+    auto run = [&](const char* jobs) {
+        std::vector<std::string> args{"verify", "--jobs", jobs, "--jwks", demo_jwks()};
+        args.insert(args.end(), inputs.begin(), inputs.end());
+        return run_shcx(args);
+    };
+    auto one = run("1"), two = run("2");
+    CHECK(one.code == 2);
+    CHECK(two.code == 2);
+    CHECK(one.out == two.out);
+    CHECK(one.err == two.err);
+    CHECK(one.out.rfind("VALID  " + card("lab-result.smart-health-card") + "\n", 0) == 0);
+    CHECK(contains(one.out, "6 cards: 3 valid, 3 not valid"));
+    auto at_missing = one.err.find(missing + ": INPUT_UNREADABLE"), at_gone = one.err.find(gone + ": INPUT_UNREADABLE");
+    REQUIRE(at_missing != std::string::npos);
+    REQUIRE(at_gone != std::string::npos);
+    CHECK(at_missing < at_gone);
+}
+
 TEST_CASE("exit codes: unreadable input is 2 even beside valid cards, bad options are 2") {
     TempDir tmp;
     write_file(tmp / "empty", "");

@@ -1,8 +1,10 @@
 #include <doctest/doctest.h>
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <sstream>
+#include <string>
 
 #include "shcx/fsutil.h"
 #include "support.h"
@@ -54,6 +56,35 @@ TEST_CASE("read_file: the cap is inclusive, missing files and directories are IN
     CHECK(fsutil::read_file(dir.path().string(), 10).error().code == ErrorCode::INPUT_UNREADABLE);
     test::write_file(dir / "empty", "");
     CHECK(fsutil::read_file((dir / "empty").string(), 10).value().empty());
+}
+
+TEST_CASE("read_file: a file of unknown size (a pipe) is read to its end, with the same cap") {
+    // fstat gives no size for a pipe: the buffer grows past its first 4 KiB guess.
+    auto pipe_path = [](const std::string& content) {
+        int fds[2];
+        REQUIRE(::pipe(fds) == 0);
+        REQUIRE(::write(fds[1], content.data(), content.size()) == static_cast<ssize_t>(content.size()));
+        ::close(fds[1]);
+        return fds[0];
+    };
+    std::string content(10000, 'p');
+    content[9999] = 'q';
+    int fd = pipe_path(content);
+    CHECK(fsutil::read_file("/dev/fd/" + std::to_string(fd), 10000).value() == content);
+    ::close(fd);
+    fd = pipe_path(content);
+    auto over = fsutil::read_file("/dev/fd/" + std::to_string(fd), 9999);
+    ::close(fd);
+    CHECK(over.error().code == ErrorCode::INPUT_TOO_LARGE);
+    CHECK(over.error().message == "larger than 9999 bytes");
+}
+
+TEST_CASE("read_file: a larger regular file, one byte past the cap and exactly at it") {
+    test::TempDir dir;
+    std::string big(100000, 'b');
+    test::write_file(dir / "big", big);
+    CHECK(fsutil::read_file((dir / "big").string(), 99999).error().code == ErrorCode::INPUT_TOO_LARGE);
+    CHECK(fsutil::read_file((dir / "big").string(), 100000).value() == big);
 }
 
 TEST_CASE("read_stream reads what the caller opened, with the same cap") {

@@ -68,12 +68,13 @@ inline constexpr std::string_view kCardExtensions[] = {
 Result<std::vector<std::string>> expand_directory(const std::string& dir);
 
 // Reads every INPUT ("-" is stdin, read once; a directory, its card files); unreadable
-// ones become InputErrors.
+// ones become InputErrors. Files are read on up to `jobs` threads; the result keeps the
+// order of the arguments.
 struct LoadedInputs {
     std::vector<input::NamedBytes> sources;
     std::vector<input::InputError> errors;
 };
-LoadedInputs load_inputs(const std::vector<std::string>& paths);
+LoadedInputs load_inputs(const std::vector<std::string>& paths, int jobs = 1);
 
 // The trust store directory: --store if given, else $SHCX_TRUST, else (root) the system
 // store, else the user store from $XDG_DATA_HOME or $HOME, falling back to the system store

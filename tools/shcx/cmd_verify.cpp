@@ -135,6 +135,22 @@ void print_report_text(const verify::Report& r) {
     for (const auto& w : r.warnings) std::cout << "  Warning:    " << code_name(w.code) << ": " << w.message << "\n";
 }
 
+// Text and --quiet output print only the verdict and the card model. What else a report
+// holds (the inflated payload, the JWS and its decoded parts) goes back to the heap as
+// soon as its card is checked, so the next card reuses that warm memory instead of the
+// heap growing by every card of a large run (docs/performance.md).
+void drop_unprinted(verify::Report& r, input::FoundCard& found) {
+    if (r.card) {
+        auto& jws = r.card->jws;
+        jws.header_b64 = jws.payload_b64 = jws.signature_b64 = {};  // views into found.jws
+        std::string().swap(jws.header_json);
+        std::string().swap(jws.payload);
+        std::string().swap(jws.signature);
+        std::string().swap(r.card->card.payload_json);
+    }
+    std::string().swap(found.jws);
+}
+
 int run_verify(VerifyOptions& opt) {
     double now = timeutil::now();
     double at = now;
@@ -206,11 +222,14 @@ int run_verify(VerifyOptions& opt) {
         vopt.x5c_anchors.push_back(std::move(pem.value()));
     }
 
-    auto inputs = load_inputs(opt.inputs);
+    auto inputs = load_inputs(opt.inputs, opt.jobs);
     // Loose chunks that leave a choice are joined by what verifies under this trust.
     auto extraction =
         input::extract_cards(inputs.sources, opt.jobs, {verify::signature_proof(trust), decode::jws_decodes});
     std::vector<input::InputError> input_errors = std::move(inputs.errors);
+    // The cards hold their own copies: the file bytes go back to the heap before the
+    // reports are made, which then reuse that memory instead of faulting in new pages.
+    std::vector<input::NamedBytes>().swap(inputs.sources);
     for (auto& e : extraction.errors) input_errors.push_back(std::move(e));
     // SMART Health Links are opened here; their cards join the others (docs/shl.md).
     auto linked = shl_read::open_links(extraction, input_errors, opt.shl, opt.jobs);
@@ -221,9 +240,11 @@ int run_verify(VerifyOptions& opt) {
     std::vector<char> done(reports.size(), 0);
     size_t printed = 0;
     bool with_policies = !vopt.policies.empty();
+    bool text_only = !opt.json && !opt.ndjson && opt.fhir_out.empty();
     auto print_line = [&](const render::Json& j) { std::cout << j.dump() << "\n" << std::flush; };
     parallel_for(extraction.cards.size(), opt.jobs, [&](size_t i) {
         reports[i] = verify::verify_card(extraction.cards[i], trust, vopt);
+        if (text_only) drop_unprinted(reports[i], extraction.cards[i]);
         if (!opt.ndjson) return;
         std::lock_guard<std::mutex> lock(print_mutex);
         done[i] = 1;
