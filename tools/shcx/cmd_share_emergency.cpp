@@ -123,7 +123,7 @@ int create_and_print(const EmergencyOwner& owner, const EmergencyOptions& o, con
         std::cout << out.dump(2) << "\n";
         secure_wipe(out["url"].get_ref<std::string&>());
         secure_wipe(out["challenge"].get_ref<std::string&>());
-        if (!secret.empty()) secure_wipe(out["notify_secret"].get_ref<std::string&>());
+        if (!c.notify_secret.empty()) secure_wipe(out["notify_secret"].get_ref<std::string&>());
     } else {
         std::cout << "URL:     " << link << "\n"
                   << "PIN:     " << share::format_pin(c.pin) << "   (for the patient or a carer: the full record)\n"
