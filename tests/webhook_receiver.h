@@ -21,6 +21,9 @@
 #include <thread>
 #include <vector>
 
+#include "shcx/digest.h"
+#include "shcx/share/crypto.h"
+
 namespace shcx::test {
 
 class WebhookReceiver {
@@ -157,5 +160,14 @@ private:
     std::vector<Hit> m_hits;
     std::thread m_thread;
 };
+
+// What the owner's receiver does (docs/emergency.md, "Checking an alert"): recompute the
+// HMAC-SHA256 over "t.body" with the secret and compare it with v1.
+inline bool alert_signature_ok(const std::string& header, const std::string& secret, const std::string& body) {
+    auto comma = header.find(",v1=");
+    if (header.rfind("t=", 0) != 0 || comma == std::string::npos) return false;
+    return header.substr(comma + 4) ==
+           digest::hex(share::hmac_sha256(secret, header.substr(2, comma - 2) + "." + body));
+}
 
 }  // namespace shcx::test

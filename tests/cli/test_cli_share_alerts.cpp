@@ -74,13 +74,6 @@ struct Owner {
     }
 };
 
-bool signature_ok(const std::string& header, const std::string& secret, const std::string& body) {
-    auto comma = header.find(",v1=");
-    if (header.rfind("t=", 0) != 0 || comma == std::string::npos) return false;
-    return header.substr(comma + 4) ==
-           digest::hex(share::hmac_sha256(secret, header.substr(2, comma - 2) + "." + body));
-}
-
 // Waits (bounded) until `pred` holds, polling the owner's status.
 template <class Pred>
 bool eventually(Pred pred, double timeout_s = 60) {
@@ -170,8 +163,8 @@ TEST_CASE("share create --notify-url: the server POSTs a signed alert on break g
     o.break_glass();
     REQUIRE(hook.wait_for(1, 60));
     auto hit = hook.hits()[0];
-    CHECK(signature_ok(hit.headers["shcx-signature"], o.secret, hit.body));
-    CHECK_FALSE(signature_ok(hit.headers["shcx-signature"], o.secret, hit.body + " "));
+    CHECK(alert_signature_ok(hit.headers["shcx-signature"], o.secret, hit.body));
+    CHECK_FALSE(alert_signature_ok(hit.headers["shcx-signature"], o.secret, hit.body + " "));
     auto body = json::parse(hit.body);
     CHECK(body["event"] == "break_glass");
     CHECK(body["share_id"] == o.id);
@@ -189,6 +182,55 @@ TEST_CASE("share create --notify-url: the server POSTs a signed alert on break g
     REQUIRE(text.code == 0);
     CHECK(contains(text.out, "Alerts:  " + hook.url() + "   (a signed POST on every break glass)\n"));
     CHECK(contains(text.out, "Secret:  "));
+}
+
+TEST_CASE("share create/rotate --notify-url through the HTTP API: the secret comes back once, rotate keeps the URL") {
+    WebhookReceiver hook;
+    Owner o;
+    auto alice = run_shcx({"share", "user", "add", "alice", "--db", o.db.string()});
+    REQUIRE(alice.code == 0);
+    std::string token = alice.out.substr(0, alice.out.find('\n'));
+    auto remote = [&](std::vector<std::string> args) {
+        args.insert(args.end(),
+                    {"--emergency", (o.dir / "summary.json").string(), "--full", (o.dir / "full.json").string(),
+                     "--json", "--server", o.server.url(), "--token", token});
+        auto r = run_shcx(args);
+        CAPTURE(r.err);
+        REQUIRE(r.code == 0);
+        return json::parse(r.out);
+    };
+    auto made = remote({"share", "create", "--notify-url", hook.url()});
+    std::string secret = made["notify_secret"];
+    CHECK(secret.size() == 43);
+    CHECK(made["notify_url"] == hook.url());
+    auto attest = [](const std::string& url) {
+        REQUIRE(run_shcx({"share", "reveal", url, "--break-glass", "--attest", kAttest}).out == kFull);
+    };
+    attest(made["url"]);
+    REQUIRE(hook.wait_for(1, 60));
+    CHECK(alert_signature_ok(hook.hits()[0].headers["shcx-signature"], secret, hook.hits()[0].body));
+    CHECK(json::parse(hook.hits()[0].body)["share_id"] == made["id"]);
+
+    // Rotate without --notify-url: the same URL, a new secret; the old one signs nothing new.
+    auto rotated = remote({"share", "rotate", made["id"].get<std::string>()});
+    std::string new_secret = rotated["notify_secret"];
+    CHECK(rotated["notify_url"] == hook.url());
+    CHECK(new_secret.size() == 43);
+    CHECK(new_secret != secret);
+    attest(rotated["url"]);
+    REQUIRE(hook.wait_for(2, 60));
+    auto hit = hook.hits()[1];
+    CHECK(json::parse(hit.body)["share_id"] == rotated["id"]);
+    CHECK(alert_signature_ok(hit.headers["shcx-signature"], new_secret, hit.body));
+    CHECK_FALSE(alert_signature_ok(hit.headers["shcx-signature"], secret, hit.body));
+
+    // The server applies the URL policy to the API's notify_url too.
+    auto refused = run_shcx({"share", "create", "--emergency", (o.dir / "summary.json").string(), "--full",
+                             (o.dir / "full.json").string(), "--server", o.server.url(), "--token", token,
+                             "--notify-url", "http://example.org/hook"});
+    CHECK(refused.code == 2);
+    CHECK(refused.out.empty());
+    CHECK(contains(refused.err, "SHARE_INVALID"));
 }
 
 TEST_CASE("share serve: an alert refused twice with 500 is delivered once, after 1 s then 2 s") {

@@ -13,6 +13,7 @@
 #include "share_server.h"
 #include "shcx/share/crypto.h"
 #include "support.h"
+#include "webhook_receiver.h"
 
 using namespace shcx;
 using namespace shcx::test;
@@ -438,14 +439,15 @@ TEST_SUITE("postgresql") {
         auto alice = run_shcx({"share", "user", "add", "alice", "--db", file});
         REQUIRE(alice.code == 0);
         std::string token = alice.out.substr(0, alice.out.find('\n'));
-        std::string url, pin, id, revoked_id, old_origin;
+        WebhookReceiver hook;  // the owner's alerts, before and after the move
+        std::string url, pin, id, revoked_id, old_origin, secret;
         {
             ShareServer old(file);
             old_origin = old.url();
             auto create = [&] {
                 auto r = run_shcx({"share", "create", "--emergency", (dir / "summary.json").string(), "--full",
                                    (dir / "full.json").string(), "--label", "Wristband", "--json", "--server",
-                                   old.url(), "--token", token});
+                                   old.url(), "--token", token, "--notify-url", hook.url()});
                 REQUIRE(r.code == 0);
                 return json::parse(r.out);
             };
@@ -453,6 +455,7 @@ TEST_SUITE("postgresql") {
             url = made["url"];
             pin = made["challenge"];
             id = made["id"];
+            secret = made["notify_secret"];
             revoked_id = create()["id"];
             REQUIRE(run_shcx({"share", "revoke", "--db", file, "--", revoked_id}).code == 0);
             REQUIRE(run_shcx({"share", "reveal", url, "--tier", "emergency"}).code == 0);
@@ -487,6 +490,19 @@ TEST_SUITE("postgresql") {
         CHECK(tier.out == summary);
         CHECK(run_shcx({"share", "reveal", link, "--pin", pin}).out == full);
         CHECK(run_shcx({"share", "reveal", link, "--break-glass", "--attest", "B; nurse; ER"}).out == full);
+        // The webhook and its secret came along: the target's server signs with the same secret.
+        CHECK(PgServer::query(db, "SELECT url FROM emergency_notify WHERE share_id = '" + id + "'") == hook.url());
+        auto alerted = [&](const std::string& attestation) {
+            for (auto& hit : hook.hits())
+                if (nlohmann::json::parse(hit.body)["attestation"] == attestation)
+                    return alert_signature_ok(hit.headers["shcx-signature"], secret, hit.body);
+            return false;
+        };
+        auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+        while (!alerted("B; nurse; ER") && std::chrono::steady_clock::now() < deadline)
+            hook.wait_for(hook.hits().size() + 1, 1);
+        CHECK(alerted("B; nurse; ER"));
+        CHECK(alerted("A; medic; fall"));  // delivered by the old server, or moved and delivered by the new one
         auto st = run_shcx({"share", "status", "--db", db, "--pepper", pepper, "--json", "--", id});
         REQUIRE(st.code == 0);
         auto em = json::parse(st.out)["emergency"];

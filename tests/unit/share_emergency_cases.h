@@ -251,13 +251,6 @@ inline AlertPolicy quick_policy(int max_attempts = 12) {
     p.lease_s = 60;
     return p;
 }
-// What the owner's receiver does: recompute the HMAC over "t.body" with the secret.
-inline bool signature_ok(const std::string& header, const std::string& secret, const std::string& body) {
-    auto comma = header.find(",v1=");
-    if (header.rfind("t=", 0) != 0 || comma == std::string::npos) return false;
-    std::string t = header.substr(2, comma - 2);
-    return header.substr(comma + 4) == shcx::digest::hex(hmac_sha256(secret, t + "." + body));
-}
 }  // namespace emergency_cases
 
 TEST_CASE("emergency share alert: break glass alerts the owner: a signed POST without health data, once") {
@@ -296,15 +289,15 @@ TEST_CASE("emergency share alert: break glass alerts the owner: a signed POST wi
     // The signature: t is the sending time (the fake clock), v1 the HMAC the owner recomputes.
     const std::string& sig = hit.headers["shcx-signature"];
     CHECK(sig.rfind("t=" + std::to_string(static_cast<int64_t>(f.clock.t)) + ",v1=", 0) == 0);
-    CHECK(signature_ok(sig, c.notify_secret.str(), hit.body));
+    CHECK(shcx::test::alert_signature_ok(sig, c.notify_secret.str(), hit.body));
     CHECK(sig == alert_signature(c.notify_secret.str(), static_cast<int64_t>(f.clock.t), hit.body));
     // Negative: another secret, a changed body, a changed time all fail the check.
-    CHECK_FALSE(signature_ok(sig, std::string(43, 'A'), hit.body));
+    CHECK_FALSE(shcx::test::alert_signature_ok(sig, std::string(43, 'A'), hit.body));
     std::string forged = hit.body;
     forged.replace(forged.find("paramedic"), 9, "Paramedic");
-    CHECK_FALSE(signature_ok(sig, c.notify_secret.str(), forged));
+    CHECK_FALSE(shcx::test::alert_signature_ok(sig, c.notify_secret.str(), forged));
     std::string shifted = "t=" + std::to_string(static_cast<int64_t>(f.clock.t) + 1) + sig.substr(sig.find(','));
-    CHECK_FALSE(signature_ok(shifted, c.notify_secret.str(), hit.body));
+    CHECK_FALSE(shcx::test::alert_signature_ok(shifted, c.notify_secret.str(), hit.body));
     auto done = f.service.emergency_status(c.id, f.owner).value().emergency.alerts;
     REQUIRE(done.size() == 1);
     CHECK(done[0].state == "delivered");
@@ -382,7 +375,8 @@ TEST_CASE("emergency share alert: a break glass is still alerted when the patien
     CHECK(st.notify_url.empty());                          // the share's notify row died with it ...
     CHECK(f.service.deliver_alerts(quick_policy()) == 1);  // ... its alert did not
     REQUIRE(hook.hits().size() == 1);
-    CHECK(signature_ok(hook.hits()[0].headers["shcx-signature"], c.notify_secret.str(), hook.hits()[0].body));
+    CHECK(shcx::test::alert_signature_ok(hook.hits()[0].headers["shcx-signature"], c.notify_secret.str(),
+                                         hook.hits()[0].body));
     CHECK(f.service.emergency_status(c.id, f.owner).value().emergency.alerts.at(0).state == "delivered");
 }
 

@@ -110,6 +110,18 @@ constexpr pg::Statement insert_access{
     "move_insert_access",
     "INSERT INTO emergency_access(share_id, at, tier, via, attestation, address, user_agent) VALUES($1::text,"
     " $2::float8, $3::text, $4::text, $5::text, $6::text, $7::text)"};
+// The owner's break-glass webhook and its alerts (0004_emergency_alerts.sql): the sealed
+// secret's key comes from the pepper and the share id, both of which move along, so
+// pending alerts are delivered by the servers on the target.
+constexpr pg::Statement insert_notify{"move_insert_notify",
+                                      "INSERT INTO emergency_notify(share_id, url, nonce, sealed_secret)"
+                                      " VALUES($1::text, $2::text, $3::bytea, $4::bytea)"};
+constexpr pg::Statement insert_alert{
+    "move_insert_alert",
+    "INSERT INTO emergency_alerts(share_id, at, tier, attestation, address, user_agent, url, nonce, sealed_secret,"
+    " state, attempts, next_at, last_status, last_error, done_at) VALUES($1::text, $2::float8, $3::text, $4::text,"
+    " $5::text, $6::text, $7::text, $8::bytea, $9::bytea, $10::text, $11::int, $12::float8, $13::int, $14::text,"
+    " $15::float8)"};
 }  // namespace sql
 
 struct SourceTiers {
@@ -141,6 +153,24 @@ int copy_emergency(sqlite3* db, pg::Conn& conn, const std::string& id, const Sou
                                      .real(t.pause)
                                      .integer(t.uses)
                                      .real(t.paused_until));
+    if (Query n(db, "SELECT url, nonce, sealed_secret FROM emergency_notify WHERE share_id = ?"); n.text(1, id).step())
+        conn.exec(sql::insert_notify, Params().text(id).text(n.blob(0)).bytes(n.blob(1)).bytes(n.blob(2)));
+    Query a(db,
+            "SELECT at, tier, attestation, address, user_agent, url, nonce, sealed_secret, state, attempts, next_at,"
+            " last_status, last_error, done_at FROM emergency_alerts WHERE share_id = ? ORDER BY seq");
+    for (a.text(1, id); a.step();) {
+        Params p;
+        p.text(id).real(a.real(0)).text(a.blob(1)).text(a.blob(2)).text(a.blob(3)).text(a.blob(4)).text(a.blob(5));
+        // A delivered or given-up alert has its copy of the secret wiped (NULL).
+        std::string nonce = a.blob(6), sealed = a.blob(7);
+        if (nonce.empty()) p.null();
+        else p.bytes(nonce);
+        if (sealed.empty()) p.null();
+        else p.bytes(sealed);
+        p.text(a.blob(8)).integer(a.integer(9)).real(a.real(10)).integer(a.integer(11)).text(a.blob(12));
+        p.real(a.real(13));
+        conn.exec(sql::insert_alert, p);
+    }
     int accesses = 0;
     Query q(db,
             "SELECT at, tier, via, attestation, address, user_agent FROM emergency_access WHERE share_id = ?"
@@ -259,6 +289,12 @@ Result<MoveReport> move_sqlite_to_postgres(const std::string& sqlite_file, const
             Query(db, "INSERT INTO audit(share_id, at, event, client) VALUES(?, ?, 'moved', '')")
                 .text(1, id.blob(0))
                 .real(2, now)
+                .step();
+            // Its pending alerts are the target's to deliver now.
+            Query(db,
+                  "UPDATE emergency_alerts SET state = 'moved', nonce = NULL, sealed_secret = NULL"
+                  " WHERE share_id = ? AND state = 'pending'")
+                .text(1, id.blob(0))
                 .step();
         }
         // What is left live has expired: wipe it as the sweeper would.
