@@ -8,6 +8,8 @@
 //    by its SHLViewer;
 //  - a share made by `shcx share create --shl` and served by `shcx share serve` opens once
 //    in its SHLViewer (the PIN as passcode), and never again.
+//  - an emergency share's SHL (flag L, no P) opens in its SHLViewer without a passcode,
+//    again and again, with the emergency tier only, until it is revoked.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
