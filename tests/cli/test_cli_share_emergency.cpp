@@ -15,6 +15,7 @@
 #include "shcx/read/image.h"
 #include "shcx/read/qr_read.h"
 #include "shcx/share/crypto.h"
+#include "shcx/timeutil.h"
 #include "support.h"
 
 using namespace shcx;
@@ -211,6 +212,116 @@ TEST_CASE("emergency share CLI: revoke kills both tiers, rotate gives a new link
         CHECK(r.code == 1);
         CHECK(r.err == gone);
     }
+}
+
+namespace {
+
+// POST {base}/m/{sid} with `body`, as an SHL client does.
+httplib::Result post_manifest(const std::string& base, const std::string& sid, const std::string& body) {
+    httplib::Client c(base);
+    c.set_connection_timeout(30);
+    c.set_read_timeout(60);
+    return c.Post(("/m/" + sid).c_str(), body, "application/json");
+}
+
+}  // namespace
+
+TEST_CASE("emergency share as a SMART Health Link: flag L, no P, the emergency tier only, logged, dead when revoked") {
+    Emergency e;
+    auto made = e.create({"--label", "Wristband"});
+    REQUIRE(made.code == 0);
+    CHECK(made.err == "");
+    auto j = json::parse(made.out);
+    std::string shlink = j["shl"];
+    REQUIRE(shlink.rfind("shlink:/", 0) == 0);
+    auto decoded = base64url::decode(shlink.substr(8));
+    REQUIRE(decoded);
+    auto p = json::parse(*decoded);
+    std::string sid = e.url.substr(e.server.url().size() + 3, 22);
+    CHECK(p["url"] == e.server.url() + "/m/" + sid);
+    CHECK(p["flag"] == "L");
+    CHECK(p["label"] == "Wristband");
+    CHECK(p["exp"].get<double>() == *timeutil::parse_time(j["expires_at"].get<std::string>()));
+    // Its key is the emergency tier's: the first of the /e/ link's two.
+    std::string fragment = e.url.substr(e.url.find('#') + 1);
+    CHECK(p["key"] == fragment.substr(0, fragment.find('.')));
+    auto emergency_key = base64url::decode(fragment.substr(0, fragment.find('.')));
+    auto full_key = base64url::decode(fragment.substr(fragment.find('.') + 1));
+    REQUIRE(emergency_key);
+    REQUIRE(full_key);
+
+    // The manifest holds the emergency tier and nothing else, with or without a passcode
+    // (the PIN included: it opens the full tier on the page, never here).
+    for (const std::string& body :
+         {std::string(R"({"recipient":"test"})"), R"({"recipient":"test","passcode":")" + e.pin + "\"}"}) {
+        auto r = post_manifest(e.server.url(), sid, body);
+        REQUIRE(r);
+        CHECK(r->status == 200);
+        auto m = json::parse(r->body);
+        REQUIRE(m["files"].size() == 1);
+        CHECK(m["files"][0]["contentType"] == "application/fhir+json");
+        std::string embedded = m["files"][0]["embedded"];
+        auto tier = share::jwe_decrypt(*emergency_key, embedded);
+        REQUIRE(tier);
+        CHECK(tier.value().content_type == "application/fhir+json");
+        CHECK(tier.value().plaintext == kSummary);
+        CHECK_FALSE(share::jwe_decrypt(*full_key, embedded));
+    }
+    auto revealed = run_shcx({"share", "reveal", shlink});
+    CHECK(revealed.code == 0);
+    CHECK(revealed.err == "");
+    CHECK(revealed.out == kSummary);
+    // Each read is in the owner's access log as an emergency-tier read via "shl".
+    auto accesses = e.status()["emergency"]["accesses"];
+    REQUIRE(accesses.size() == 3);
+    for (const auto& a : accesses) {
+        CHECK(a["tier"] == "emergency");
+        CHECK(a["via"] == "shl");
+        CHECK(a["attestation"] == "");
+    }
+
+    // Without --json: an SHL line after the URL.
+    auto text = run_shcx({"share", "create", "--emergency", (e.dir / "summary.json").string(), "--full",
+                          (e.dir / "full.json").string(), "--db", e.db.string(), "--public-url", e.server.url()});
+    REQUIRE(text.code == 0);
+    CHECK(contains(text.out, "\nSHL:     shlink:/"));
+    CHECK(contains(text.out, "   (the emergency tier only, for SMART Health Links apps)\nPIN:     "));
+
+    // A rotation kills the old SHL with the old link; the new one works; a revoke kills it.
+    const std::string shl_gone =
+        "shcx: error: SHL_NOT_FOUND: the link is no longer active: expired, used up or "
+        "revoked (HTTP 404 from " +
+        e.server.url() + ")\n";
+    auto rotated =
+        run_shcx({"share", "rotate", e.id, "--db", e.db.string(), "--public-url", e.server.url(), "--emergency",
+                  (e.dir / "summary.json").string(), "--full", (e.dir / "full.json").string(), "--json"});
+    REQUIRE(rotated.code == 0);
+    auto r = json::parse(rotated.out);
+    std::string new_shlink = r["shl"];
+    CHECK(new_shlink != shlink);
+    auto old_read = run_shcx({"share", "reveal", shlink});
+    CHECK(old_read.code == 1);
+    CHECK(old_read.out == "");
+    CHECK(old_read.err == shl_gone);
+    CHECK(post_manifest(e.server.url(), sid, R"({"recipient":"test"})")->status == 404);
+    CHECK(run_shcx({"share", "reveal", new_shlink}).out == kSummary);
+    REQUIRE(run_shcx({"share", "revoke", r["id"], "--db", e.db.string()}).code == 0);
+    auto dead = run_shcx({"share", "reveal", new_shlink});
+    CHECK(dead.code == 1);
+    CHECK(dead.out == "");
+    CHECK(dead.err == shl_gone);
+    std::string new_url = r["url"];
+    CHECK(post_manifest(e.server.url(), new_url.substr(e.server.url().size() + 3, 22), R"({"recipient":"test"})")
+              ->status == 404);
+}
+
+TEST_CASE("emergency share as a SMART Health Link: none when the emergency tier is not a card or FHIR JSON") {
+    Emergency e;
+    write_file(e.dir / "summary.json", "Allergies: penicillin\n");
+    auto made = e.create();
+    REQUIRE(made.code == 0);
+    CHECK(made.err == "");
+    CHECK_FALSE(json::parse(made.out).contains("shl"));
 }
 
 namespace {

@@ -8,6 +8,8 @@
 //    by its SHLViewer;
 //  - a share made by `shcx share create --shl` and served by `shcx share serve` opens once
 //    in its SHLViewer (the PIN as passcode), and never again.
+//  - an emergency share's SHL (flag L, no P) opens in its SHLViewer without a passcode,
+//    again and again, with the emergency tier only, until it is revoked.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -340,6 +342,44 @@ test('a share made by shcx share create --shl opens once in SHLViewer, with the 
     const st = JSON.parse(status.stdout);
     assert.equal(st.state, 'used');
     assert.equal(st.wrong_pins, 1);
+  } finally {
+    srv.stop();
+  }
+});
+
+test('an emergency share\'s SHL (flag L, no P) opens in SHLViewer without a passcode: the emergency tier only', async () => {
+  const srv = await shareServer();
+  try {
+    const summary = join(tmp, 'emergency-summary.json');
+    const full = join(tmp, 'emergency-full.json');
+    writeFileSync(summary, JSON.stringify(bundle));
+    writeFileSync(full, JSON.stringify(ips));
+    const made = await shcx(['share', 'create', '--emergency', summary, '--full', full, '--server', srv.url,
+      '--token', srv.token, '--json', '--label', 'Interop wristband']);
+    assert.equal(made.code, 0, made.stderr);
+    const share = JSON.parse(made.stdout);
+    const viewer = new SHLViewer({ shlinkURI: share.shl });
+    assert.equal(viewer.shl.requiresPasscode, false);
+    assert.equal(viewer.shl.isLongTerm, true);
+    assert.equal(viewer.shl.label, 'Interop wristband');
+    assert.equal(viewer.shl.exp, Date.parse(share.expires_at) / 1000);
+    const resolved = await viewer.resolveSHL({ recipient: 'ktc' });
+    assert.equal(resolved.manifest.files.length, 1);
+    assert.equal(resolved.manifest.files[0].contentType, 'application/fhir+json');
+    assert.deepEqual(resolved.fhirResources, [bundle]);
+    assert.equal(resolved.smartHealthCards.length, 0);
+    // Long-term: it opens again; the owner's log has both reads, via shl.
+    const again = await new SHLViewer({ shlinkURI: share.shl }).resolveSHL({ recipient: 'ktc' });
+    assert.deepEqual(again.fhirResources, [bundle]);
+    const status = await shcx(['share', 'status', share.id, '--server', srv.url, '--token', srv.token, '--json']);
+    assert.equal(status.code, 0, status.stderr);
+    const accesses = JSON.parse(status.stdout).emergency.accesses;
+    assert.deepEqual(accesses.map((a) => [a.tier, a.via]), [['emergency', 'shl'], ['emergency', 'shl']]);
+    // Revoked: the manifest is gone, as for any dead link.
+    const revoked = await shcx(['share', 'revoke', share.id, '--server', srv.url, '--token', srv.token]);
+    assert.equal(revoked.code, 0, revoked.stderr);
+    await assert.rejects(new SHLViewer({ shlinkURI: share.shl }).resolveSHL({ recipient: 'ktc' }),
+      { name: 'SHLManifestNotFoundError' });
   } finally {
     srv.stop();
   }

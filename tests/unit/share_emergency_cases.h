@@ -58,6 +58,28 @@ TEST_CASE("emergency share: the emergency tier with the link alone, the full tie
     CHECK(f.service.break_glass(plain.sid, "A; B; C", kMedic).outcome == TierOutcome::Gone);
 }
 
+TEST_CASE("emergency share as an SHL: is_emergency tells it from an ordinary share, live or dead; reads log via shl") {
+    using namespace emergency_cases;
+    Fixture f;
+    auto c = create(f);
+    auto plain = f.create();
+    CHECK(f.service.is_emergency(c.sid));
+    CHECK_FALSE(f.service.is_emergency(plain.sid));
+    CHECK_FALSE(f.service.is_emergency("not-a-sid"));
+    CHECK_FALSE(f.service.is_emergency(std::string(22, 'A')));
+    auto read = f.service.read_emergency(c.sid, kMedic, "shl");
+    REQUIRE(read.outcome == TierOutcome::Read);
+    CHECK(read.content == kSummary);
+    auto st = f.service.emergency_status(c.id, f.owner).value();
+    REQUIRE(st.emergency.accesses.size() == 1);
+    CHECK(st.emergency.accesses[0].tier == "emergency");
+    CHECK(st.emergency.accesses[0].via == "shl");
+    // Dead, it is still an emergency share (its manifest answers 404, never the PIN reveal).
+    REQUIRE(f.service.revoke(c.id, f.owner, "test"));
+    CHECK(f.service.is_emergency(c.sid));
+    CHECK(f.service.read_emergency(c.sid, kMedic, "shl").outcome == TierOutcome::Gone);
+}
+
 TEST_CASE("emergency share: lifetime up to 5 years, tiers and label bounded") {
     using namespace emergency_cases;
     Fixture f;

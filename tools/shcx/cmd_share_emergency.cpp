@@ -15,6 +15,7 @@
 #include "shcx/share/api.h"
 #include "shcx/share/client.h"
 #include "shcx/share/emergency_client.h"
+#include "shcx/shl/manifest.h"
 #include "shcx/timeutil.h"
 #include "shcx/url.h"
 
@@ -39,12 +40,28 @@ std::optional<double> parse_ttl(const std::string& text) {
     return share::parse_duration(text);
 }
 
-// Reads a tier's file and seals it on this machine under a fresh key.
-Result<share::SealedRecord> seal_file(const std::string& path) {
+// Reads a tier's file and seals it on this machine under a fresh key; `type` gets its media type.
+Result<share::SealedRecord> seal_file(const std::string& path, std::string* type = nullptr) {
     auto content = input::read_input_file(path, 1u << 20);
     if (!content) return content.error();
     SecretString plaintext(std::move(content.value()));
+    if (type) *type = share::media_type(plaintext.str());
     return share::seal_record(plaintext.str());
+}
+
+// The emergency tier as a SMART Health Link (flag L, no P), when the tier is what an SHL
+// carries (a card or FHIR JSON) and its manifest URL fits the spec; else "" (with a
+// warning when only the URL is in the way). docs/emergency.md, "SMART Health Links".
+SecretString emergency_shlink(const share::CreatedShare& c, const std::string& type, const SecretString& key) {
+    if (type != shl::kHealthCardType && type != shl::kFhirType) return SecretString();
+    auto exp = timeutil::parse_time(c.expires_at);
+    if (!exp) return SecretString();
+    auto made = share::emergency_shl(c.url, key, static_cast<int64_t>(*exp), c.label);
+    if (!made) {
+        print_warning("no SMART Health Link for this share: " + made.error().message);
+        return SecretString();
+    }
+    return std::move(made.value());
 }
 
 // What a create or rotate made, wherever it was made (url without the keys).
@@ -91,7 +108,8 @@ std::optional<Error> write_qr(const std::string& path, const std::string& link) 
 // Seals both tiers, makes the share (or its rotation), writes the QR, prints.
 int create_and_print(const EmergencyOwner& owner, const EmergencyOptions& o, const EmergencyCreateArgs& a, double ttl,
                      const std::string& rotate_id = "") {
-    auto emergency = seal_file(o.emergency_file);
+    std::string emergency_type;
+    auto emergency = seal_file(o.emergency_file, &emergency_type);
     if (!emergency) return fail(emergency.error());
     auto full = seal_file(o.full_file);
     if (!full) return fail(full.error());
@@ -99,6 +117,7 @@ int create_and_print(const EmergencyOwner& owner, const EmergencyOptions& o, con
     if (!made) return fail(made.error());
     share::CreatedShare& c = made.value();
     std::string link = share::emergency_link(c.url, emergency.value().key, full.value().key);
+    SecretString shlink = emergency_shlink(c, emergency_type, emergency.value().key);
     auto forget = [&] {
         secure_wipe(link);
         secure_wipe(c.pin);
@@ -116,6 +135,7 @@ int create_and_print(const EmergencyOwner& owner, const EmergencyOptions& o, con
     if (a.json) {
         Json out{{"id", c.id},       {"url", link},        {"challenge", c.pin}, {"expires_at", c.expires_at},
                  {"label", c.label}, {"kind", "emergency"}};
+        if (!shlink.str().empty()) out["shl"] = shlink.str();
         if (!c.notify_secret.empty()) {
             out["notify_url"] = c.notify_url;
             out["notify_secret"] = c.notify_secret;
@@ -123,10 +143,13 @@ int create_and_print(const EmergencyOwner& owner, const EmergencyOptions& o, con
         std::cout << out.dump(2) << "\n";
         secure_wipe(out["url"].get_ref<std::string&>());
         secure_wipe(out["challenge"].get_ref<std::string&>());
+        if (!shlink.str().empty()) secure_wipe(out["shl"].get_ref<std::string&>());
         if (!c.notify_secret.empty()) secure_wipe(out["notify_secret"].get_ref<std::string&>());
     } else {
-        std::cout << "URL:     " << link << "\n"
-                  << "PIN:     " << share::format_pin(c.pin) << "   (for the patient or a carer: the full record)\n"
+        std::cout << "URL:     " << link << "\n";
+        if (!shlink.str().empty())
+            std::cout << "SHL:     " << shlink.str() << "   (the emergency tier only, for SMART Health Links apps)\n";
+        std::cout << "PIN:     " << share::format_pin(c.pin) << "   (for the patient or a carer: the full record)\n"
                   << "Expires: " << c.expires_at << "\n"
                   << "ID:      " << c.id << "   (for `shcx share status` / `revoke` / `rotate`)\n";
         if (!c.notify_secret.empty())

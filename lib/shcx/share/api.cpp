@@ -85,6 +85,18 @@ std::optional<long> number_param(const HttpRequest& req, const char* key, long f
     return std::stol(s);
 }
 
+// The SHL manifest of one client-encrypted file, its contentType the JWE's own cty.
+HttpResponse manifest_of(std::string jwe) {
+    std::string type = "application/octet-stream";
+    auto dot = jwe.find('.');
+    if (auto header = base64url::decode(std::string_view(jwe).substr(0, dot)))
+        if (auto j = detail::parse_json(*header, 4); j && j->is_object())
+            type = detail::string_member(*j, "cty").value_or(type);
+    Json files = Json::array();
+    files.push_back(Json{{"contentType", type}, {"embedded", std::move(jwe)}});
+    return json_reply(200, {{"files", std::move(files)}});
+}
+
 }  // namespace
 
 std::string status_json(const ShareStatus& st) {
@@ -191,21 +203,23 @@ HttpResponse Api::manifest(const HttpRequest& req, const std::string& sid) {
     if (passcode_json && !passcode_json->is_string()) return json_reply(400, {{"error", "passcode must be a string"}});
     SecretString passcode(passcode_json ? passcode_json->get<std::string>() : "");
     if (passcode_json) secure_wipe(passcode_json->get_ref<std::string&>());
+    // An emergency share's SHL (flag L, no P) is its emergency tier and nothing else: read
+    // like the page reads it (rate-limited, in the access log as via "shl"); a passcode is
+    // ignored, and the full tier is never served here (docs/emergency.md, "SMART Health Links").
+    if (m_service.is_emergency(sid)) {
+        auto tier = m_service.read_emergency(sid, {req.remote_addr, req.user_agent}, "shl");
+        if (tier.outcome == TierOutcome::Read) return manifest_of(std::move(tier.content));
+        if (tier.outcome != TierOutcome::RateLimited) return not_found();
+        auto r = json_reply(429, {{"error", "rate_limited"}});
+        r.headers.push_back({"Retry-After", std::to_string(tier.retry_after)});
+        return r;
+    }
     // embeddedLengthMax is not honoured: the file is handed out once, in this answer, only
     // after the PIN check, so it is always embedded (docs/shl.md, "Making links").
     auto r = m_service.reveal_passcode(
         sid, passcode_json ? std::optional<std::string_view>(passcode.str()) : std::nullopt, req.remote_addr);
     switch (r.outcome) {
-        case RevealOutcome::Revealed: {
-            std::string type = "application/octet-stream";
-            auto dot = r.content.find('.');
-            if (auto header = base64url::decode(std::string_view(r.content).substr(0, dot)))
-                if (auto j = detail::parse_json(*header, 4); j && j->is_object())
-                    type = detail::string_member(*j, "cty").value_or(type);
-            Json files = Json::array();
-            files.push_back(Json{{"contentType", type}, {"embedded", std::move(r.content)}});
-            return json_reply(200, {{"files", std::move(files)}});
-        }
+        case RevealOutcome::Revealed: return manifest_of(std::move(r.content));
         case RevealOutcome::WrongPin: return json_reply(401, {{"remainingAttempts", r.attempts_left}});
         case RevealOutcome::Busy: {
             auto busy = json_reply(429, {{"error", "busy"}});

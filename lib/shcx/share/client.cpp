@@ -159,24 +159,31 @@ std::string link_with_key(std::string_view url, const SecretString& key) {
     return std::string(url) + "#" + base64url::encode(key.str());
 }
 
-Result<ShlShare> make_shl(std::string_view share_url, const SecretString& key, int64_t expires_at,
-                          std::string_view label) {
-    auto at = share_url.rfind(kSharePath);
-    if (at == std::string_view::npos) return make_error(ErrorCode::SHARE_INVALID, "not a share URL ({public}/s/ID)");
-    std::string base(share_url.substr(0, at));
-    std::string sid(share_url.substr(at + kSharePath.size()));
-    std::string manifest = base + std::string(kManifestPath) + sid;
+Result<SecretString> shlink_for(std::string_view base, std::string_view sid, const SecretString& key,
+                                int64_t expires_at, std::string_view flag, std::string_view label) {
+    std::string manifest = std::string(base) + std::string(kManifestPath) + std::string(sid);
     if (manifest.size() > shl::kMaxUrlLength)
         return make_error(ErrorCode::SHARE_INVALID,
                           "the manifest URL would be " + std::to_string(manifest.size()) +
                               " characters; SMART Health Links allow " + std::to_string(shl::kMaxUrlLength) +
                               " (use a public URL of at most " +
                               std::to_string(shl::kMaxUrlLength - (manifest.size() - base.size())) + " characters)");
-    ShlShare out;
-    out.shlink = SecretString(shl::encode_link({manifest, key.str(), expires_at, "P", std::string(label)}));
+    SecretString shlink(shl::encode_link({manifest, key.str(), expires_at, std::string(flag), std::string(label)}));
     // The reader's own rules, so that what we hand out is what we would accept.
-    if (auto parsed = shl::parse_link(out.shlink.str()); !parsed)
+    if (auto parsed = shl::parse_link(shlink.str()); !parsed)
         return make_error(ErrorCode::SHARE_INVALID, parsed.error().message);
+    return shlink;
+}
+
+Result<ShlShare> make_shl(std::string_view share_url, const SecretString& key, int64_t expires_at,
+                          std::string_view label) {
+    auto at = share_url.rfind(kSharePath);
+    if (at == std::string_view::npos) return make_error(ErrorCode::SHARE_INVALID, "not a share URL ({public}/s/ID)");
+    std::string base(share_url.substr(0, at));
+    auto shlink = shlink_for(base, share_url.substr(at + kSharePath.size()), key, expires_at, "P", label);
+    if (!shlink) return shlink.error();
+    ShlShare out;
+    out.shlink = std::move(shlink.value());
     out.viewer_url = SecretString(base + std::string(kViewerPath) + "#" + out.shlink.str());
     return out;
 }

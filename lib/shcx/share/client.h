@@ -46,6 +46,10 @@ struct ShlShare {
 // breaks the spec's rules (80 characters, no control characters).
 Result<ShlShare> make_shl(std::string_view share_url, const SecretString& key, int64_t expires_at,
                           std::string_view label);
+// The shlink:/ whose manifest URL is {base}/m/{sid}, with `flag`, exp and label; the same
+// SHARE_INVALID as make_shl. make_shl's and the emergency tier's (emergency_client.h) links.
+Result<SecretString> shlink_for(std::string_view base, std::string_view sid, const SecretString& key,
+                                int64_t expires_at, std::string_view flag, std::string_view label);
 
 struct ShareLink {
     std::string post_url;  // the link without its fragment: where the PIN goes

@@ -127,7 +127,7 @@ Result<EmergencyCreated> Service::rotate_emergency(const std::string& id, int64_
     return made;
 }
 
-TierRevealed Service::read_emergency(std::string_view sid, const Requester& who) {
+TierRevealed Service::read_emergency(std::string_view sid, const Requester& who, std::string_view via) {
     TierRevealed out;
     if (!valid_sid(sid)) return out;
     std::string h = digest::sha256(sid);
@@ -142,7 +142,8 @@ TierRevealed Service::read_emergency(std::string_view sid, const Requester& who)
         return out;
     }
     double now = m_clock.now();
-    auto read = m_store.emergency().read(h, now, false, {now, "emergency", "link", "", who.address, who.user_agent});
+    auto read =
+        m_store.emergency().read(h, now, false, {now, "emergency", std::string(via), "", who.address, who.user_agent});
     if (read.status != TierRead::Status::Read) return out;
     auto jwe = aes_gcm_open(tier_key(sid, "emergency").str(), read.nonce, tier_aad(h, "emergency", read.expires_at),
                             read.sealed);
@@ -184,6 +185,10 @@ TierRevealed Service::break_glass(std::string_view sid, std::string_view attesta
     out.outcome = TierOutcome::Read;
     out.content = std::move(*jwe);
     return out;
+}
+
+bool Service::is_emergency(std::string_view sid) {
+    return valid_sid(sid) && m_store.emergency().is_emergency(digest::sha256(sid));
 }
 
 Revealed Service::reveal_full(std::string_view sid, std::string_view pin, const Requester& who) {

@@ -4,6 +4,8 @@
 #include "shcx/base64url.h"
 #include "shcx/detail/json.h"
 #include "shcx/http_client.h"
+#include "shcx/share/api.h"
+#include "shcx/share/client.h"
 #include "shcx/share/emergency.h"
 #include "shcx/url.h"
 
@@ -77,6 +79,14 @@ Result<JweContent> post(const EmergencyLink& link, std::string body, const Secre
 
 std::string emergency_link(std::string_view url, const SecretString& emergency_key, const SecretString& full_key) {
     return std::string(url) + "#" + base64url::encode(emergency_key.str()) + "." + base64url::encode(full_key.str());
+}
+
+Result<SecretString> emergency_shl(std::string_view url, const SecretString& emergency_key, int64_t expires_at,
+                                   std::string_view label) {
+    auto at = url.rfind(kEmergencyPath);
+    if (at == std::string_view::npos)
+        return make_error(ErrorCode::SHARE_INVALID, "not an emergency share URL ({public}/e/ID)");
+    return shlink_for(url.substr(0, at), url.substr(at + kEmergencyPath.size()), emergency_key, expires_at, "L", label);
 }
 
 bool looks_like_emergency_link(std::string_view text) {

@@ -18,6 +18,12 @@ struct EmergencyLink {
 
 // `url` + "#" + base64url(emergency key) + "." + base64url(full key).
 std::string emergency_link(std::string_view url, const SecretString& emergency_key, const SecretString& full_key);
+// The emergency tier as a SMART Health Link (docs/emergency.md, "SMART Health Links"):
+// manifest URL {public}/m/{sid}, the emergency key, flag L (no P: the tier needs no PIN),
+// exp and label. `url` is the emergency share's {public}/e/{sid}. SHARE_INVALID as
+// shlink_for (client.h).
+Result<SecretString> emergency_shl(std::string_view url, const SecretString& emergency_key, int64_t expires_at,
+                                   std::string_view label);
 // True when the text is shaped like https://HOST[/PREFIX]/e/SID#... (then parse it with
 // parse_emergency_link, whose errors say what is wrong).
 bool looks_like_emergency_link(std::string_view text);

@@ -31,7 +31,8 @@ struct EmergencyRecord {
 };
 
 // One access to an emergency share. tier: "emergency" or "full"; via: "link" (the
-// emergency tier needs only the link), "pin" or "break-glass". Never health data.
+// emergency tier needs only the link), "shl" (the same tier, read as a SMART Health Link),
+// "pin" or "break-glass". Never health data.
 struct EmergencyAccess {
     double at = 0;
     std::string tier, via, attestation, address, user_agent;
@@ -85,6 +86,8 @@ public:
     // seconds; while paused it answers Paused and records nothing. A read records
     // `access` (with the share's id) in the same transaction.
     virtual TierRead read(const std::string& h, double now, bool break_glass, const EmergencyAccess& access) = 0;
+    // True when the share with hash h is an emergency share, live or not. Records nothing.
+    virtual bool is_emergency(const std::string& h) = 0;
     // Records an access (a full tier revealed by PIN) of the emergency share with hash h.
     virtual void record(const std::string& h, const EmergencyAccess& access) = 0;
     // nullopt unless `id` is an emergency share of `owner` (< 0: any owner).

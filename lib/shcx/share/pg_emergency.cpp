@@ -203,6 +203,10 @@ public:
         });
     }
 
+    bool is_emergency(const std::string& h) override {
+        return m_pool.run(false, [&](Conn& c) { return !c.exec(sql::id_of, Params().bytes(h)).empty(); });
+    }
+
     bool resume_break_glass(const std::string& id, int64_t owner, double now) override {
         return m_pool.run(true, [&](Conn& c) {
             return c.exec(sql::resume, Params().text(id).integer(owner).real(now)).affected() == 1;

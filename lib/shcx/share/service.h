@@ -131,7 +131,11 @@ public:
     Result<EmergencyCreated> rotate_emergency(const std::string& id, int64_t owner, std::string_view emergency_jwe,
                                               std::string_view full_jwe, const std::string& notify_url = {});
     // The emergency tier, with the link alone (rate-limited per link and per address).
-    TierRevealed read_emergency(std::string_view sid, const Requester& who);
+    // `via` is what the access log records: "link" (POST /e/) or "shl" (POST /m/, the
+    // emergency tier as a SMART Health Link; docs/emergency.md).
+    TierRevealed read_emergency(std::string_view sid, const Requester& who, std::string_view via = "link");
+    // True when sid is an emergency share's, live or not (its manifest is the emergency tier's).
+    bool is_emergency(std::string_view sid);
     // The full tier without the PIN, for "NAME; ROLE; REASON" (rate-limited, paused after
     // EmergencyLimits::break_glass_max_uses until the pause ends or the owner resumes it).
     TierRevealed break_glass(std::string_view sid, std::string_view attestation, const Requester& who);

@@ -151,6 +151,12 @@ public:
         return out;
     }
 
+    bool is_emergency(const std::string& h) override {
+        Conn c(m_pool);
+        Stmt s(c.db, "SELECT 1 FROM shares s JOIN emergency_tiers e ON e.share_id = s.id WHERE s.h = ?");
+        return s.blob(1, h).step() == SQLITE_ROW;
+    }
+
     bool resume_break_glass(const std::string& id, int64_t owner, double now) override {
         Conn c(m_pool);
         Stmt u(c.db,
