@@ -126,4 +126,11 @@ TempDir::~TempDir() {
     fs::remove_all(m_path, ec);
 }
 
+void wait_for_minute_room(double room_seconds) {
+    using namespace std::chrono;
+    auto now = duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+    auto left_ms = 60000 - now % 60000;
+    if (static_cast<double>(left_ms) < room_seconds * 1000) std::this_thread::sleep_for(milliseconds(left_ms + 100));
+}
+
 }  // namespace shcx::test

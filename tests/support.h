@@ -59,6 +59,11 @@ private:
 std::string unhex(const std::string& hex);
 
 // True when `needle` occurs in `hay`; for readable CHECK lines.
+// The share server's per-minute limits count in calendar minutes (Service::minute_limit):
+// a test that must stay inside one window first waits, if fewer than `room` seconds of
+// the current minute are left, for the next one to begin.
+void wait_for_minute_room(double room_seconds);
+
 inline bool contains(const std::string& hay, const std::string& needle) {
     return hay.find(needle) != std::string::npos;
 }

@@ -364,9 +364,9 @@ TEST_CASE("emergency share CLI: the QR (level H) still reads with a quarter of t
 
     // 20 more links of the same shape on two kinds of public URL (versions 11 and 12),
     // drawn as `share create --qr` draws them. The bottom-right quarter holds an alignment
-    // pattern and data; blanked white or black, level H restores it. A centred quarter
-    // does not read (docs/emergency.md, "The QR"): it holds data only, more codewords
-    // than level H can restore.
+    // pattern and data; blanked white or black, level H restores it. (A centred quarter
+    // mostly does not read, docs/emergency.md "The QR"; whether one link does depends on
+    // its bits, so that is measured there, not asserted here.)
     for (int i = 0; i < 20; ++i) {
         std::string base = i % 2 ? "https://shares.example.org" : "http://127.0.0.1:40123";
         std::string link = base + "/e/" + random_b64u(16) + "#" + random_b64u(32) + "." + random_b64u(32);
@@ -381,15 +381,13 @@ TEST_CASE("emergency share CLI: the QR (level H) still reads with a quarter of t
             CAPTURE(int{shade});
             CHECK(qr_read::read_qr_texts(img) == std::vector<std::string>{link});
         }
-        auto centred = clean;
-        paint_modules(centred, (sym.width - quarter.w) / 2, (sym.width - quarter.h) / 2, quarter.w, quarter.h, 255);
-        CHECK(qr_read::read_qr_texts(centred).empty());
     }
 }
 
 TEST_CASE("emergency share CLI: break glass is rate-limited per address, the owner's resume restarts its count") {
     Emergency e;
     REQUIRE(e.create().code == 0);
+    wait_for_minute_room(30);  // the three reads below must fall in one limit window
     // Two break-glass reads a minute from one address (the pause after 3 uses is tested
     // on both stores in share_emergency_cases.h, with an injected clock).
     for (int i = 0; i < 2; ++i)
