@@ -87,12 +87,8 @@ Result<share::CreatedShare> made_share(const EmergencyOwner& owner, const Emerge
     share::CreatedShare made{c.id,        base + std::string(share::kEmergencyPath) + c.sid,
                              c.pin.str(), timeutil::format_utc(c.expires_at),
                              1,           c.label};
-    if (!c.notify_secret.str().empty()) {
-        made.notify_secret = c.notify_secret.str();
-        // A rotation keeps the old share's URL unless given another.
-        auto info = svc.emergency_status(c.id, -1);
-        made.notify_url = info ? info->emergency.notify_url : a.notify_url;
-    }
+    made.notify_url = c.notify_url;
+    made.notify_secret = c.notify_secret.str();
     return made;
 }
 

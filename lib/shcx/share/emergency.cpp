@@ -97,6 +97,7 @@ Result<EmergencyCreated> Service::create_emergency(int64_t owner, std::string_vi
     e.sealed_full =
         aes_gcm_seal(tier_key(c.sid, "full").str(), e.nonce_full, tier_aad(r.h, "full", c.expires_at), full_jwe);
     if (!notify_url.empty()) {
+        c.notify_url = notify_url;
         c.notify_secret = SecretString(base64url::encode(random_bytes(kNotifySecretBytes)));
         e.notify_url = notify_url;
         e.notify_nonce = random_bytes(12);

@@ -40,6 +40,7 @@ struct EmergencyCreated {
     std::string id, sid, label;
     SecretString pin;
     double expires_at = 0;
+    std::string notify_url;      // where break-glass alerts go (empty: none)
     SecretString notify_secret;  // with a notify URL: the webhook secret, shown once
 };
 

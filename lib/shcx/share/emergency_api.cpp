@@ -98,7 +98,7 @@ std::variant<Tiers, HttpResponse> tiers_of(const HttpRequest& req) {
     return t;
 }
 
-HttpResponse created_answer(const std::string& public_url, const EmergencyCreated& c, const std::string& notify_url) {
+HttpResponse created_answer(const std::string& public_url, const EmergencyCreated& c) {
     Json out{{"id", c.id},
              {"url", public_url + std::string(kEmergencyPath) + c.sid},
              {"challenge", c.pin.str()},
@@ -106,7 +106,7 @@ HttpResponse created_answer(const std::string& public_url, const EmergencyCreate
              {"label", c.label},
              {"kind", "emergency"}};
     if (!c.notify_secret.str().empty()) {  // shown once, like the PIN
-        out["notify_url"] = notify_url;
+        out["notify_url"] = c.notify_url;
         out["notify_secret"] = c.notify_secret.str();
     }
     return json_answer(201, out);
@@ -194,7 +194,7 @@ HttpResponse Api::create_emergency(const HttpRequest& req, int64_t owner) {
     auto made =
         m_service.create_emergency(owner, t.emergency, t.full, static_cast<double>(*t.ttl), t.label, t.notify_url);
     if (!made) return refused(made.error());
-    return created_answer(m_public_url, made.value(), t.notify_url);
+    return created_answer(m_public_url, made.value());
 }
 
 HttpResponse Api::rotate_emergency(const HttpRequest& req, int64_t owner, const std::string& id) {
@@ -205,10 +205,7 @@ HttpResponse Api::rotate_emergency(const HttpRequest& req, int64_t owner, const 
         return json_answer(400, {{"error", "invalid"}, {"message", "a rotated share keeps its label and expiry"}});
     auto made = m_service.rotate_emergency(id, owner, t.emergency, t.full, t.notify_url);
     if (!made) return refused(made.error());
-    std::string notify_url = t.notify_url;
-    if (notify_url.empty())
-        if (auto info = m_service.emergency_status(made.value().id, owner)) notify_url = info->emergency.notify_url;
-    return created_answer(m_public_url, made.value(), notify_url);
+    return created_answer(m_public_url, made.value());
 }
 
 HttpResponse Api::resume_emergency(int64_t owner, const std::string& id) {
