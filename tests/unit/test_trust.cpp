@@ -90,3 +90,109 @@ TEST_CASE("repeated kids are kept") {
     store.add_issuer(issuer);
     CHECK(store.find("https://i.example", "a").keys.size() == 2);
 }
+
+namespace {
+// An IssuerSource over a fixed list, counting what is asked of it.
+class ListSource : public trust::IssuerSource {
+public:
+    explicit ListSource(std::vector<trust::Issuer> issuers) : m_issuers(std::move(issuers)) {}
+    size_t size() const override { return m_issuers.size(); }
+    bool contains(std::string_view iss) const override { return at(iss) != nullptr; }
+    const trust::Issuer* find(std::string_view iss) const override {
+        ++finds;
+        return at(iss);
+    }
+    std::vector<trust::Issuer> all() const override {
+        ++alls;
+        return m_issuers;
+    }
+    mutable int finds = 0, alls = 0;
+
+private:
+    const trust::Issuer* at(std::string_view iss) const {
+        for (const auto& i : m_issuers)
+            if (i.iss == iss) return &i;
+        return nullptr;
+    }
+    std::vector<trust::Issuer> m_issuers;
+};
+
+trust::Issuer issuer(const std::string& iss, const std::string& name, std::vector<std::string> kids) {
+    trust::Issuer i;
+    i.iss = iss;
+    i.name = name;
+    i.source = "vci";
+    for (const auto& kid : kids) {
+        jose::Jwk k;
+        k.kid = kid;
+        i.keys.push_back(k);
+    }
+    return i;
+}
+}  // namespace
+
+TEST_CASE("a trust store with an issuer source looks issuers up in it, and builds them all only when asked") {
+    auto source = std::make_shared<ListSource>(std::vector<trust::Issuer>{
+        issuer("https://a.example", "A", {"a1", "a2"}), issuer("https://b.example", "B", {"b1"})});
+    trust::TrustStore store;
+    store.add_issuers(source);
+    CHECK_FALSE(store.empty());
+    auto m = store.find("https://a.example", "a2");
+    REQUIRE(m.issuer != nullptr);
+    CHECK(m.issuer->name == "A");
+    REQUIRE(m.keys.size() == 1);
+    CHECK(m.keys[0]->kid == "a2");
+    CHECK(store.find("https://a.example", "b1").keys.empty());  // trust binds (iss, kid)
+    CHECK(store.find("https://c.example", "a1").issuer == nullptr);
+    CHECK(store.find("", "a1").issuer == nullptr);  // the empty iss is never looked up in a source
+    CHECK(source->alls == 0);
+
+    // Issuers added later come after the source's, and an unrelated one leaves it lazy.
+    store.add_issuer(issuer("https://c.example", "C", {"c1"}));
+    CHECK(store.find("https://c.example", "c1").keys.size() == 1);
+    CHECK(source->alls == 0);
+    const auto& all = store.issuers();
+    REQUIRE(all.size() == 3);
+    CHECK(all[0].iss == "https://a.example");
+    CHECK(all[1].iss == "https://b.example");
+    CHECK(all[2].iss == "https://c.example");
+    CHECK(&store.issuers() == &all);  // built once
+    CHECK(source->alls == 1);
+
+    SUBCASE("an issuer with a source's iss is merged into it, as add_issuer merges") {
+        store.add_issuer(issuer("https://b.example", "local B", {"b2"}));
+        auto b = store.find("https://b.example", "b2");
+        REQUIRE(b.issuer != nullptr);
+        CHECK(b.issuer->name == "B");
+        CHECK(b.issuer->keys.size() == 2);
+        REQUIRE(store.issuers().size() == 3);
+        CHECK(store.issuers()[1].iss == "https://b.example");
+        CHECK(store.issuers()[2].iss == "https://c.example");
+    }
+    SUBCASE("keys vouched for under any iss still match a source's issuer after its own keys") {
+        trust::Issuer any = issuer("", "", {"w1"});
+        any.source = "--jwks w.json";
+        store.add_issuer(any);
+        auto w = store.find("https://a.example", "w1");
+        REQUIRE(w.issuer != nullptr);
+        CHECK(w.issuer->source == "--jwks w.json");
+        CHECK(store.find("https://a.example", "a1").issuer->name == "A");
+    }
+    SUBCASE("a second source is built in full after what is there") {
+        store.add_issuers(std::make_shared<ListSource>(std::vector<trust::Issuer>{
+            issuer("https://a.example", "", {"a3"}), issuer("https://d.example", "D", {"d1"})}));
+        CHECK(store.find("https://a.example", "a3").keys.size() == 1);
+        CHECK(store.find("https://a.example", "a1").keys.size() == 1);
+        CHECK(store.find("https://d.example", "d1").issuer->name == "D");
+        CHECK(store.issuers().size() == 4);
+    }
+}
+
+TEST_CASE("a trust store with an empty issuer source is empty") {
+    trust::TrustStore store;
+    store.add_issuers(std::make_shared<ListSource>(std::vector<trust::Issuer>{}));
+    CHECK(store.empty());
+    CHECK(store.issuers().empty());
+    store.add_issuers(nullptr);
+    CHECK(store.empty());
+}

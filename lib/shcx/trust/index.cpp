@@ -11,11 +11,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <ctime>
 #include <filesystem>
+#include <map>
 #include <memory>
+#include <mutex>
 
 #include "shcx/digest.h"
 #include "shcx/fsutil.h"
@@ -30,7 +33,7 @@ namespace fs = std::filesystem;
 
 // Bumped whenever the layout or the meaning of a field changes: an older index is then
 // simply not used (and rewritten by the next sync).
-constexpr std::string_view kMagic = "shcx-trust-index-1\n";
+constexpr std::string_view kMagic = "shcx-trust-index-2\n";
 constexpr size_t kMacBytes = 32;
 constexpr size_t kKeyBytes = 32;
 
@@ -152,6 +155,92 @@ std::optional<fs::path> current_install(const std::string& store) {
     return dir;
 }
 
+// ---- the issuers of a mapped index -----------------------------------------------
+
+class IndexIssuers : public trust::IssuerSource {
+public:
+    IndexIssuers(std::shared_ptr<const Mapped> file, std::string_view records, std::vector<IssuerEntry> entries,
+                 std::string store, double now)
+        : m_file(std::move(file)),
+          m_records(records),
+          m_entries(std::move(entries)),
+          m_store(std::move(store)),
+          m_now(now) {}
+
+    size_t size() const override {
+        std::lock_guard<std::mutex> lock(m_mutex);
+        return m_full ? m_full->issuers().size() : m_entries.size();
+    }
+    bool contains(std::string_view iss) const override {
+        {
+            std::lock_guard<std::mutex> lock(m_mutex);
+            if (m_full) return m_full->find(iss, {}).issuer != nullptr;
+        }
+        return entry(iss) != nullptr;
+    }
+    const trust::Issuer* find(std::string_view iss) const override {
+        const IssuerEntry* e = entry(iss);
+        std::lock_guard<std::mutex> lock(m_mutex);
+        if (!m_full && e) {
+            size_t at = static_cast<size_t>(e - m_entries.data());
+            if (auto it = m_decoded.find(at); it != m_decoded.end()) return it->second.get();
+            if (auto issuer = decode(*e))
+                return (m_decoded[at] = std::make_unique<trust::Issuer>(std::move(*issuer))).get();
+            full_check();
+        }
+        return m_full ? m_full->find(iss, {}).issuer : nullptr;
+    }
+    std::vector<trust::Issuer> all() const override {
+        std::vector<const IssuerEntry*> order(m_entries.size());
+        for (const auto& e : m_entries) order[e.position] = &e;
+        std::vector<trust::Issuer> out;
+        out.reserve(order.size());
+        for (const IssuerEntry* e : order) {
+            const trust::Issuer* issuer = find(e->iss);
+            std::lock_guard<std::mutex> lock(m_mutex);
+            if (m_full) break;
+            if (issuer) out.push_back(*issuer);
+        }
+        std::lock_guard<std::mutex> lock(m_mutex);
+        if (m_full) return m_full->issuers();
+        return out;
+    }
+
+private:
+    const IssuerEntry* entry(std::string_view iss) const {
+        auto it = std::lower_bound(m_entries.begin(), m_entries.end(), iss,
+                                   [](const IssuerEntry& e, std::string_view key) { return e.iss < key; });
+        return it != m_entries.end() && it->iss == iss ? &*it : nullptr;
+    }
+    // The record, copied first so that what is hashed is what is decoded.
+    std::optional<trust::Issuer> decode(const IssuerEntry& e) const {
+        std::string bytes(m_records.substr(static_cast<size_t>(e.offset), static_cast<size_t>(e.length)));
+        if (digest::sha256(bytes) != e.sha256) return std::nullopt;
+        auto issuer = trust_index::deserialise_issuer(bytes);
+        if (!issuer || issuer->iss != e.iss) return std::nullopt;
+        return issuer;
+    }
+    // The index no longer matches its header: the install's full check answers instead.
+    void full_check() const {
+        m_full = std::make_unique<trust::TrustStore>();
+        auto current = trust_store::read_current(m_store);
+        if (!current || !current.value()) return;
+        auto compiled = compile(*current.value(), m_now);
+        if (compiled) m_full->add_snapshot(std::move(compiled.value().snapshot));
+    }
+
+    std::shared_ptr<const Mapped> m_file;
+    std::string_view m_records;
+    std::vector<IssuerEntry> m_entries;  // views into m_file, sorted by iss
+    std::string m_store;
+    double m_now;
+    mutable std::mutex m_mutex;
+    mutable std::map<size_t, std::unique_ptr<trust::Issuer>> m_decoded;
+    mutable std::unique_ptr<trust::TrustStore> m_full;
+};
+
+constexpr size_t kPrefixBytes = kMagic.size() + sizeof(uint64_t);
+
 }  // namespace
 
 Result<Compiled> compile(const trust_store::SnapshotFiles& s, double now) {
@@ -177,26 +266,59 @@ Result<Compiled> compile(const trust_store::SnapshotFiles& s, double now) {
     return out;
 }
 
-std::optional<Compiled> open(const std::string& store, const trust_store::SnapshotFiles& files, double now) {
+std::optional<Opened> open(const std::string& store, double now) {
     auto dir = current_install(store);
     auto key = read_key(store);
     if (!dir || !key) return std::nullopt;
-    Mapped file((*dir / kIndexFile).string());
-    std::string_view all = file.view();
-    if (all.size() < kMagic.size() + kMacBytes || all.substr(0, kMagic.size()) != kMagic) return std::nullopt;
-    std::string_view body = all.substr(kMagic.size(), all.size() - kMagic.size() - kMacBytes);
-    std::string expected = mac(*key, body);
-    if (CRYPTO_memcmp(expected.data(), all.data() + all.size() - kMacBytes, kMacBytes) != 0) return std::nullopt;
-    std::string installed = files_digest(files);
-    if (installed.empty()) return std::nullopt;
-    auto compiled = deserialise(body, installed, vci::sources().front().certificate_sha256);
+    auto file = std::make_shared<const Mapped>((*dir / kIndexFile).string());
+    std::string_view all = file->view();
+    if (all.size() < kPrefixBytes + kMacBytes || all.substr(0, kMagic.size()) != kMagic) return std::nullopt;
+    uint64_t header_bytes = 0;
+    std::memcpy(&header_bytes, all.data() + kMagic.size(), sizeof header_bytes);
+    if (header_bytes > all.size() - kPrefixBytes - kMacBytes) return std::nullopt;
+    size_t signed_bytes = kPrefixBytes + static_cast<size_t>(header_bytes);
+    std::string expected = mac(*key, all.substr(0, signed_bytes));
+    if (CRYPTO_memcmp(expected.data(), all.data() + signed_bytes, kMacBytes) != 0) return std::nullopt;
+    auto header = deserialise_header(all.substr(kPrefixBytes, static_cast<size_t>(header_bytes)));
+    if (!header || header->certificate_pin != vci::sources().front().certificate_sha256) return std::nullopt;
     // The certificate's validity is the one time-dependent part of the full check.
     double t = static_cast<double>(static_cast<time_t>(now));
-    if (!compiled || t < compiled->cert_not_before || t > compiled->cert_not_after) return std::nullopt;
-    return compiled;
+    if (t < header->cert_not_before || t > header->cert_not_after) return std::nullopt;
+    std::string_view records = all.substr(signed_bytes + kMacBytes);
+    for (const auto& e : header->issuers)
+        if (e.offset > records.size() || e.length > records.size() - e.offset) return std::nullopt;
+    if (header->by_content) {
+        auto current = trust_store::read_current(store);
+        if (!current || !current.value() || files_digest(*current.value()) != header->files_sha256) return std::nullopt;
+    } else if (identities(*dir) != header->files) {
+        return std::nullopt;
+    }
+    auto meta = trust_store::read_install_meta(dir->string());
+    if (!meta) return std::nullopt;
+    Opened out;
+    out.meta = std::move(*meta);
+    out.snapshot_time = std::move(header->snapshot_time);
+    out.snapshot_crls = std::move(header->snapshot_crls);
+    out.snapshot_invalid_crls = std::move(header->snapshot_invalid_crls);
+    out.crls = std::move(header->crls);
+    out.invalid_crls = std::move(header->invalid_crls);
+    out.warnings = std::move(header->warnings);
+    out.cert_not_before = header->cert_not_before;
+    out.cert_not_after = header->cert_not_after;
+    out.issuers = std::make_shared<IndexIssuers>(file, records, std::move(header->issuers), store, now);
+    return out;
 }
 
 std::optional<Error> write(const std::string& store, double now) {
+    auto dir = current_install(store);
+    if (!dir) {  // nothing installed (or a dangling `current`: reported as read_current does)
+        auto current = trust_store::read_current(store);
+        if (!current) return current.error();
+        return std::nullopt;
+    }
+    // The identities are taken before the files are read: a file changed after that has
+    // another identity, and the index is then not used.
+    auto [ids, settled_ids] = bind_install(*dir);
     auto current = trust_store::read_current(store);
     if (!current) return current.error();
     if (!current.value()) return std::nullopt;
@@ -205,12 +327,46 @@ std::optional<Error> write(const std::string& store, double now) {
     if (!compiled) return compiled.error();
     auto key = read_or_create_key(store);
     if (!key) return key.error();
-    auto dir = current_install(store);
-    if (!dir) return make_error(ErrorCode::IO_ERROR, "no snapshot is installed in " + store);
     std::string installed = files_digest(files);
     if (installed.empty()) return make_error(ErrorCode::INTERNAL, "OpenSSL could not hash the installed snapshot");
-    std::string body = serialise(compiled.value(), installed);
-    std::string out = std::string(kMagic) + body + mac(key.value(), body);
+
+    Compiled& c = compiled.value();
+    Header h;
+    h.files_sha256 = installed;
+    h.by_content = !settled_ids;
+    h.files = std::move(ids);
+    h.certificate_pin = vci::sources().front().certificate_sha256;
+    h.cert_not_before = c.cert_not_before;
+    h.cert_not_after = c.cert_not_after;
+    h.snapshot_time = c.snapshot.time;
+    h.snapshot_crls = c.snapshot.crls;
+    h.snapshot_invalid_crls = c.snapshot.invalid_crls;
+    h.snapshot_warnings = c.snapshot.warnings;
+    h.crls = c.crls;
+    h.invalid_crls = c.invalid_crls;
+    h.warnings = c.warnings;
+    // One record per distinct iss, merged exactly as a trust store merges a snapshot's.
+    trust::TrustStore merged;
+    for (auto& issuer : c.snapshot.issuers) merged.add_issuer(std::move(issuer));
+    const auto& issuers = merged.issuers();
+    std::string records;
+    std::vector<std::string> hashes;
+    hashes.reserve(issuers.size());
+    for (size_t i = 0; i < issuers.size(); ++i) {
+        std::string record = serialise_issuer(issuers[i]);
+        hashes.push_back(digest::sha256(record));
+        h.issuers.push_back({issuers[i].iss, i, records.size(), record.size(), hashes.back()});
+        records += record;
+    }
+    std::sort(h.issuers.begin(), h.issuers.end(),
+              [](const IssuerEntry& a, const IssuerEntry& b) { return a.iss < b.iss; });
+    std::string header = serialise_header(h);
+    uint64_t header_bytes = header.size();
+    std::string out(kMagic);
+    out.append(reinterpret_cast<const char*>(&header_bytes), sizeof header_bytes);
+    out += header;
+    out += mac(key.value(), out);
+    out += records;
     return fsutil::write_file_atomic((*dir / kIndexFile).string(), out);
 }
 

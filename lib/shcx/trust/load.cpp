@@ -44,16 +44,25 @@ std::optional<Error> check_age(const Meta& meta, double now, double max_age_seco
 
 Result<Loaded> load(const std::string& store, double now) {
     Loaded out;
-    auto current = read_current(store);
-    if (!current) {
-        if (current.error().code != ErrorCode::TRUST_STORE_DAMAGED) return current.error();
-        return Error{current.error().code, current.error().message + "; run `shcx trust sync` to download it again"};
-    }
-    if (current.value()) {
-        const SnapshotFiles& s = *current.value();
-        // The compiled index when it checks out (trust/index.h); else the full check.
-        std::optional<trust_index::Compiled> compiled = trust_index::open(store, s, now);
-        if (!compiled) {
+    // The compiled index when it checks out (trust/index.h): neither the snapshot nor its
+    // CRL files are read, and an issuer is decoded when a card names it.
+    if (auto opened = trust_index::open(store, now)) {
+        out.warnings = std::move(opened->warnings);
+        out.trust.add_issuers(std::move(opened->issuers));
+        for (auto& [iss, crl] : opened->snapshot_crls) out.trust.add_crl(iss, std::move(crl));
+        for (auto& bad : opened->snapshot_invalid_crls) out.trust.add_invalid_crl(std::move(bad));
+        for (auto& [iss, crl] : opened->crls) out.trust.add_crl(iss, std::move(crl));
+        for (auto& bad : opened->invalid_crls) out.trust.add_invalid_crl(std::move(bad));
+        out.meta = std::move(opened->meta);
+    } else {
+        auto current = read_current(store);
+        if (!current) {
+            if (current.error().code != ErrorCode::TRUST_STORE_DAMAGED) return current.error();
+            return Error{current.error().code,
+                         current.error().message + "; run `shcx trust sync` to download it again"};
+        }
+        if (current.value()) {
+            const SnapshotFiles& s = *current.value();
             auto full = trust_index::compile(s, now);
             if (!full) {
                 const Error& e = full.error();
@@ -61,13 +70,13 @@ Result<Loaded> load(const std::string& store, double now) {
                 return Error{e.code, "the installed trust snapshot in " + store + " fails its signature check (" +
                                          e.message + "); run `shcx trust sync`"};
             }
-            compiled = std::move(full.value());
+            auto& compiled = full.value();
+            out.warnings = std::move(compiled.warnings);
+            out.trust.add_snapshot(std::move(compiled.snapshot));
+            for (auto& [iss, crl] : compiled.crls) out.trust.add_crl(iss, std::move(crl));
+            for (auto& bad : compiled.invalid_crls) out.trust.add_invalid_crl(std::move(bad));
+            out.meta = s.meta;
         }
-        out.warnings = std::move(compiled->warnings);
-        out.trust.add_snapshot(std::move(compiled->snapshot));
-        for (auto& [iss, crl] : compiled->crls) out.trust.add_crl(iss, std::move(crl));
-        for (auto& bad : compiled->invalid_crls) out.trust.add_invalid_crl(std::move(bad));
-        out.meta = s.meta;
     }
     auto local = read_local_issuers(store);
     if (!local) return local.error();

@@ -144,6 +144,12 @@ Result<std::optional<SnapshotFiles>> read_current(const std::string& store) {
     return std::optional<SnapshotFiles>(std::move(s));
 }
 
+std::optional<Meta> read_install_meta(const std::string& install_dir) {
+    auto text = slurp(fs::path(install_dir) / kMetaFile);
+    if (!text) return std::nullopt;
+    return meta_from_json(*text);
+}
+
 std::optional<Error> install(const std::string& store, const SnapshotFiles& snap) {
     std::error_code ec;
     fs::path snapshots = fs::path(store) / "snapshots";

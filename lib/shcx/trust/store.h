@@ -67,6 +67,9 @@ struct SnapshotFiles {
 // when `current` points at an install with a file missing or an unreadable meta.json.
 Result<std::optional<SnapshotFiles>> read_current(const std::string& store);
 
+// The meta.json of the install in `install_dir`, nullopt when it is missing or unreadable.
+std::optional<Meta> read_install_meta(const std::string& install_dir);
+
 // Writes `snap` as the new current snapshot; the old current becomes `previous` and
 // older installs are removed. IO_ERROR leaves the current install untouched.
 std::optional<Error> install(const std::string& store, const SnapshotFiles& snap);

@@ -121,6 +121,39 @@ Result<Issuer> issuer_from_jwks(std::string_view jwks_json, const std::string& i
     return issuer;
 }
 
+void TrustStore::add_issuers(std::shared_ptr<const IssuerSource> source) {
+    if (!source) return;
+    if (m_source || !m_issuers.empty()) {  // not first: built in full, in order
+        for (auto& issuer : source->all()) add_issuer(std::move(issuer));
+        return;
+    }
+    m_source = std::move(source);
+    m_all = std::make_shared<AllIssuers>();
+}
+
+void TrustStore::materialise() {
+    if (!m_source) return;
+    std::vector<Issuer> later = std::move(m_issuers);
+    m_issuers.clear();
+    m_by_iss.clear();
+    auto first = std::move(m_source);
+    m_all.reset();
+    for (auto& issuer : first->all()) add_issuer(std::move(issuer));
+    for (auto& issuer : later) add_issuer(std::move(issuer));
+}
+
+const std::vector<Issuer>& TrustStore::issuers() const {
+    if (!m_source) return m_issuers;
+    std::lock_guard<std::mutex> lock(m_all->mutex);
+    if (!m_all->list) {
+        TrustStore merged;
+        for (auto& issuer : m_source->all()) merged.add_issuer(std::move(issuer));
+        for (const auto& issuer : m_issuers) merged.add_issuer(issuer);
+        m_all->list = std::move(merged.m_issuers);
+    }
+    return *m_all->list;
+}
+
 void TrustStore::add_snapshot(Snapshot snapshot) {
     for (auto& issuer : snapshot.issuers) add_issuer(std::move(issuer));
     for (auto& [iss, crl] : snapshot.crls) add_crl(iss, std::move(crl));
@@ -136,6 +169,8 @@ const InvalidCrl* TrustStore::find_invalid_crl(std::string_view iss, std::string
 }
 
 void TrustStore::add_issuer(Issuer issuer) {
+    if (m_source && !issuer.iss.empty() && m_source->contains(issuer.iss)) materialise();
+    if (m_all) m_all = std::make_shared<AllIssuers>();  // issuers() is built again
     auto it = m_by_iss.find(issuer.iss);
     if (it == m_by_iss.end()) {
         m_by_iss.emplace(issuer.iss, m_issuers.size());
@@ -158,6 +193,9 @@ TrustStore::Match TrustStore::find(std::string_view iss, std::string_view kid) c
     if (auto it = m_by_iss.find(iss); it != m_by_iss.end() && !iss.empty()) {
         m.issuer = &m_issuers[it->second];
         collect(*m.issuer);
+    } else if (m_source && !iss.empty()) {
+        // An iss is in the source or among the others, never both (add_issuer).
+        if ((m.issuer = m_source->find(iss))) collect(*m.issuer);
     }
     // Keys the user vouched for without naming an issuer (--jwks FILE) match any iss.
     if (m.keys.empty())

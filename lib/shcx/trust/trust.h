@@ -63,8 +63,26 @@ struct Snapshot {
 };
 Result<Snapshot> parse_vci_snapshot(std::string_view json, const std::string& source);
 
+// Issuers that are looked up one at a time instead of all being built up front (the
+// compiled trust index: trust/index.h). Every member is thread-safe; the issuers it hands
+// out live as long as it does. Its issuers have distinct, non-empty iss.
+class IssuerSource {
+public:
+    virtual ~IssuerSource() = default;
+    virtual size_t size() const = 0;
+    virtual bool contains(std::string_view iss) const = 0;
+    // The issuer with this iss, nullptr when there is none.
+    virtual const Issuer* find(std::string_view iss) const = 0;
+    // Every issuer, in the source's order.
+    virtual std::vector<Issuer> all() const = 0;
+};
+
 class TrustStore {
 public:
+    // Issuers looked up in `source` when a card names them. They come before any issuer
+    // added later, as add_snapshot's would; an issuer added later with an iss the source
+    // also has is merged into it, as add_issuer does (the source is then built in full).
+    void add_issuers(std::shared_ptr<const IssuerSource> source);
     void add_snapshot(Snapshot snapshot);
     // Merges keys into an existing issuer with the same iss. An issuer with an empty iss
     // holds keys trusted under any iss (a one-off `--jwks FILE` without an issuer URL).
@@ -93,11 +111,20 @@ public:
     };
     const CheckedKey& checked(const jose::Jwk& jwk) const;
 
-    const std::vector<Issuer>& issuers() const { return m_issuers; }
+    // Every issuer (those of a source included: this builds them all).
+    const std::vector<Issuer>& issuers() const;
     size_t crl_count() const { return m_crls.size(); }
-    bool empty() const { return m_issuers.empty(); }
+    bool empty() const { return m_issuers.empty() && (!m_source || m_source->size() == 0); }
 
 private:
+    // Turns the source's issuers into ordinary ones, before the others.
+    void materialise();
+    std::shared_ptr<const IssuerSource> m_source;
+    struct AllIssuers {
+        std::mutex mutex;
+        std::optional<std::vector<Issuer>> list;
+    };
+    std::shared_ptr<AllIssuers> m_all;  // issuers() with a source
     std::vector<Issuer> m_issuers;
     std::map<std::string, size_t, std::less<>> m_by_iss;
     std::vector<std::pair<std::string, Crl>> m_crls;
