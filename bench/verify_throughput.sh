@@ -5,10 +5,12 @@
 # Release binary in build-release/.
 #
 # Clocks: `openssl speed` counts operations per second of its user CPU time, so the
-# 1-thread ratio divides shcx's rate per CPU second (user + system: shcx's file reading
-# counts against it) by that. Thread scaling can only be seen on the wall clock. On a
-# shared machine every figure is the best of REPS runs (default 3), and the load average
-# is printed before and after: read the scaling figure with it.
+# 1-thread ratio divides shcx's rate per CPU second (user + system of the whole process:
+# start-up, file reading and exit count against it) by that. Beside it, for comparison:
+# the ratio on user time alone, and per card with the fixed cost of a process (a one-card
+# run) taken out, as openssl speed leaves out its own. Thread scaling can only be seen on
+# the wall clock. On a shared machine every figure is the best of REPS runs (default 3),
+# and the load average is printed before and after: read the scaling figure with it.
 # Usage: bench/verify_throughput.sh [N] [REPS]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -28,26 +30,20 @@ mkdir -p "$work/cards"
 export SHCX_TRUST=$work/store
 "$shcx" trust add --iss "$iss" --jwks "$root/testdata/issuer/jwks.json" >/dev/null
 
-# One run: prints "wall_seconds cpu_seconds user_seconds" (cpu = user + system of the child).
-run() {
-  /usr/bin/time -f '%e %U %S' -o "$work/time" "$shcx" verify --jobs "$1" "$work"/cards/card-*.smart-health-card >/dev/null
-  awk '{printf "%s %.3f %s\n", $1, $2 + $3, $2}' "$work/time"
+# Best of REPS runs of `shcx verify --jobs J FILES...`: "wall cpu user" (bench/best_of.py).
+best() {  # jobs, files...
+  local jobs=$1
+  shift
+  "$root/bench/best_of.py" "$reps" "$shcx" verify --jobs "$jobs" "$@"
 }
-best() {  # jobs field -> the smallest of REPS runs (1: wall, 2: cpu, 3: user)
-  local b=""
-  for _ in $(seq "$reps"); do
-    local t
-    t=$(run "$1" | cut -d' ' -f"$2")
-    if [ -z "$b" ] || [ "$(echo "$t < $b" | bc -l)" = 1 ]; then b=$t; fi
-  done
-  echo "$b"
-}
+cards=("$work"/cards/card-*.smart-health-card)
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
-run 1 >/dev/null  # warm the page cache
-cpu1=$(best 1 2)
-user1=$(best 1 3)
-wall1=$(best 1 1)
-wall2=$(best 2 1)
+best 1 "${cards[@]}" >/dev/null  # warm the page cache
+read -r wall1 cpu1 user1 < <(best 1 "${cards[@]}")
+read -r wall2 _ _ < <(best 2 "${cards[@]}")
+# One card: what a run costs before and after its cards (start-up, trust, exit), so the
+# per-card cost can be shown without it too.
+read -r _ cpu_one _ < <(best 1 "${cards[0]}")
 ossl=0
 for _ in $(seq "$reps"); do
   r=$(openssl speed -seconds 2 ecdsap256 2>/dev/null | awk '/256 bits ecdsa/ {print $NF}' | tail -1)
@@ -57,16 +53,22 @@ load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
 rate_cpu=$(echo "$n / $cpu1" | bc -l)
 rate_user=$(echo "$n / $user1" | bc -l)
+rate_cards=$(echo "($n - 1) / ($cpu1 - $cpu_one)" | bc -l)
 rate1=$(echo "$n / $wall1" | bc -l)
 rate2=$(echo "$n / $wall2" | bc -l)
-printf '%-52s %12s\n' "measure (best of $reps)" "per second"
-printf '%-52s %12.0f\n' "shcx verify, 1 thread, per CPU second ($n cards)" "$rate_cpu"
-printf '%-52s %12.0f\n' "shcx verify, 1 thread, wall clock" "$rate1"
-printf '%-52s %12.0f\n' "shcx verify, 2 threads, wall clock" "$rate2"
-printf '%-52s %12.0f\n' "openssl speed ecdsap256 verify (1 core, CPU time)" "$ossl"
+printf '%-58s %12s\n' "measure (best of $reps)" "per second"
+printf '%-58s %12.0f\n' "shcx verify, 1 thread, per CPU second ($n cards)" "$rate_cpu"
+printf '%-58s %12.0f\n' "shcx verify, 1 thread, per CPU second, start-up excluded" "$rate_cards"
+printf '%-58s %12.0f\n' "shcx verify, 1 thread, wall clock" "$rate1"
+printf '%-58s %12.0f\n' "shcx verify, 2 threads, wall clock" "$rate2"
+printf '%-58s %12.0f\n' "openssl speed ecdsap256 verify (1 core, CPU time)" "$ossl"
+printf 'one-card run: %.1f ms CPU (start-up, trust, exit)\n' "$(echo "$cpu_one * 1000" | bc -l)"
 printf 'ratio shcx 1 thread / openssl verify: %.2f\n' "$(echo "$rate_cpu / $ossl" | bc -l)"
 # For comparison only: the same ratio on user CPU time alone, the clock openssl speed
-# uses (it leaves out shcx's system time: reading the files, page faults, start-up).
+# uses (it leaves out shcx's system time: reading the files, page faults, start-up), and
+# per card with the process's fixed cost (the one-card run) taken out, as openssl speed
+# leaves out its own start-up.
 printf 'ratio on user CPU only (as openssl speed counts): %.2f\n' "$(echo "$rate_user / $ossl" | bc -l)"
+printf 'ratio per card, start-up excluded: %.2f\n' "$(echo "$rate_cards / $ossl" | bc -l)"
 printf '2-thread scaling (wall clock): %.2f\n' "$(echo "$rate2 / $rate1" | bc -l)"
 printf 'load average before: %s; after: %s (%s cores)\n' "$load_before" "$load_after" "$(nproc)"

@@ -27,8 +27,8 @@ Result<std::string> read_stream(std::istream& in, size_t max_bytes) {
 }
 
 Result<std::string> read_file(const std::string& path, size_t max_bytes) {
-    // One open, one fstat and (for a regular file) one read of its size plus one byte to
-    // see its end: verify reads thousands of small files, and every system call counts.
+    // One open, one fstat and (for a regular file) one read of its size plus one byte:
+    // verify reads thousands of small files, and every system call counts.
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return make_error(ErrorCode::INPUT_UNREADABLE, "cannot be opened");
     struct Closer {
@@ -41,26 +41,33 @@ Result<std::string> read_file(const std::string& path, size_t max_bytes) {
     auto too_large = [&] {
         return make_error(ErrorCode::INPUT_TOO_LARGE, "larger than " + std::to_string(max_bytes) + " bytes");
     };
-    size_t expected = S_ISREG(st.st_mode) ? static_cast<size_t>(st.st_size) : 0;
+    bool regular = S_ISREG(st.st_mode);
+    size_t expected = regular ? static_cast<size_t>(st.st_size) : 0;
     if (expected > max_bytes) return too_large();
+    // Sized to the file, not to a page: a run holds every input it read until the cards
+    // are extracted, and a page per small file is what made its heap grow (and fault).
     std::string data;
-    data.resize(std::max<size_t>(expected + 1, 4096));
+    data.resize(regular ? expected + 1 : 4096);
     size_t got = 0;
     for (;;) {
         if (got == data.size()) {
             if (got > max_bytes) return too_large();
             data.resize(std::min(data.size() * 2, max_bytes == SIZE_MAX ? max_bytes : max_bytes + 1));
         }
-        ssize_t n = ::read(fd, data.data() + got, data.size() - got);
+        size_t asked = data.size() - got;
+        ssize_t n = ::read(fd, data.data() + got, asked);
         if (n < 0) {
             if (errno == EINTR) continue;
             return make_error(ErrorCode::INPUT_UNREADABLE, "read error");
         }
         if (n == 0) break;
         got += static_cast<size_t>(n);
+        // A regular file returns less than asked only at its end: no read to see the 0.
+        if (regular && static_cast<size_t>(n) < asked) break;
     }
     if (got > max_bytes) return too_large();
     data.resize(got);
+    if (data.capacity() > 2 * got + 64) data.shrink_to_fit();  // a pipe's buffer, grown by doubling
     return data;
 }
 

@@ -21,12 +21,22 @@ void parallel_for(size_t n, int jobs, Fn fn) {
     // not once per item, while small batches still even out a slow or descheduled thread.
     size_t batch = std::clamp<size_t>(n / (workers * 32), 1, 64);
     std::atomic<size_t> next{0};
+    auto work = [&] {
+        for (size_t start; (start = next.fetch_add(batch, std::memory_order_relaxed)) < n;)
+            for (size_t i = start, end = std::min(n, start + batch); i < end; ++i) fn(i);
+    };
+    // The calling thread is one of the workers: one thread fewer to start, and its heap
+    // and caches are already warm.
     std::vector<std::thread> pool;
-    for (size_t w = 0; w < workers; ++w)
-        pool.emplace_back([&] {
-            for (size_t start; (start = next.fetch_add(batch, std::memory_order_relaxed)) < n;)
-                for (size_t i = start, end = std::min(n, start + batch); i < end; ++i) fn(i);
-        });
+    pool.reserve(workers - 1);
+    for (size_t w = 1; w < workers; ++w) pool.emplace_back(work);
+    try {
+        work();
+    } catch (...) {
+        next.store(n, std::memory_order_relaxed);  // the others stop at their next batch
+        for (auto& t : pool) t.join();
+        throw;
+    }
     for (auto& t : pool) t.join();
 }
 

@@ -87,6 +87,26 @@ TEST_CASE("read_file: a larger regular file, one byte past the cap and exactly a
     CHECK(fsutil::read_file((dir / "big").string(), 100000).value() == big);
 }
 
+TEST_CASE("read_file holds what it read, not a page per small file") {
+    // verify holds every input it read until the cards are out: a 4 KiB buffer per
+    // 800-byte card file was what made a large run's heap grow (docs/performance.md).
+    test::TempDir dir;
+    test::write_file(dir / "small", std::string(800, 's'));
+    auto small = fsutil::read_file((dir / "small").string(), 1000);
+    REQUIRE(small.ok());
+    CHECK(small.value() == std::string(800, 's'));
+    CHECK(small.value().capacity() <= 801);
+    int fds[2];
+    REQUIRE(::pipe(fds) == 0);
+    REQUIRE(::write(fds[1], "pipe", 4) == 4);
+    ::close(fds[1]);
+    auto piped = fsutil::read_file("/dev/fd/" + std::to_string(fds[0]), 1000);
+    ::close(fds[0]);
+    REQUIRE(piped.ok());
+    CHECK(piped.value() == "pipe");
+    CHECK(piped.value().capacity() < 100);
+}
+
 TEST_CASE("read_stream reads what the caller opened, with the same cap") {
     std::istringstream small("hello"), big(std::string(100000, 'b'));
     CHECK(fsutil::read_stream(small, 5).value() == "hello");

@@ -1,6 +1,10 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <chrono>
+#include <mutex>
+#include <set>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
@@ -25,7 +29,33 @@ TEST_CASE("one job runs inline on the calling thread, more use other threads") {
     bool all_inline = true;
     parallel_for(5, 1, [&](size_t) { all_inline &= std::this_thread::get_id() == caller; });
     CHECK(all_inline);
-    std::atomic<int> elsewhere{0};
-    parallel_for(50, 2, [&](size_t) { elsewhere += std::this_thread::get_id() != caller; });
-    CHECK(elsewhere == 50);  // workers do all the work; the caller only waits
+    // With more, the caller is one of the workers: the work is done on it and on at most
+    // jobs - 1 other threads (which of them gets how much is a race).
+    std::mutex m;
+    std::set<std::thread::id> seen;
+    std::atomic<int> done{0};
+    parallel_for(200, 3, [&](size_t) {
+        std::this_thread::sleep_for(std::chrono::microseconds(50));
+        ++done;
+        std::lock_guard<std::mutex> lock(m);
+        seen.insert(std::this_thread::get_id());
+    });
+    CHECK(done == 200);
+    CHECK(seen.size() <= 3);
+    CHECK(seen.count(caller) == 1);
+}
+
+TEST_CASE("an exception on the calling thread stops the others and reaches the caller") {
+    auto caller = std::this_thread::get_id();
+    std::atomic<int> ran_elsewhere{0};
+    auto run = [&] {
+        parallel_for(1000, 2, [&](size_t) {
+            if (std::this_thread::get_id() == caller) throw std::runtime_error("stop");
+            ++ran_elsewhere;
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        });
+    };
+    CHECK_THROWS_WITH_AS(run(), "stop", std::runtime_error);
+    // The other worker stopped at its next batch instead of running all 1000 (1 ms each).
+    CHECK(ran_elsewhere < 500);
 }

@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <memory>
 #include <mutex>
@@ -151,6 +152,23 @@ void drop_unprinted(verify::Report& r, input::FoundCard& found) {
     std::string().swap(found.jws);
 }
 
+// What is kept of a report once it is printed: the exit status and the closing table.
+struct Verdict {
+    verify::Status status = verify::Status::Malformed;
+    bool accepted = false, warned = false;
+    std::string origin, issuer;
+};
+
+// `for_table`: keep the input and issuer too (only a terminal gets the table).
+Verdict verdict_of(const verify::Report& r, bool for_table) {
+    Verdict v{r.status, r.accepted(), !r.warnings.empty(), {}, {}};
+    if (for_table) {
+        v.origin = r.origins.empty() ? "" : r.origins.front();
+        v.issuer = r.issuer_name.empty() ? r.iss : r.issuer_name;
+    }
+    return v;
+}
+
 int run_verify(VerifyOptions& opt) {
     double now = timeutil::now();
     double at = now;
@@ -234,35 +252,64 @@ int run_verify(VerifyOptions& opt) {
     // SMART Health Links are opened here; their cards join the others (docs/shl.md).
     auto linked = shl_read::open_links(extraction, input_errors, opt.shl, opt.jobs);
 
-    // --ndjson prints each result as soon as it and every result before it are ready.
-    std::vector<verify::Report> reports(extraction.cards.size());
-    std::mutex print_mutex;
-    std::vector<char> done(reports.size(), 0);
-    size_t printed = 0;
     bool with_policies = !vopt.policies.empty();
     bool text_only = !opt.json && !opt.ndjson && opt.fhir_out.empty();
+    // Input errors are all known now: said first, whatever the cards' verdicts.
+    for (const auto& e : input_errors) print_error(e.error, e.input);
+    if (text_only && !opt.quiet) shl_read::print_links_text(linked);
+
+    // Text, --quiet and --ndjson output say each result as soon as it and every result
+    // before it are ready, and the report then goes back to the heap: a run over many cards
+    // holds one Verdict per card, not every card (docs/performance.md). --json and
+    // --fhir-out need every report at the end.
+    bool streamed = text_only || opt.ndjson;
+    bool table = text_only && !opt.quiet && stdout_is_terminal();
+    size_t n_cards = extraction.cards.size();
+    std::vector<verify::Report> reports(n_cards);
+    std::vector<Verdict> verdicts(n_cards);
+    std::mutex print_mutex;
+    std::unique_ptr<std::atomic<bool>[]> done(new std::atomic<bool>[n_cards]());
+    size_t printed = 0;
     auto print_line = [&](const render::Json& j) { std::cout << j.dump() << "\n" << std::flush; };
-    parallel_for(extraction.cards.size(), opt.jobs, [&](size_t i) {
+    auto say = [&](size_t i) {
+        if (opt.ndjson) {
+            print_line(report_json(reports[i], &extraction.cards[i], with_policies));
+        } else if (!opt.quiet) {
+            if (i) std::cout << "\n";
+            print_report_text(reports[i]);
+            print_policies_text(reports[i].policies);
+        }
+        reports[i] = verify::Report();
+        if (i < extraction.cards.size()) extraction.cards[i] = input::FoundCard();
+    };
+    parallel_for(n_cards, opt.jobs, [&](size_t i) {
         reports[i] = verify::verify_card(extraction.cards[i], trust, vopt);
+        verdicts[i] = verdict_of(reports[i], table);
+        if (!streamed) return;
         if (text_only) drop_unprinted(reports[i], extraction.cards[i]);
-        if (!opt.ndjson) return;
-        std::lock_guard<std::mutex> lock(print_mutex);
-        done[i] = 1;
-        for (; printed < reports.size() && done[printed]; ++printed)
-            print_line(report_json(reports[printed], &extraction.cards[printed], with_policies));
+        done[i].store(true, std::memory_order_release);
+        // Whoever finds the printer free prints what is ready; the others go on verifying
+        // rather than wait for it. What is left when the last of them stops is printed below.
+        std::unique_lock<std::mutex> lock(print_mutex, std::try_to_lock);
+        if (!lock.owns_lock()) return;
+        for (; printed < n_cards && done[printed].load(std::memory_order_acquire); ++printed) say(printed);
     });
-    for (const auto& e : input_errors) reports.push_back(verify::input_failure(e, vopt));
+    if (streamed)
+        for (; printed < n_cards; ++printed) say(printed);
+    for (const auto& e : input_errors) {
+        reports.push_back(verify::input_failure(e, vopt));
+        verdicts.push_back(verdict_of(reports.back(), table));
+    }
 
     int rc = kOk;
     size_t warned = 0;
-    for (const auto& r : reports) {
-        if (!r.accepted()) rc = kNegative;
-        warned += !r.warnings.empty();
+    for (const auto& v : verdicts) {
+        if (!v.accepted) rc = kNegative;
+        warned += v.warned;
     }
     if (opt.strict && warned) rc = std::max(rc, int(kNegative));
     if (!linked.resources.empty() && rc == kOk) rc = kNegative;  // unsigned content is never "valid"
     if (!input_errors.empty()) rc = kFailure;
-    for (const auto& e : input_errors) print_error(e.error, e.input);
 
     auto found_of = [&](size_t i) { return i < extraction.cards.size() ? &extraction.cards[i] : nullptr; };
     // --fhir-out: the bundles of the cards that verified, nothing unverified.
@@ -305,32 +352,29 @@ int run_verify(VerifyOptions& opt) {
         std::cout << doc.dump(2) << "\n";
         return rc;
     }
-    shl_read::print_links_text(linked);
-    size_t valid = 0;
-    for (size_t i = 0; i < reports.size(); ++i) {
-        if (i) std::cout << "\n";
-        print_report_text(reports[i]);
-        print_policies_text(reports[i].policies);
-        valid += reports[i].status == verify::Status::Valid;
+    if (!text_only) {  // --fhir-out FILE with text: nothing was streamed
+        for (size_t i = 0; i < n_cards; ++i) say(i);
     }
+    for (size_t i = n_cards; i < reports.size(); ++i) say(i);  // the input failures
+    size_t valid = 0;
+    for (const auto& v : verdicts) valid += v.status == verify::Status::Valid;
     for (size_t i = 0; i < linked.resources.size(); ++i) {
         if (i || !reports.empty()) std::cout << "\n";
         shl_read::print_resource_text(linked.resources[i], "UNSIGNED");
     }
-    if (reports.size() > 1) {
-        if (stdout_is_terminal()) {  // a table to scan; the piped form stays one line
+    if (verdicts.size() > 1) {
+        if (table) {  // a table to scan; the piped form stays one line
             std::vector<std::vector<std::string>> rows;
-            for (const auto& r : reports) {
-                bool ok = r.status == verify::Status::Valid;
+            for (const auto& v : verdicts) {
+                bool ok = v.status == verify::Status::Valid;
                 std::string status = ok ? "VALID" : "NOT VALID";
-                rows.push_back({coloured(status, ok), ok ? "" : std::string(verify::status_name(r.status)),
-                                r.origins.empty() ? "" : r.origins.front(),
-                                r.issuer_name.empty() ? r.iss : r.issuer_name});
+                rows.push_back(
+                    {coloured(status, ok), ok ? "" : std::string(verify::status_name(v.status)), v.origin, v.issuer});
             }
             std::cout << "\n" << columns({"STATUS", "REASON", "INPUT", "ISSUER"}, rows);
         }
         std::cout << "\n"
-                  << reports.size() << " cards: " << valid << " valid, " << reports.size() - valid << " not valid\n";
+                  << verdicts.size() << " cards: " << valid << " valid, " << verdicts.size() - valid << " not valid\n";
     }
     if (opt.strict && warned)
         std::cout << "\nStrict: " << warned << " card" << (warned == 1 ? "" : "s")

@@ -3,31 +3,31 @@
 #include "shcx/base64url.h"
 #include "shcx/card/fhir_summary_json.h"
 #include "shcx/detail/json.h"
+#include "shcx/detail/json_view.h"
 #include "shcx/timeutil.h"
 
 namespace shcx::card {
 namespace {
 
 using detail::Json;
-using detail::member;
-using detail::string_member;
+using detail::JsonView;
 
 // A NumericDate above this is a millisecond timestamp (year 5138 in seconds).
 constexpr double kMillisecondsThreshold = 1e11;
 
-std::optional<double> numeric_date(const Json& payload, const char* key, Card& card, bool required) {
-    const Json* v = member(payload, key);
+std::optional<double> numeric_date(JsonView payload, const char* key, Card& card, bool required) {
+    JsonView v = payload.member(key);
     if (!v) {
         if (required)
             card.problems.push_back(make_error(ErrorCode::CARD_SCHEMA_INVALID, std::string("payload has no ") + key));
         return std::nullopt;
     }
-    if (!v->is_number()) {
+    if (!v.is_number()) {
         card.problems.push_back(
             make_error(ErrorCode::CARD_SCHEMA_INVALID, std::string(key) + " is not a NumericDate (number of seconds)"));
         return std::nullopt;
     }
-    double d = v->get<double>();
+    double d = v.number();
     if (d > kMillisecondsThreshold)
         card.problems.push_back(make_error(ErrorCode::DATE_IN_MILLISECONDS,
                                            std::string(key) + " looks like milliseconds; NumericDate is in seconds"));
@@ -44,13 +44,15 @@ bool issuer_url_is_valid(std::string_view iss) {
 }
 
 Result<Card> parse_payload(std::string_view payload_json) {
-    auto parsed = detail::parse_json_checked(payload_json);
-    if (!parsed.value) return make_error(ErrorCode::PAYLOAD_JSON_INVALID, "payload is not valid JSON: " + parsed.error);
-    if (!parsed.value->is_object()) return make_error(ErrorCode::PAYLOAD_JSON_INVALID, "payload is not a JSON object");
-    const Json& j = *parsed.value;
+    // Read from the parser's tape, no DOM: this runs once per card (docs/performance.md).
+    detail::ParsedView parsed(payload_json, detail::kMaxJsonDepth);
+    if (parsed.error())
+        return make_error(ErrorCode::PAYLOAD_JSON_INVALID, "payload is not valid JSON: " + *parsed.error());
+    JsonView j = parsed.root();
+    if (!j.is_object()) return make_error(ErrorCode::PAYLOAD_JSON_INVALID, "payload is not a JSON object");
     Card card;
     card.payload_json = std::string(payload_json);
-    card.iss = string_member(j, "iss").value_or("");
+    card.iss = j.string_member("iss").value_or("");
     if (!issuer_url_is_valid(card.iss))
         card.problems.push_back(
             make_error(ErrorCode::ISSUER_URL_INVALID,
@@ -61,15 +63,14 @@ Result<Card> parse_payload(std::string_view payload_json) {
         card.problems.push_back(
             make_error(ErrorCode::EXP_BEFORE_NBF, "exp (" + timeutil::format_utc(*card.exp) + ") is before nbf (" +
                                                       timeutil::format_utc(*card.nbf) + "): the card is never valid"));
-    const Json* vc = member(j, "vc");
-    if (!vc || !vc->is_object()) {
+    JsonView vc = j.member("vc");
+    if (!vc.is_object()) {
         card.problems.push_back(make_error(ErrorCode::CARD_SCHEMA_INVALID, "payload has no vc object"));
         return card;
     }
-    if (const Json* types = member(*vc, "type"); types && types->is_array()) {
-        for (const auto& t : *types)
-            if (t.is_string()) card.types.push_back(t.get<std::string>());
-    }
+    vc.member("type").each([&](JsonView t) {
+        if (auto s = t.string()) card.types.emplace_back(*s);
+    });
     bool has_health_card = false;
     for (const auto& t : card.types) {
         if (t == kHealthCardType) has_health_card = true;
@@ -80,28 +81,30 @@ Result<Card> parse_payload(std::string_view payload_json) {
     if (!has_health_card)
         card.problems.push_back(
             make_error(ErrorCode::CARD_SCHEMA_INVALID, "vc.type does not contain " + std::string(kHealthCardType)));
-    if (const Json* rid = member(*vc, "rid")) {
-        card.rid = rid->is_string() ? rid->get<std::string>() : rid->dump();
-        if (!rid->is_string() || !rid_is_valid(*card.rid))
+    if (JsonView rid = vc.member("rid")) {
+        auto text = rid.string();
+        card.rid = text ? std::string(*text) : rid.dump();
+        if (!text || !rid_is_valid(*card.rid))
             card.problems.push_back(
                 make_error(ErrorCode::RID_INVALID, "vc.rid must be at most 24 base64url characters"));
     }
-    const Json* subject = member(*vc, "credentialSubject");
-    const Json* bundle = subject ? member(*subject, "fhirBundle") : nullptr;
-    card.fhir_version = subject ? string_member(*subject, "fhirVersion").value_or("") : "";
+    JsonView subject = vc.member("credentialSubject");
+    JsonView bundle = subject.member("fhirBundle");
+    card.fhir_version = subject.string_member("fhirVersion").value_or("");
     if (card.fhir_version.empty())
         card.problems.push_back(
             make_error(ErrorCode::CARD_SCHEMA_INVALID, "vc.credentialSubject.fhirVersion is missing"));
-    if (!bundle || string_member(*bundle, "resourceType") != "Bundle") {
+    if (bundle.member("resourceType").string() != "Bundle") {
         card.problems.push_back(
             make_error(ErrorCode::CARD_SCHEMA_INVALID, "vc.credentialSubject.fhirBundle is not a FHIR Bundle"));
         return card;
     }
-    card.people = people_of(*bundle);
+    card.people = people_of(bundle);
     return card;
 }
 
 std::optional<std::string> fhir_bundle_json(std::string_view payload_json) {
+    using detail::member;
     auto j = detail::parse_json(payload_json);
     if (!j) return std::nullopt;
     const Json* vc = member(*j, "vc");

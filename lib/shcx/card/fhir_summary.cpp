@@ -8,35 +8,28 @@
 namespace shcx::card {
 namespace {
 
-using detail::Json;
-using detail::member;
-using detail::string_member;
+using detail::JsonView;
 
-const Json* first(const Json* arr) {
-    if (!arr || !arr->is_array() || arr->empty()) return nullptr;
-    return &(*arr)[0];
-}
-
-Coding first_coding(const Json& cc) {
+Coding first_coding(JsonView cc) {
     Coding c;
-    if (const Json* coding = first(member(cc, "coding"))) {
-        c.system = string_member(*coding, "system").value_or("");
-        c.code = string_member(*coding, "code").value_or("");
-        c.display = string_member(*coding, "display").value_or("");
+    if (JsonView coding = cc.member("coding").first()) {
+        c.system = coding.string_member("system").value_or("");
+        c.code = coding.string_member("code").value_or("");
+        c.display = coding.string_member("display").value_or("");
     }
-    if (c.display.empty()) c.display = string_member(cc, "text").value_or("");
+    if (c.display.empty()) c.display = cc.string_member("text").value_or("");
     return c;
 }
 
-std::string person_name(const Json& patient) {
-    const Json* name = first(member(patient, "name"));
+std::string person_name(JsonView patient) {
+    JsonView name = patient.member("name").first();
     if (!name) return "";
-    if (auto text = string_member(*name, "text")) return *text;
+    if (auto text = name.string_member("text")) return *text;
     std::string out;
-    if (const Json* given = member(*name, "given"); given && given->is_array())
-        for (const auto& g : *given)
-            if (g.is_string()) out += (out.empty() ? "" : " ") + g.get<std::string>();
-    if (auto family = string_member(*name, "family")) out += (out.empty() ? "" : " ") + *family;
+    name.member("given").each([&](JsonView g) {
+        if (auto s = g.string()) (out += out.empty() ? "" : " ") += *s;
+    });
+    if (auto family = name.string_member("family")) out += (out.empty() ? "" : " ") + *family;
     return out;
 }
 
@@ -52,71 +45,69 @@ std::string_view snomed_result_name(std::string_view code) {
     return {};
 }
 
-std::string observation_value(const Json& obs) {
-    if (const Json* cc = member(obs, "valueCodeableConcept")) {
-        Coding c = first_coding(*cc);
+std::string observation_value(JsonView obs) {
+    if (JsonView cc = obs.member("valueCodeableConcept")) {
+        Coding c = first_coding(cc);
         if (!c.display.empty()) return c.display;
         if (auto name = snomed_result_name(c.code); !name.empty()) return std::string(name);
         return c.code;
     }
-    if (const Json* q = member(obs, "valueQuantity")) {
+    if (JsonView q = obs.member("valueQuantity")) {
         std::string v;
-        if (const Json* n = member(*q, "value"); n && n->is_number()) v = n->dump();
-        if (auto unit = string_member(*q, "unit")) v += " " + *unit;
+        if (JsonView n = q.member("value"); n.is_number()) v = n.dump();
+        if (auto unit = q.string_member("unit")) v += " " + *unit;
         return v;
     }
-    return string_member(obs, "valueString").value_or("");
+    return obs.string_member("valueString").value_or("");
 }
 
-std::string reference_of(const Json& resource, const char* field) {
-    if (const Json* ref = member(resource, field)) return string_member(*ref, "reference").value_or("");
-    return "";
+std::string reference_of(JsonView resource, const char* field) {
+    return resource.member(field).string_member("reference").value_or("");
 }
 
 // The code of a Medication entry referenced by a MedicationStatement, when the bundle has it.
-std::optional<Coding> medication_of(const Json& entries, const std::string& ref) {
-    if (ref.empty()) return std::nullopt;
-    for (const auto& e : entries)
-        if (string_member(e, "fullUrl") == ref)
-            if (const Json* r = member(e, "resource"))
-                if (const Json* code = member(*r, "code")) return first_coding(*code);
-    return std::nullopt;
+std::optional<Coding> medication_of(JsonView entries, const std::string& ref) {
+    std::optional<Coding> found;
+    if (ref.empty()) return found;
+    entries.each([&](JsonView e) {
+        if (found || e.member("fullUrl").string() != ref) return;
+        if (JsonView code = e.member("resource").member("code")) found = first_coding(code);
+    });
+    return found;
 }
 
 }  // namespace
 
 // Entries point at their Patient through patient/subject references (resource:N); with a
 // single Patient, unreferenced entries belong to it.
-std::vector<Person> people_of(const Json& bundle) {
+std::vector<Person> people_of(JsonView bundle) {
     std::vector<Person> people;
-    std::map<std::string, size_t> by_url;
-    const Json* entries = member(bundle, "entry");
-    if (!entries || !entries->is_array()) return people;
-    for (const auto& e : *entries) {
-        const Json* r = member(e, "resource");
-        if (!r || string_member(*r, "resourceType") != "Patient") continue;
+    std::map<std::string, size_t, std::less<>> by_url;
+    JsonView entries = bundle.member("entry");
+    entries.each([&](JsonView e) {
+        JsonView r = e.member("resource");
+        if (r.member("resourceType").string() != "Patient") return;
         Person p;
-        p.name = person_name(*r);
-        p.birth_date = string_member(*r, "birthDate").value_or("");
-        if (auto url = string_member(e, "fullUrl")) by_url[*url] = people.size();
+        p.name = person_name(r);
+        p.birth_date = r.string_member("birthDate").value_or("");
+        if (auto url = e.member("fullUrl").string()) by_url[std::string(*url)] = people.size();
         people.push_back(std::move(p));
-    }
+    });
     auto owner = [&](const std::string& ref) -> Person* {
         auto it = by_url.find(ref);
         if (it != by_url.end()) return &people[it->second];
         return people.size() == 1 ? &people[0] : nullptr;
     };
-    for (const auto& e : *entries) {
-        const Json* r = member(e, "resource");
-        if (!r) continue;
-        auto type = string_member(*r, "resourceType").value_or("");
+    entries.each([&](JsonView e) {
+        JsonView r = e.member("resource");
+        if (!r) return;
+        std::string_view type = r.member("resourceType").string().value_or("");
         if (type == "Immunization") {
-            Person* p = owner(reference_of(*r, "patient"));
-            if (!p) continue;
+            Person* p = owner(reference_of(r, "patient"));
+            if (!p) return;
             Immunization im;
-            im.date =
-                string_member(*r, "occurrenceDateTime").value_or(string_member(*r, "occurrenceString").value_or(""));
-            if (const Json* vc = member(*r, "vaccineCode")) im.vaccine = first_coding(*vc);
+            im.date = r.string_member("occurrenceDateTime").value_or(r.string_member("occurrenceString").value_or(""));
+            if (JsonView vc = r.member("vaccineCode")) im.vaccine = first_coding(vc);
             im.vaccine_name = im.vaccine.display;
             if (im.vaccine.system == kCvxSystem) {
                 if (const auto* entry = cvx::find(im.vaccine.code)) {
@@ -124,55 +115,52 @@ std::vector<Person> people_of(const Json& bundle) {
                     im.manufacturer = entry->manufacturer;
                 }
             }
-            im.lot = string_member(*r, "lotNumber").value_or("");
-            im.status = string_member(*r, "status").value_or("");
-            if (const Json* perf = first(member(*r, "performer")))
-                if (const Json* actor = member(*perf, "actor"))
-                    im.performer = string_member(*actor, "display").value_or("");
+            im.lot = r.string_member("lotNumber").value_or("");
+            im.status = r.string_member("status").value_or("");
+            im.performer = r.member("performer").first().member("actor").string_member("display").value_or("");
             p->immunizations.push_back(std::move(im));
         } else if (type == "Observation") {
-            Person* p = owner(reference_of(*r, "subject"));
-            if (!p) continue;
+            Person* p = owner(reference_of(r, "subject"));
+            if (!p) return;
             LabResult lr;
-            lr.date = string_member(*r, "effectiveDateTime").value_or("");
-            if (const Json* code = member(*r, "code")) lr.test = first_coding(*code);
-            lr.value = observation_value(*r);
-            if (const Json* vcc = member(*r, "valueCodeableConcept")) {
-                Coding v = first_coding(*vcc);
+            lr.date = r.string_member("effectiveDateTime").value_or("");
+            if (JsonView code = r.member("code")) lr.test = first_coding(code);
+            lr.value = observation_value(r);
+            if (JsonView vcc = r.member("valueCodeableConcept")) {
+                Coding v = first_coding(vcc);
                 lr.value_system = v.system;
                 lr.value_code = v.code;
             }
-            lr.status = string_member(*r, "status").value_or("");
-            if (const Json* perf = first(member(*r, "performer")))
-                lr.performer = string_member(*perf, "display").value_or("");
+            lr.status = r.string_member("status").value_or("");
+            lr.performer = r.member("performer").first().string_member("display").value_or("");
             p->results.push_back(std::move(lr));
         } else if (type != "Patient") {
-            std::string ref = reference_of(*r, "subject");
-            if (ref.empty()) ref = reference_of(*r, "patient");
-            if (ref.empty()) continue;  // Practitioner, Organization, Medication: not about a person
+            std::string ref = reference_of(r, "subject");
+            if (ref.empty()) ref = reference_of(r, "patient");
+            if (ref.empty()) return;  // Practitioner, Organization, Medication: not about a person
             Person* p = owner(ref);
-            if (!p) continue;
+            if (!p) return;
             OtherEntry oe;
-            oe.resource_type = type;
+            oe.resource_type = std::string(type);
             for (const char* f : {"onsetDateTime", "effectiveDateTime", "performedDateTime", "recordedDate", "date"})
-                if (oe.date.empty()) oe.date = string_member(*r, f).value_or("");
-            if (const Json* period = member(*r, "effectivePeriod"); period && oe.date.empty())
-                oe.date = string_member(*period, "start").value_or("");
-            if (const Json* code = member(*r, "code")) oe.code = first_coding(*code);
-            else if (const Json* med = member(*r, "medicationCodeableConcept")) oe.code = first_coding(*med);
-            else if (auto target = medication_of(*entries, reference_of(*r, "medicationReference"))) oe.code = *target;
-            if (oe.code.display.empty()) oe.code.display = string_member(*r, "title").value_or("");
+                if (oe.date.empty()) oe.date = r.string_member(f).value_or("");
+            if (JsonView period = r.member("effectivePeriod"); period && oe.date.empty())
+                oe.date = period.string_member("start").value_or("");
+            if (JsonView code = r.member("code")) oe.code = first_coding(code);
+            else if (JsonView med = r.member("medicationCodeableConcept")) oe.code = first_coding(med);
+            else if (auto target = medication_of(entries, reference_of(r, "medicationReference"))) oe.code = *target;
+            if (oe.code.display.empty()) oe.code.display = r.string_member("title").value_or("");
             p->other.push_back(std::move(oe));
         }
-    }
+    });
     return people;
 }
 
 Result<std::vector<Person>> summarize_bundle(std::string_view bundle_json) {
-    auto parsed = detail::parse_json(bundle_json);
-    if (!parsed || string_member(*parsed, "resourceType") != "Bundle")
+    detail::ParsedView parsed(bundle_json, detail::kMaxJsonDepth);
+    if (parsed.error() || parsed.root().member("resourceType").string() != "Bundle")
         return make_error(ErrorCode::CARD_SCHEMA_INVALID, "not a FHIR Bundle");
-    return people_of(*parsed);
+    return people_of(parsed.root());
 }
 
 namespace {
