@@ -21,8 +21,13 @@ target_compile_features(shcx_core PUBLIC cxx_std_20)
 target_include_directories(shcx_core PUBLIC
   $<BUILD_INTERFACE:${CMAKE_CURRENT_BINARY_DIR}/include>
   $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
-# The installed binary finds an installed shared libshcx next to it.
-set_target_properties(shcx PROPERTIES INSTALL_RPATH "$ORIGIN/../${CMAKE_INSTALL_LIBDIR}")
+# The installed binary finds an installed shared libshcx next to it. A static libshcx
+# needs no run path at all: set anyway, CMake pads the build tree's binary with an empty
+# one ("::::"), whose empty entries the loader reads as the current directory, so that
+# binary searched the working directory for every library (a planted libz.so.1 would load).
+if(BUILD_SHARED_LIBS)
+  set_target_properties(shcx PROPERTIES INSTALL_RPATH "$ORIGIN/../${CMAKE_INSTALL_LIBDIR}")
+endif()
 
 # Public headers: every header under lib/shcx/ except detail/ (internal, and the only
 # ones that include third-party headers).

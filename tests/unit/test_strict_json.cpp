@@ -10,6 +10,7 @@
 #include "card_maker.h"
 #include "shcx/card/card.h"
 #include "shcx/detail/json.h"
+#include "shcx/detail/json_view.h"
 #include "shcx/jose/jwk.h"
 #include "shcx/jose/jws.h"
 #include "shcx/share/api.h"
@@ -248,6 +249,16 @@ TEST_CASE("fast and exact parsing agree on every text: same value or both refuse
             continue;
         }
         CHECK(typed(*fast.value) == typed(*exact.value));
+    }
+    // The per-card view (no DOM) accepts and refuses the same texts, with the same reason,
+    // and serialises what it read as the exact parser's value serialises.
+    for (const auto& t : texts) {
+        auto exact = detail::parse_json_exact(t);
+        detail::ParsedView view(t, detail::kMaxJsonDepth);
+        INFO("text: " << t.substr(0, 200));
+        REQUIRE(view.error().has_value() == !exact.value.has_value());
+        if (view.error()) CHECK(*view.error() == exact.error);
+        else CHECK(view.root().dump() == exact.value->dump());
     }
     CHECK(detail::parse_json_checked(R"({"n":5,"m":-5,"f":5.0})").value->at("n").is_number_unsigned());
     CHECK(detail::parse_json_checked(R"({"n":5,"m":-5,"f":5.0})").value->at("m").is_number_integer());

@@ -67,10 +67,11 @@ ParsedView::ParsedView(std::string_view text, int max_depth) {
         m_root = JsonView(root);
         return true;
     };
-    // "-0": nlohmann reads it as a signed 0, simdjson as a double -0.0; such a text (rare)
-    // is read the exact way, and its values handed on in nlohmann's own serialisation.
-    bool minus_zero = text.find("-0") != std::string_view::npos;
-    if (!minus_zero && parse(text) && strict_tree(m_root.m_element, 0, max_depth)) return;
+    // A view sees numbers as doubles and dumps them through FastBuilder, so "-0" (an
+    // integer 0 to both parsers) needs no detour here; only nlohmann's type for it differs.
+    if (parse(text) && strict_tree(m_root.m_element, 0, max_depth)) return;
+    // Not accepted outright: the exact parser gives the reason, or reads what simdjson
+    // will not (a number outside a double's range).
     m_root = JsonView();
     Parsed exact = parse_json_exact(text, max_depth);
     if (!exact.value) {
