@@ -8,7 +8,7 @@ packages=(
   nlohmann-json3-dev doctest-dev libqrencode-dev libstb-dev libsqlite3-dev
   libcpp-httplib-dev libargon2-dev libboost-dev
   libpq-dev postgresql
-  libdeflate-dev libsimdjson-dev libzbar-dev libmimalloc-dev
+  libdeflate-dev libsimdjson-dev libzbar-dev libmimalloc-dev liburing-dev
   zbar-tools python3 python3-jsonschema bc curl jq zsh systemd
   chromium clang libclang-rt-14-dev clang-format clang-tidy
 )

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "shcx/error.h"
 
@@ -18,6 +19,15 @@ namespace shcx::fsutil {
 // opened, is a directory, or a read fails. Messages do not repeat the path: the caller
 // puts it in front ("card.png: cannot be opened").
 Result<std::string> read_file(const std::string& path, size_t max_bytes);
+// Each file as read_file reads it (the same bytes, caps, codes and messages), in the
+// order given, on up to `jobs` threads. Small regular files are read in batches through
+// io_uring, a few system calls per batch instead of four per file; anything else, and
+// everything when the kernel refuses io_uring, through read_file (fsutil_batch.cpp).
+// `batched`, when given, is set to how many were read in batches (the tests' view).
+std::vector<Result<std::string>> read_files(const std::vector<std::string>& paths, size_t max_bytes, int jobs,
+                                            size_t* batched = nullptr);
+// Whether this kernel lets the process use io_uring (read_files batches only then).
+bool batched_reads_available();
 // The rest of a stream the caller opened (the CLI passes standard input); same cap and
 // codes.
 Result<std::string> read_stream(std::istream& in, size_t max_bytes);

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <sstream>
+#include <thread>
 #include <string>
 
 #include "shcx/fsutil.h"
@@ -118,4 +119,84 @@ TEST_CASE("numbered_path puts the number before the extension") {
     CHECK(fsutil::numbered_path("out/card.smart-health-card", 1) == "out/card-1.smart-health-card");
     CHECK(fsutil::numbered_path("bundle", 3) == "bundle-3");
     CHECK(fsutil::numbered_path("a.b.svg", 10) == "a.b-10.svg");
+}
+
+TEST_CASE("read_files gives read_file's result for every kind of path, in order, on one or two threads") {
+    test::TempDir dir;
+    std::vector<std::string> paths;
+    size_t small_regular = 0;
+    auto regular = [&](const std::string& name, const std::string& content) {
+        test::write_file(dir / name, content);
+        paths.push_back((dir / name).string());
+        ++small_regular;
+    };
+    // More than one batch (64) and more than one ring (512) of small files, sizes varied.
+    for (int i = 0; i < 700; ++i) regular("card-" + std::to_string(i), std::string(static_cast<size_t>(i * 7), 'a' + i % 26));
+    regular("empty", "");
+    regular("at-cap", std::string(5000, 'c'));
+    test::write_file(dir / "over-cap", std::string(5001, 'o'));  // TOO_LARGE, through read_file
+    paths.push_back((dir / "over-cap").string());
+    paths.push_back((dir / "missing").string());
+    paths.push_back(dir.path().string());  // a directory
+    test::fs::create_symlink(dir / "card-3", dir / "link");
+    paths.push_back((dir / "link").string());
+    ++small_regular;  // a link to a small regular file is one
+    paths.push_back((dir / "card-3" / "under-a-file").string());  // ENOTDIR
+    paths.push_back("");
+    // A pipe: not a regular file, so read_file reads it; its content proves the order.
+    int fds[2];
+    REQUIRE(::pipe(fds) == 0);
+    REQUIRE(::write(fds[1], "piped", 5) == 5);
+    ::close(fds[1]);
+    paths.push_back("/dev/fd/" + std::to_string(fds[0]));
+    paths.push_back((dir / "card-5").string());  // the same file twice
+    ++small_regular;
+
+    for (int jobs : {1, 2}) {
+        CAPTURE(jobs);
+        if (jobs == 2) {  // the pipe was drained by the first round: a new one
+            REQUIRE(::pipe(fds) == 0);
+            REQUIRE(::write(fds[1], "piped", 5) == 5);
+            ::close(fds[1]);
+            paths[paths.size() - 2] = "/dev/fd/" + std::to_string(fds[0]);
+        }
+        size_t batched = 0;
+        auto got = fsutil::read_files(paths, 5000, jobs, &batched);
+        ::close(fds[0]);
+        REQUIRE(got.size() == paths.size());
+        CHECK(batched == (fsutil::batched_reads_available() ? small_regular : 0));
+        for (size_t i = 0; i < paths.size(); ++i) {
+            CAPTURE(paths[i]);
+            if (paths[i].rfind("/dev/fd/", 0) == 0) {
+                CHECK(got[i].value() == "piped");
+                continue;
+            }
+            auto one = fsutil::read_file(paths[i], 5000);
+            REQUIRE(got[i].ok() == one.ok());
+            if (one.ok()) {
+                CHECK(got[i].value() == one.value());
+            } else {
+                CHECK(got[i].error().code == one.error().code);
+                CHECK(got[i].error().message == one.error().message);
+            }
+        }
+        CHECK(got[0].value().empty());
+        CHECK(got[699].value() == std::string(699 * 7, 'a' + 699 % 26));
+        CHECK(got[paths.size() - 1].value() == std::string(35, 'f'));
+    }
+    CHECK(fsutil::read_files({}, 10, 2).empty());
+}
+
+TEST_CASE("read_files: a FIFO is read through read_file, never opened by the batch") {
+    // Opening a FIFO waits for a writer; the batch only opens what statx calls a small
+    // regular file, so a FIFO named among card files is read whole, in its turn.
+    test::TempDir dir;
+    auto fifo = (dir / "fifo").string();
+    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    test::write_file(dir / "card", "card");
+    std::thread writer([&] { test::write_file(fifo, "from the fifo"); });
+    auto got = fsutil::read_files({(dir / "card").string(), fifo}, 100, 1);
+    writer.join();
+    CHECK(got[0].value() == "card");
+    CHECK(got[1].value() == "from the fifo");
 }

@@ -183,8 +183,9 @@ Result<std::vector<std::string>> expand_directory(const std::string& dir) {
 
 LoadedInputs load_inputs(const std::vector<std::string>& given, int jobs) {
     // Which argument is what is decided in order (stdin once, links by position); the
-    // files are then read on `jobs` threads, since thousands of small reads are a serial
-    // part of a run otherwise (docs/performance.md), and collected in argument order.
+    // files are then read together (fsutil::read_files: batched, on `jobs` threads), since
+    // thousands of small reads are a serial part of a run otherwise (docs/performance.md),
+    // and collected in argument order.
     // A directory stands for the card files below them (an empty one is an error: no
     // input at all would otherwise pass silently). It is found by its read failing, not
     // by a stat of every argument first: one system call per file fewer.
@@ -218,9 +219,15 @@ LoadedInputs load_inputs(const std::vector<std::string>& given, int jobs) {
         slots.push_back({p, std::nullopt, true});
     }
     auto read_pending = [&] {
-        parallel_for(slots.size(), jobs, [&](size_t i) {
-            if (!slots[i].bytes) slots[i].bytes = read_input(slots[i].name);
-        });
+        std::vector<size_t> pending;
+        std::vector<std::string> paths;
+        for (size_t i = 0; i < slots.size(); ++i)
+            if (!slots[i].bytes) {
+                pending.push_back(i);
+                paths.push_back(slots[i].name);
+            }
+        auto read = fsutil::read_files(paths, input::kMaxInputBytes, jobs);
+        for (size_t k = 0; k < pending.size(); ++k) slots[pending[k]].bytes = std::move(read[k]);
     };
     read_pending();
     std::vector<input::InputError> dir_errors;
