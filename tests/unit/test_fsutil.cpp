@@ -4,8 +4,8 @@
 #include <unistd.h>
 
 #include <sstream>
-#include <thread>
 #include <string>
+#include <thread>
 
 #include "shcx/fsutil.h"
 #include "support.h"
@@ -131,7 +131,8 @@ TEST_CASE("read_files gives read_file's result for every kind of path, in order,
         ++small_regular;
     };
     // More than one batch (64) and more than one ring (512) of small files, sizes varied.
-    for (int i = 0; i < 700; ++i) regular("card-" + std::to_string(i), std::string(static_cast<size_t>(i * 7), 'a' + i % 26));
+    for (int i = 0; i < 700; ++i)
+        regular("card-" + std::to_string(i), std::string(static_cast<size_t>(i * 7), 'a' + i % 26));
     regular("empty", "");
     regular("at-cap", std::string(5000, 'c'));
     test::write_file(dir / "over-cap", std::string(5001, 'o'));  // TOO_LARGE, through read_file
@@ -140,7 +141,7 @@ TEST_CASE("read_files gives read_file's result for every kind of path, in order,
     paths.push_back(dir.path().string());  // a directory
     test::fs::create_symlink(dir / "card-3", dir / "link");
     paths.push_back((dir / "link").string());
-    ++small_regular;  // a link to a small regular file is one
+    ++small_regular;                                              // a link to a small regular file is one
     paths.push_back((dir / "card-3" / "under-a-file").string());  // ENOTDIR
     paths.push_back("");
     // A pipe: not a regular file, so read_file reads it; its content proves the order.
