@@ -29,8 +29,10 @@ constexpr unsigned kBatch = 64;
 // Files up to this size are read in the ring; larger ones are rare among inputs (a QR
 // image) and read_file streams them with its cap.
 constexpr size_t kSmallFile = size_t{1} << 20;
-// Paths per ring: a ring costs a few pages and system calls to set up.
+// Paths per ring: a ring costs a few pages and system calls to set up (and to take down),
+// more than reading a handful of files one by one: below kFewPaths, read_file each.
 constexpr size_t kPathsPerRing = 512;
+constexpr size_t kFewPaths = 8;
 
 class Ring {
 public:
@@ -159,6 +161,10 @@ std::vector<Result<std::string>> read_files(const std::vector<std::string>& path
     std::vector<std::optional<Result<std::string>>> got(paths.size());
     size_t rings = (paths.size() + kPathsPerRing - 1) / kPathsPerRing;
     std::atomic<size_t> in_batches{0};
+    if (paths.size() < kFewPaths) {
+        for (size_t i = 0; i < paths.size(); ++i) got[i] = read_file(paths[i], max_bytes);
+        rings = 0;
+    }
     parallel_for(rings, jobs, [&](size_t r) {
         size_t begin = r * kPathsPerRing, end = std::min(paths.size(), begin + kPathsPerRing);
         Ring ring;

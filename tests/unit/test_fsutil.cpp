@@ -194,10 +194,28 @@ TEST_CASE("read_files: a FIFO is read through read_file, never opened by the bat
     test::TempDir dir;
     auto fifo = (dir / "fifo").string();
     REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
-    test::write_file(dir / "card", "card");
+    std::vector<std::string> paths;
+    for (int i = 0; i < 10; ++i) {
+        test::write_file(dir / std::to_string(i), "card " + std::to_string(i));
+        paths.push_back((dir / std::to_string(i)).string());
+    }
+    paths.insert(paths.begin() + 5, fifo);
     std::thread writer([&] { test::write_file(fifo, "from the fifo"); });
-    auto got = fsutil::read_files({(dir / "card").string(), fifo}, 100, 1);
+    size_t batched = 0;
+    auto got = fsutil::read_files(paths, 100, 1, &batched);
     writer.join();
-    CHECK(got[0].value() == "card");
-    CHECK(got[1].value() == "from the fifo");
+    CHECK(batched == (fsutil::batched_reads_available() ? 10 : 0));
+    CHECK(got[4].value() == "card 4");
+    CHECK(got[5].value() == "from the fifo");
+    CHECK(got[6].value() == "card 5");
+}
+
+TEST_CASE("read_files: a few paths are read one by one, without a ring") {
+    test::TempDir dir;
+    test::write_file(dir / "one", "1");
+    size_t batched = 99;
+    auto got = fsutil::read_files({(dir / "one").string(), (dir / "two").string()}, 10, 1, &batched);
+    CHECK(batched == 0);
+    CHECK(got[0].value() == "1");
+    CHECK(got[1].error().message == "cannot be opened");
 }
