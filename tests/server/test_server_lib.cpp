@@ -4,9 +4,11 @@
 #include <doctest/doctest.h>
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <future>
+#include <memory>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -53,13 +55,38 @@ struct World {
     }
 };
 
-// run() on a thread; true when it returned within the deadline after stop().
-bool stops_within(share::Server& server, std::thread& runner, std::future<void>& done, double seconds) {
-    server.stop();
-    bool ok = done.wait_for(std::chrono::duration<double>(seconds)) == std::future_status::ready;
-    runner.join();  // if it did not stop the test hangs here and ctest's timeout reports it
-    return ok;
-}
+// run() on a thread of its own. The destructor stops and joins it, so that a failed
+// REQUIRE, which throws, is reported as that failure rather than as std::terminate on a
+// joinable thread (which ctest shows only as "Subprocess aborted").
+class Running {
+public:
+    explicit Running(share::Server& server) : m_server(server), m_done(m_finished.get_future()) {
+        m_runner = std::thread([this] {
+            m_server.run();
+            m_finished.set_value();
+        });
+    }
+    Running(const Running&) = delete;
+    Running& operator=(const Running&) = delete;
+    ~Running() {
+        m_server.stop();
+        if (m_runner.joinable()) m_runner.join();
+    }
+    // stop(); true when run() returned within the deadline. If it never returns the test
+    // hangs in the join and ctest's timeout reports it.
+    bool stops_within(double seconds) {
+        m_server.stop();
+        bool ok = m_done.wait_for(std::chrono::duration<double>(seconds)) == std::future_status::ready;
+        m_runner.join();
+        return ok;
+    }
+
+private:
+    share::Server& m_server;
+    std::promise<void> m_finished;
+    std::future<void> m_done;
+    std::thread m_runner;
+};
 
 }  // namespace
 
@@ -84,12 +111,7 @@ TEST_CASE("stop() from another thread at random moments ends run() within a seco
         auto server = share::Server::start(*w.service, w.config(), w.log());
         REQUIRE(server);
         share::Server& s = *server.value();
-        std::promise<void> finished;
-        auto done = finished.get_future();
-        std::thread runner([&] {
-            s.run();
-            finished.set_value();
-        });
+        Running running(s);
         // Sometimes mid-request: a client is being served when stop() comes.
         std::thread client;
         if (round % 3 == 0)
@@ -101,7 +123,7 @@ TEST_CASE("stop() from another thread at random moments ends run() within a seco
             });
         std::this_thread::sleep_for(std::chrono::microseconds(std::uniform_int_distribution<int>(0, 20000)(rng)));
         CAPTURE(round);
-        CHECK(stops_within(s, runner, done, 1.0));
+        CHECK(running.stops_within(1.0));
         if (client.joinable()) client.join();
     }
 }
@@ -145,18 +167,18 @@ TEST_CASE("a full handler queue answers 503 with Retry-After at once, queued req
     auto server = share::Server::start(*w.service, c, w.log());
     REQUIRE(server);
     share::Server& s = *server.value();
-    std::promise<void> finished;
-    auto done = finished.get_future();
-    std::thread runner([&] {
-        s.run();
-        finished.set_value();
-    });
+    Running running(s);
 
     // Hold the database's write lock: a reveal's first write then waits (busy timeout),
     // so the one handler thread stays busy until we let go.
-    sqlite3* db = nullptr;
-    REQUIRE(sqlite3_open((w.dir / "lib.db").c_str(), &db) == SQLITE_OK);
-    REQUIRE(sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) == SQLITE_OK);
+    // Closed (and so rolled back) before `running` stops, should a REQUIRE fail.
+    sqlite3* raw_db = nullptr;
+    REQUIRE(sqlite3_open((w.dir / "lib.db").c_str(), &raw_db) == SQLITE_OK);
+    std::unique_ptr<sqlite3, int (*)(sqlite3*)> db(raw_db, sqlite3_close);
+    // The server's alert sender takes the write lock briefly as it starts (a claim of due
+    // alerts): wait for it rather than fail with SQLITE_BUSY.
+    sqlite3_busy_timeout(db.get(), 10000);
+    REQUIRE(sqlite3_exec(db.get(), "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) == SQLITE_OK);
     std::string body = "{\"challenge\":\"WRONG111\"}";
     std::string request =
         "POST /s/" + sid +
@@ -167,11 +189,15 @@ TEST_CASE("a full handler queue answers 503 with Retry-After at once, queued req
         conns.emplace_back(s.port());
         REQUIRE(conns.back().send(request));
     }
-    // One runs, one waits in the queue: at least two are refused, and quickly.
+    // One runs, one waits in the queue: at least two are refused, and quickly. All four
+    // share one 3 s deadline, so the held request's wait stays well inside the server's
+    // 10 s busy timeout even on a loaded machine.
     int busy = 0;
     std::vector<size_t> waiting;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
     for (size_t i = 0; i < conns.size(); ++i) {
-        auto r = conns[i].read_response(3);
+        std::chrono::duration<double> left = deadline - std::chrono::steady_clock::now();
+        auto r = conns[i].read_response(std::max(0.2, left.count()));
         if (!r) {
             waiting.push_back(i);
             continue;
@@ -184,14 +210,14 @@ TEST_CASE("a full handler queue answers 503 with Retry-After at once, queued req
     }
     CHECK(busy >= 2);
     CHECK(busy <= 3);
-    REQUIRE(sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr) == SQLITE_OK);
-    sqlite3_close(db);
+    REQUIRE(sqlite3_exec(db.get(), "ROLLBACK", nullptr, nullptr, nullptr) == SQLITE_OK);
+    db.reset();
     for (size_t i : waiting) {
         auto r = conns[i].read_response(30);
         REQUIRE(r);
         CHECK(r->status == 403);  // handled once the database was free
     }
-    CHECK(stops_within(s, runner, done, 5.0));
+    CHECK(running.stops_within(5.0));
 }
 
 TEST_CASE(
@@ -205,16 +231,11 @@ TEST_CASE(
     auto server = share::Server::start(*w.service, c, w.log());
     REQUIRE(server);
     share::Server& s = *server.value();
-    std::promise<void> finished;
-    auto done = finished.get_future();
-    std::thread runner([&] {
-        s.run();
-        finished.set_value();
-    });
+    Running running(s);
     REQUIRE(w.service->break_glass(made.value().sid, "A; B; C", {"192.0.2.1", "ua"}).outcome ==
             share::TierOutcome::Read);
     REQUIRE(slow.wait_for(1, 60));  // the POST is in flight
-    CHECK(stops_within(s, runner, done, 3.0));
+    CHECK(running.stops_within(3.0));
     auto alert = w.service->emergency_status(made.value().id, -1).value().emergency.alerts.at(0);
     CHECK(alert.state == "pending");  // the next server sends it again
     CHECK(alert.attempts == 1);
