@@ -47,7 +47,9 @@ TEST_CASE("the data-codeword table matches libqrencode's byte capacity for every
     const std::pair<char, QRecLevel> levels[] = {
         {'L', QR_ECLEVEL_L}, {'M', QR_ECLEVEL_M}, {'Q', QR_ECLEVEL_Q}, {'H', QR_ECLEVEL_H}};
     for (int v = 1; v <= 40; ++v)
-        for (auto [name, level] : levels) {
+        for (auto entry : levels) {  // no structured binding: clang 14's CAPTURE cannot take one
+            char name = entry.first;
+            QRecLevel level = entry.second;
             CAPTURE(v);
             CAPTURE(name);
             int d = qr_symbol::data_codewords(v, name);
@@ -138,7 +140,8 @@ TEST_CASE("mirrored and colour-inverted QR images are read" * doctest::test_suit
     for (const auto& src : sources) {
         auto plain = input::extract_cards({{"plain.png", src.png}});
         REQUIRE(plain.cards.size() == 1);
-        for (auto [mirror, invert] : {std::pair{true, false}, std::pair{false, true}, std::pair{true, true}}) {
+        for (auto flips : {std::pair{true, false}, std::pair{false, true}, std::pair{true, true}}) {
+            bool mirror = flips.first, invert = flips.second;  // not a structured binding: CAPTURE (clang 14)
             CAPTURE(src.name);
             CAPTURE(mirror);
             CAPTURE(invert);

@@ -111,7 +111,9 @@ TEST_CASE("PINs: 8 characters of Crockford base32, every character used, no visi
     for (char never : {'I', 'L', 'O', 'U'}) CHECK(counts.count(never) == 0);
     // 32000 draws over 32 symbols: expect 1000 each (sigma ~31). A biased draw (say
     // modulo 36 folded onto 32) would push some symbols ~12% off; the band is > 6 sigma.
-    for (const auto& [c, n] : counts) {
+    for (const auto& entry : counts) {  // no structured binding: clang 14's CAPTURE cannot take one
+        char c = entry.first;
+        int n = entry.second;
         CAPTURE(c);
         CHECK(n > 800);
         CHECK(n < 1200);
