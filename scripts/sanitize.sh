@@ -18,11 +18,8 @@ if [ "${1:-}" = --build-only ]; then
   shift
 fi
 command -v clang++ >/dev/null || { echo "sanitize: clang++ not found (scripts/install-deps.sh installs it)" >&2; exit 2; }
-CC=clang CXX=clang++ cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSHCX_FUZZ=ON \
-  -DSHCX_BUILD_TESTS=ON -DSHCX_BUILD_BENCH=OFF >/dev/null
-targets=()
-[ $# -gt 0 ] && targets=(--target "$@")
-cmake --build "$build" -j "${SHCX_JOBS:-2}" "${targets[@]}"
+CC=clang CXX=clang++ SHCX_BUILD_DIR=$build SHCX_BUILD_TYPE=RelWithDebInfo SHCX_TARGET="$*" "$root/scripts/build.sh" \
+  -DSHCX_FUZZ=ON -DSHCX_BUILD_TESTS=ON -DSHCX_BUILD_BENCH=OFF
 [ -n "$build_only" ] && exit 0
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
