@@ -1,7 +1,9 @@
 // Shared libraries opened when first used (dlopen) instead of by the dynamic loader at
 // start-up. libcurl and libpq each pull in some thirty libraries (Kerberos, LDAP, GnuTLS,
 // ...) whose relocations cost several milliseconds in every process, also in the commands
-// that never touch the network or a database (docs/performance.md "Start-up").
+// that never touch the network or a database; SQLite, libargon2, libqrencode and stb cost
+// about 1.3 ms together in a `shcx verify` that uses none of them (docs/performance.md
+// "Start-up").
 #pragma once
 
 #include <dlfcn.h>
@@ -27,8 +29,17 @@ public:
         return true;
     }
 
+    // resolve(), remembering the first name that was not found (see missing()).
+    template <class F>
+    void need(const char* name, F& fn) {
+        if (!resolve(name, fn) && m_first_missing == nullptr) m_first_missing = name;
+    }
+    // After need() of every function: nullopt, or the message for the first one missing.
+    std::optional<std::string> missing(const char* soname) const;
+
 private:
     void* m_handle = nullptr;
+    const char* m_first_missing = nullptr;
 };
 
 // "SONAME lacks NAME": the message for a function resolve() did not find.

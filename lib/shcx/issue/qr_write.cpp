@@ -1,9 +1,8 @@
 #include "shcx/issue/qr_write.h"
 
-#include <qrencode.h>
-
 #include <memory>
 
+#include "shcx/detail/qrencode_api.h"
 #include "shcx/read/image.h"
 
 namespace shcx::qr_write {
@@ -47,14 +46,17 @@ Result<Code> encode_shc(std::string_view qr_text) {
     std::string_view header = qr_text.substr(0, split + 1);
     std::string_view digits = qr_text.substr(split + 1);
 
-    std::unique_ptr<QRinput, void (*)(QRinput*)> input(QRinput_new2(0, QR_ECLEVEL_L), QRinput_free);
+    auto loaded = detail::qrencode_api();
+    if (!loaded) return loaded.error();
+    const detail::QrencodeApi& qr = *loaded.value();
+    std::unique_ptr<QRinput, void (*)(QRinput*)> input(qr.input_new2(0, QR_ECLEVEL_L), qr.input_free);
     if (!input) return make_error(ErrorCode::INTERNAL, "libqrencode: out of memory");
-    if (QRinput_append(input.get(), QR_MODE_8, static_cast<int>(header.size()),
-                       reinterpret_cast<const unsigned char*>(header.data())) != 0 ||
-        QRinput_append(input.get(), QR_MODE_NUM, static_cast<int>(digits.size()),
-                       reinterpret_cast<const unsigned char*>(digits.data())) != 0)
+    if (qr.input_append(input.get(), QR_MODE_8, static_cast<int>(header.size()),
+                        reinterpret_cast<const unsigned char*>(header.data())) != 0 ||
+        qr.input_append(input.get(), QR_MODE_NUM, static_cast<int>(digits.size()),
+                        reinterpret_cast<const unsigned char*>(digits.data())) != 0)
         return make_error(ErrorCode::QR_NUMERIC_INVALID, "libqrencode rejected the QR segments");
-    Code code(QRcode_encodeInput(input.get()), QRcode_free);
+    Code code(qr.code_encodeInput(input.get()), qr.code_free);
     if (!code) return make_error(ErrorCode::JWS_TOO_LONG_FOR_QR, "content does not fit in any QR version");
     return code;
 }
@@ -81,11 +83,14 @@ Result<Symbol> encode_text(std::string_view text, Ecc ecc) {
                       : ecc == Ecc::Q ? QR_ECLEVEL_Q
                       : ecc == Ecc::H ? QR_ECLEVEL_H
                                       : QR_ECLEVEL_M;
-    std::unique_ptr<QRinput, void (*)(QRinput*)> input(QRinput_new2(0, level), QRinput_free);
-    if (!input || QRinput_append(input.get(), QR_MODE_8, static_cast<int>(text.size()),
-                                 reinterpret_cast<const unsigned char*>(text.data())) != 0)
+    auto loaded = detail::qrencode_api();
+    if (!loaded) return loaded.error();
+    const detail::QrencodeApi& qr = *loaded.value();
+    std::unique_ptr<QRinput, void (*)(QRinput*)> input(qr.input_new2(0, level), qr.input_free);
+    if (!input || qr.input_append(input.get(), QR_MODE_8, static_cast<int>(text.size()),
+                                  reinterpret_cast<const unsigned char*>(text.data())) != 0)
         return make_error(ErrorCode::INTERNAL, "libqrencode rejected the text");
-    std::unique_ptr<QRcode, void (*)(QRcode*)> code(QRcode_encodeInput(input.get()), QRcode_free);
+    std::unique_ptr<QRcode, void (*)(QRcode*)> code(qr.code_encodeInput(input.get()), qr.code_free);
     if (!code) return make_error(ErrorCode::USAGE, "text too long for a QR code");
     return symbol_of(*code);
 }

@@ -1,11 +1,11 @@
 #include "shcx/read/image.h"
 
-#include <stb_image.h>
-#include <stb_image_write.h>
-
 #include <cstring>
 #include <memory>
 #include <optional>
+#include <stdexcept>
+
+#include "shcx/detail/stb_api.h"
 
 namespace shcx::image {
 
@@ -61,20 +61,22 @@ Result<Gray> decode_gray(std::string_view bytes, int64_t max_pixels) {
         if (auto e = check_png_chunks(bytes)) return *e;
     if (bytes.size() > static_cast<size_t>(INT32_MAX))
         return make_error(ErrorCode::IMAGE_TOO_LARGE, name + " file is too large");
+    auto loaded = detail::stb_api();
+    if (!loaded) return loaded.error();
+    const detail::StbApi& stb = *loaded.value();
     auto data = reinterpret_cast<const stbi_uc*>(bytes.data());
     int len = static_cast<int>(bytes.size());
     int w = 0, h = 0, comp = 0;
-    if (!stbi_info_from_memory(data, len, &w, &h, &comp))
-        return make_error(ErrorCode::IMAGE_INVALID, "cannot read " + name + " header: " + stbi_failure_reason());
+    if (!stb.info_from_memory(data, len, &w, &h, &comp))
+        return make_error(ErrorCode::IMAGE_INVALID, "cannot read " + name + " header: " + stb.failure_reason());
     if (w <= 0 || h <= 0 || w > kMaxDimension || h > kMaxDimension || static_cast<int64_t>(w) * h > max_pixels)
         return make_error(ErrorCode::IMAGE_TOO_LARGE, name + " image is " + std::to_string(w) + "x" +
                                                           std::to_string(h) + " pixels; the limit is " +
                                                           std::to_string(kMaxDimension) + " per side and " +
                                                           std::to_string(max_pixels) + " in all");
-    std::unique_ptr<stbi_uc, void (*)(void*)> pixels(stbi_load_from_memory(data, len, &w, &h, &comp, 1),
-                                                     stbi_image_free);
+    std::unique_ptr<stbi_uc, void (*)(void*)> pixels(stb.load_from_memory(data, len, &w, &h, &comp, 1), stb.image_free);
     if (!pixels)
-        return make_error(ErrorCode::IMAGE_INVALID, "cannot decode " + name + " image: " + stbi_failure_reason());
+        return make_error(ErrorCode::IMAGE_INVALID, "cannot decode " + name + " image: " + stb.failure_reason());
     Gray g;
     g.width = w;
     g.height = h;
@@ -83,8 +85,10 @@ Result<Gray> decode_gray(std::string_view bytes, int64_t max_pixels) {
 }
 
 std::string encode_png(const Gray& image) {
+    auto loaded = detail::stb_api();
+    if (!loaded) throw std::runtime_error(loaded.error().message);
     std::string out;
-    stbi_write_png_to_func(
+    loaded.value()->write_png_to_func(
         [](void* ctx, void* data, int size) { static_cast<std::string*>(ctx)->append(static_cast<char*>(data), size); },
         &out, image.width, image.height, 1, image.pixels.data(), image.width);
     return out;

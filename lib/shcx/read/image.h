@@ -27,9 +27,12 @@ struct Gray {
     std::vector<uint8_t> pixels;  // row-major, width*height bytes
 };
 
-// IMAGE_INVALID for undecodable or truncated data, IMAGE_TOO_LARGE past the caps.
+// IMAGE_INVALID for undecodable or truncated data, IMAGE_TOO_LARGE past the caps;
+// INTERNAL when libstb cannot be loaded.
 Result<Gray> decode_gray(std::string_view bytes, int64_t max_pixels = kMaxPixels);
 
+// Throws std::runtime_error when libstb cannot be loaded (a broken installation: nothing
+// else can go wrong here).
 std::string encode_png(const Gray& image);
 
 }  // namespace shcx::image

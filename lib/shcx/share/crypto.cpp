@@ -1,6 +1,5 @@
 #include "shcx/share/crypto.h"
 
-#include <argon2.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -13,6 +12,7 @@
 #include <memory>
 #include <stdexcept>
 
+#include "shcx/detail/argon2_api.h"
 #include "shcx/shl/jwe.h"
 
 namespace shcx::share {
@@ -89,10 +89,12 @@ std::optional<KdfParams> KdfParams::decode(std::string_view s) {
 }
 
 SecretString argon2id(std::string_view password, std::string_view salt, const KdfParams& params) {
+    auto api = detail::argon2_api();
+    if (!api) throw std::runtime_error(api.error().message);
     SecretString out(std::string(32, '\0'));
-    int rc = argon2id_hash_raw(params.t_cost, params.m_cost_kib, params.parallelism, password.data(), password.size(),
-                               salt.data(), salt.size(), out.str().data(), out.str().size());
-    if (rc != ARGON2_OK) throw std::runtime_error(std::string("Argon2id failed: ") + argon2_error_message(rc));
+    int rc = api.value()->id_hash_raw(params.t_cost, params.m_cost_kib, params.parallelism, password.data(),
+                                      password.size(), salt.data(), salt.size(), out.str().data(), out.str().size());
+    if (rc != ARGON2_OK) throw std::runtime_error(std::string("Argon2id failed: ") + api.value()->error_message(rc));
     return out;
 }
 

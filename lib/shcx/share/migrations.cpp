@@ -1,10 +1,10 @@
 #include "shcx/share/migrations.h"
 
-#include <sqlite3.h>
-
 #include <array>
 #include <chrono>
 #include <string_view>
+
+#include "shcx/detail/sqlite_api.h"
 
 namespace shcx::share {
 namespace {
@@ -56,32 +56,35 @@ double now_seconds() {
     return duration<double>(system_clock::now().time_since_epoch()).count();
 }
 
-// One SQLite connection for the migration step, closed on every path.
+// One SQLite connection for the migration step, closed on every path. SQLite must be
+// loaded (detail::sqlite_api()) before one is made.
 class SqliteHandle {
 public:
     explicit SqliteHandle(const std::string& path, int flags) {
-        if (sqlite3_open_v2(path.c_str(), &m_db, flags, nullptr) != SQLITE_OK)
-            m_error = "cannot open " + path + ": " + (m_db ? sqlite3_errmsg(m_db) : "out of memory");
-        else sqlite3_busy_timeout(m_db, 10000);
+        if (detail::loaded_sqlite().open_v2(path.c_str(), &m_db, flags, nullptr) != SQLITE_OK)
+            m_error = "cannot open " + path + ": " + (m_db ? detail::loaded_sqlite().errmsg(m_db) : "out of memory");
+        else detail::loaded_sqlite().busy_timeout(m_db, 10000);
     }
-    ~SqliteHandle() { sqlite3_close(m_db); }
+    ~SqliteHandle() {
+        if (m_db != nullptr) detail::loaded_sqlite().close(m_db);
+    }
     const std::string& open_error() const { return m_error; }
     // Runs sql (several statements allowed); the error text, or "" on success.
     std::string exec(const std::string& sql) {
         char* err = nullptr;
-        if (sqlite3_exec(m_db, sql.c_str(), nullptr, nullptr, &err) == SQLITE_OK) return "";
-        std::string msg = err ? err : sqlite3_errmsg(m_db);
-        sqlite3_free(err);
+        if (detail::loaded_sqlite().exec(m_db, sql.c_str(), nullptr, nullptr, &err) == SQLITE_OK) return "";
+        std::string msg = err ? err : detail::loaded_sqlite().errmsg(m_db);
+        detail::loaded_sqlite().free(err);
         return msg.empty() ? "unknown error" : msg;
     }
     // SELECT max(version): -1 if the table is missing.
     int version() {
         sqlite3_stmt* s = nullptr;
-        if (sqlite3_prepare_v2(m_db, "SELECT coalesce(max(version), 0) FROM schema_migrations", -1, &s, nullptr) !=
-            SQLITE_OK)
+        if (detail::loaded_sqlite().prepare_v2(m_db, "SELECT coalesce(max(version), 0) FROM schema_migrations", -1, &s,
+                                               nullptr) != SQLITE_OK)
             return -1;
-        int v = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int(s, 0) : -1;
-        sqlite3_finalize(s);
+        int v = detail::loaded_sqlite().step(s) == SQLITE_ROW ? detail::loaded_sqlite().column_int(s, 0) : -1;
+        detail::loaded_sqlite().finalize(s);
         return v;
     }
     sqlite3* db() { return m_db; }
@@ -107,6 +110,7 @@ Error schema_too_new(int found, int known) {
 }
 
 std::optional<Error> migrate_sqlite(const std::string& path) {
+    if (auto api = detail::sqlite_api(); !api) return api.error();
     SqliteHandle h(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
     if (!h.open_error().empty()) return make_error(ErrorCode::IO_ERROR, h.open_error());
     auto failed = [&](const std::string& what, const std::string& msg) {
@@ -124,7 +128,7 @@ std::optional<Error> migrate_sqlite(const std::string& path) {
     if (auto e = h.exec("BEGIN IMMEDIATE"); !e.empty()) return failed("lock", e);
     if (auto e = h.exec(std::string(kMigrationsTable)); !e.empty()) return failed("migrate", e);
     int have = h.version(), known = latest_schema_version(Dialect::Sqlite);
-    if (have < 0) return failed("read the schema version of", sqlite3_errmsg(h.db()));
+    if (have < 0) return failed("read the schema version of", detail::loaded_sqlite().errmsg(h.db()));
     if (have > known) {
         h.exec("ROLLBACK");
         return schema_too_new(have, known);
@@ -134,21 +138,23 @@ std::optional<Error> migrate_sqlite(const std::string& path) {
         if (auto e = h.exec(std::string(m.sql)); !e.empty())
             return failed("apply migration " + std::to_string(m.version) + " to", e);
         sqlite3_stmt* s = nullptr;
-        sqlite3_prepare_v2(h.db(), "INSERT INTO schema_migrations(version, name, applied_at) VALUES(?, ?, ?)", -1, &s,
-                           nullptr);
-        sqlite3_bind_int(s, 1, m.version);
-        sqlite3_bind_text(s, 2, m.name.data(), static_cast<int>(m.name.size()), SQLITE_TRANSIENT);
-        sqlite3_bind_double(s, 3, now_seconds());
-        int rc = sqlite3_step(s);
-        sqlite3_finalize(s);
+        detail::loaded_sqlite().prepare_v2(
+            h.db(), "INSERT INTO schema_migrations(version, name, applied_at) VALUES(?, ?, ?)", -1, &s, nullptr);
+        detail::loaded_sqlite().bind_int(s, 1, m.version);
+        detail::loaded_sqlite().bind_text(s, 2, m.name.data(), static_cast<int>(m.name.size()), SQLITE_TRANSIENT);
+        detail::loaded_sqlite().bind_double(s, 3, now_seconds());
+        int rc = detail::loaded_sqlite().step(s);
+        detail::loaded_sqlite().finalize(s);
         if (rc != SQLITE_DONE)
-            return failed("record migration " + std::to_string(m.version) + " in", sqlite3_errmsg(h.db()));
+            return failed("record migration " + std::to_string(m.version) + " in",
+                          detail::loaded_sqlite().errmsg(h.db()));
     }
     if (auto e = h.exec("COMMIT"); !e.empty()) return failed("commit the migrations of", e);
     return std::nullopt;
 }
 
 Result<int> sqlite_schema_version(const std::string& path) {
+    if (auto api = detail::sqlite_api(); !api) return api.error();
     SqliteHandle h(path, SQLITE_OPEN_READONLY);
     if (!h.open_error().empty()) return make_error(ErrorCode::IO_ERROR, h.open_error());
     int v = h.version();

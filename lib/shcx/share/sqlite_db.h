@@ -4,7 +4,7 @@
 // server maps an exception in a request to 500.
 #pragma once
 
-#include <sqlite3.h>
+#include "shcx/detail/sqlite_api.h"
 
 #include <cstdint>
 #include <functional>
@@ -22,7 +22,7 @@ int64_t query_int(sqlite3* db, const char* sql);
 class Stmt {
 public:
     Stmt(sqlite3* db, const char* sql);
-    ~Stmt() { sqlite3_finalize(m_stmt); }
+    ~Stmt() { detail::loaded_sqlite().finalize(m_stmt); }
     Stmt(const Stmt&) = delete;
     Stmt& operator=(const Stmt&) = delete;
     Stmt& blob(int i, std::string_view bytes);
@@ -33,12 +33,12 @@ public:
     // SQLITE_ROW or SQLITE_DONE; anything else (after the busy timeout) throws.
     int step();
     // Ends the statement so it holds no read snapshot (a checkpoint waits for those).
-    void reset() { sqlite3_reset(m_stmt); }
+    void reset() { detail::loaded_sqlite().reset(m_stmt); }
     std::string blob(int col);
     std::string str(int col);
-    double real(int col) { return sqlite3_column_double(m_stmt, col); }
-    int64_t integer(int col) { return sqlite3_column_int64(m_stmt, col); }
-    bool is_null(int col) { return sqlite3_column_type(m_stmt, col) == SQLITE_NULL; }
+    double real(int col) { return detail::loaded_sqlite().column_double(m_stmt, col); }
+    int64_t integer(int col) { return detail::loaded_sqlite().column_int64(m_stmt, col); }
+    bool is_null(int col) { return detail::loaded_sqlite().column_type(m_stmt, col) == SQLITE_NULL; }
 
 private:
     sqlite3* m_db;

@@ -163,7 +163,7 @@ public:
                "UPDATE emergency_tiers SET break_glass_uses = 0, break_glass_paused_until = 0 WHERE share_id IN"
                " (SELECT id FROM shares WHERE id = ? AND (owner = ? OR ? < 0) AND state = 'live' AND expires_at > ?)");
         u.text(1, id).integer(2, owner).integer(3, owner).real(4, now).step();
-        return sqlite3_changes(c.db) == 1;
+        return detail::loaded_sqlite().changes(c.db) == 1;
     }
 
     std::vector<AlertClaim> claim_alerts(double now, double lease, int max) override {

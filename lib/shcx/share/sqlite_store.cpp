@@ -79,7 +79,7 @@ Lease SqliteStore::precharge(const std::string& h, double now, double lease_unti
     }
     Stmt ins(c.db, "INSERT INTO attempt_leases(h, expires_at) VALUES(?, ?)");
     ins.blob(1, h).real(2, lease_until).step();
-    lease.id = sqlite3_last_insert_rowid(c.db);
+    lease.id = detail::loaded_sqlite().last_insert_rowid(c.db);
     lease.status = Lease::Status::Granted;
     t.commit();
     return lease;

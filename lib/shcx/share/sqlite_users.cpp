@@ -17,8 +17,9 @@ Result<int64_t> SqliteStore::add_user(const std::string& name, const std::string
     s.text(1, name).blob(2, token_hash).real(3, now);
     expires_at ? s.real(4, *expires_at) : s.null(4);
     s.step();
-    if (sqlite3_changes(c.db) == 0) return make_error(ErrorCode::USAGE, "a user named \"" + name + "\" already exists");
-    return static_cast<int64_t>(sqlite3_last_insert_rowid(c.db));
+    if (detail::loaded_sqlite().changes(c.db) == 0)
+        return make_error(ErrorCode::USAGE, "a user named \"" + name + "\" already exists");
+    return static_cast<int64_t>(detail::loaded_sqlite().last_insert_rowid(c.db));
 }
 
 std::optional<TokenOwner> SqliteStore::user_by_token_hash(const std::string& token_hash, double now) {
@@ -61,7 +62,7 @@ bool SqliteStore::rotate_user(const std::string& name, const std::string& token_
     s.blob(1, token_hash).text(3, name);
     expires_at ? s.real(2, *expires_at) : s.null(2);
     s.step();
-    return sqlite3_changes(c.db) == 1;
+    return detail::loaded_sqlite().changes(c.db) == 1;
 }
 
 std::optional<int> SqliteStore::remove_user(const std::string& name, double now) {

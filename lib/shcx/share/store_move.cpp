@@ -1,12 +1,11 @@
 #include "shcx/share/store_move.h"
 
-#include <sqlite3.h>
-
 #include <filesystem>
 #include <map>
 #include <optional>
 #include <vector>
 
+#include "shcx/detail/sqlite_api.h"
 #include "shcx/share/migrations.h"
 #include "shcx/share/pg_conn.h"
 #include "shcx/share/pg_store.h"
@@ -28,38 +27,38 @@ struct SourceUser {
 class Query {
 public:
     Query(sqlite3* db, const char* sql) : m_db(db) {
-        if (sqlite3_prepare_v2(db, sql, -1, &m_s, nullptr) != SQLITE_OK)
-            throw std::runtime_error(std::string("SQLite: ") + sqlite3_errmsg(db));
+        if (detail::loaded_sqlite().prepare_v2(db, sql, -1, &m_s, nullptr) != SQLITE_OK)
+            throw std::runtime_error(std::string("SQLite: ") + detail::loaded_sqlite().errmsg(db));
     }
-    ~Query() { sqlite3_finalize(m_s); }
+    ~Query() { detail::loaded_sqlite().finalize(m_s); }
     Query& bind(int i, const std::string& blob) {
-        sqlite3_bind_blob(m_s, i, blob.data(), static_cast<int>(blob.size()), SQLITE_TRANSIENT);
+        detail::loaded_sqlite().bind_blob(m_s, i, blob.data(), static_cast<int>(blob.size()), SQLITE_TRANSIENT);
         return *this;
     }
     Query& text(int i, const std::string& s) {
-        sqlite3_bind_text(m_s, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
+        detail::loaded_sqlite().bind_text(m_s, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
         return *this;
     }
     Query& real(int i, double v) {
-        sqlite3_bind_double(m_s, i, v);
+        detail::loaded_sqlite().bind_double(m_s, i, v);
         return *this;
     }
     bool step() {
-        int rc = sqlite3_step(m_s);
+        int rc = detail::loaded_sqlite().step(m_s);
         if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-            throw std::runtime_error(std::string("SQLite: ") + sqlite3_errmsg(m_db));
+            throw std::runtime_error(std::string("SQLite: ") + detail::loaded_sqlite().errmsg(m_db));
         return rc == SQLITE_ROW;
     }
     std::string blob(int col) {
-        auto* p = static_cast<const char*>(sqlite3_column_blob(m_s, col));
-        return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(m_s, col))) : std::string();
+        auto* p = static_cast<const char*>(detail::loaded_sqlite().column_blob(m_s, col));
+        return p ? std::string(p, static_cast<size_t>(detail::loaded_sqlite().column_bytes(m_s, col))) : std::string();
     }
-    double real(int col) { return sqlite3_column_double(m_s, col); }
+    double real(int col) { return detail::loaded_sqlite().column_double(m_s, col); }
     std::optional<double> real_or_null(int col) {
-        if (sqlite3_column_type(m_s, col) == SQLITE_NULL) return std::nullopt;
+        if (detail::loaded_sqlite().column_type(m_s, col) == SQLITE_NULL) return std::nullopt;
         return real(col);
     }
-    int64_t integer(int col) { return sqlite3_column_int64(m_s, col); }
+    int64_t integer(int col) { return detail::loaded_sqlite().column_int64(m_s, col); }
 
 private:
     sqlite3* m_db;
@@ -68,9 +67,9 @@ private:
 
 void exec(sqlite3* db, const char* sql) {
     char* err = nullptr;
-    if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+    if (detail::loaded_sqlite().exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
         std::string msg = err ? err : "unknown";
-        sqlite3_free(err);
+        detail::loaded_sqlite().free(err);
         throw std::runtime_error("SQLite: " + msg);
     }
 }
@@ -193,13 +192,14 @@ Result<MoveReport> move_sqlite_to_postgres(const std::string& sqlite_file, const
     if (auto e = migrate_sqlite(sqlite_file)) return *e;
     if (auto target = open_pg_store(postgres_uri); !target) return target.error();
 
+    if (auto api = detail::sqlite_api(); !api) return api.error();
     sqlite3* db = nullptr;
-    if (sqlite3_open_v2(sqlite_file.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
-        std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
-        sqlite3_close(db);
+    if (detail::loaded_sqlite().open_v2(sqlite_file.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
+        std::string msg = db ? detail::loaded_sqlite().errmsg(db) : "out of memory";
+        detail::loaded_sqlite().close(db);
         return make_error(ErrorCode::IO_ERROR, "cannot open " + sqlite_file + ": " + msg);
     }
-    sqlite3_busy_timeout(db, 10000);
+    detail::loaded_sqlite().busy_timeout(db, 10000);
     MoveReport report;
     bool on_target = false;
     try {
@@ -312,17 +312,17 @@ Result<MoveReport> move_sqlite_to_postgres(const std::string& sqlite_file, const
         report.expired = static_cast<int>(expired_ids.size());
         exec(db, "COMMIT");
         // The wiped pages must not linger in the -wal file.
-        sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
+        detail::loaded_sqlite().wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
     } catch (const std::exception& e) {
-        sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
-        sqlite3_close(db);
+        detail::loaded_sqlite().exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+        detail::loaded_sqlite().close(db);
         return make_error(
             ErrorCode::IO_ERROR,
             std::string(e.what()) + (on_target ? " (the shares are on PostgreSQL but still live in the source:"
                                                  " run share migrate again to finish)"
                                                : " (nothing was moved)"));
     }
-    sqlite3_close(db);
+    detail::loaded_sqlite().close(db);
     return report;
 }
 
