@@ -10,43 +10,28 @@ namespace {
 
 constexpr const char* kSoname = "libcurl.so.4";
 
-Result<CurlApi> load() {
-    SharedLibrary lib;
-    if (auto e = SharedLibrary::open(kSoname, lib)) return make_error(ErrorCode::INTERNAL, *e);
-    CurlApi a;
-    struct Entry {
-        const char* name;
-        bool found;
-    };
-    const Entry entries[] = {
-        {"curl_global_init", lib.resolve("curl_global_init", a.global_init)},
-        {"curl_easy_init", lib.resolve("curl_easy_init", a.easy_init)},
-        {"curl_easy_cleanup", lib.resolve("curl_easy_cleanup", a.easy_cleanup)},
-        {"curl_easy_setopt", lib.resolve("curl_easy_setopt", a.easy_setopt)},
-        {"curl_easy_perform", lib.resolve("curl_easy_perform", a.easy_perform)},
-        {"curl_easy_getinfo", lib.resolve("curl_easy_getinfo", a.easy_getinfo)},
-        {"curl_easy_strerror", lib.resolve("curl_easy_strerror", a.easy_strerror)},
-        {"curl_slist_append", lib.resolve("curl_slist_append", a.slist_append)},
-        {"curl_slist_free_all", lib.resolve("curl_slist_free_all", a.slist_free_all)},
-        {"curl_easy_unescape", lib.resolve("curl_easy_unescape", a.easy_unescape)},
-        {"curl_free", lib.resolve("curl_free", a.free)},
-        {"curl_url", lib.resolve("curl_url", a.url)},
-        {"curl_url_cleanup", lib.resolve("curl_url_cleanup", a.url_cleanup)},
-        {"curl_url_set", lib.resolve("curl_url_set", a.url_set)},
-        {"curl_url_get", lib.resolve("curl_url_get", a.url_get)},
-        {"curl_url_strerror", lib.resolve("curl_url_strerror", a.url_strerror)},
-    };
-    for (const auto& e : entries)
-        if (!e.found) return make_error(ErrorCode::INTERNAL, missing_function(kSoname, e.name));
-    return a;
-}
-
 }  // namespace
 
 Result<const CurlApi*> curl_api() {
-    static const Result<CurlApi> loaded = load();
-    if (!loaded) return loaded.error();
-    return &loaded.value();
+    static const Result<CurlApi> loaded = load_table<CurlApi>(kSoname, [](SharedLibrary& lib, CurlApi& a) {
+        lib.need("curl_global_init", a.global_init);
+        lib.need("curl_easy_init", a.easy_init);
+        lib.need("curl_easy_cleanup", a.easy_cleanup);
+        lib.need("curl_easy_setopt", a.easy_setopt);
+        lib.need("curl_easy_perform", a.easy_perform);
+        lib.need("curl_easy_getinfo", a.easy_getinfo);
+        lib.need("curl_easy_strerror", a.easy_strerror);
+        lib.need("curl_slist_append", a.slist_append);
+        lib.need("curl_slist_free_all", a.slist_free_all);
+        lib.need("curl_easy_unescape", a.easy_unescape);
+        lib.need("curl_free", a.free);
+        lib.need("curl_url", a.url);
+        lib.need("curl_url_cleanup", a.url_cleanup);
+        lib.need("curl_url_set", a.url_set);
+        lib.need("curl_url_get", a.url_get);
+        lib.need("curl_url_strerror", a.url_strerror);
+    });
+    return table_of(loaded);
 }
 
 }  // namespace shcx::detail

@@ -8,25 +8,17 @@ namespace {
 // libqrencode.so.4 since libqrencode 4.0 (2017); 3.x had .so.3 and another QRinput API.
 constexpr const char* kSoname = "libqrencode.so.4";
 
-Result<QrencodeApi> load() {
-    SharedLibrary lib;
-    if (auto e = SharedLibrary::open(kSoname, lib)) return make_error(ErrorCode::INTERNAL, *e);
-    QrencodeApi a;
-    lib.need("QRinput_new2", a.input_new2);
-    lib.need("QRinput_append", a.input_append);
-    lib.need("QRinput_free", a.input_free);
-    lib.need("QRcode_encodeInput", a.code_encodeInput);
-    lib.need("QRcode_free", a.code_free);
-    if (auto e = lib.missing(kSoname)) return make_error(ErrorCode::INTERNAL, *e);
-    return a;
-}
-
 }  // namespace
 
 Result<const QrencodeApi*> qrencode_api() {
-    static const Result<QrencodeApi> loaded = load();
-    if (!loaded) return loaded.error();
-    return &loaded.value();
+    static const Result<QrencodeApi> loaded = load_table<QrencodeApi>(kSoname, [](SharedLibrary& lib, QrencodeApi& a) {
+        lib.need("QRinput_new2", a.input_new2);
+        lib.need("QRinput_append", a.input_append);
+        lib.need("QRinput_free", a.input_free);
+        lib.need("QRcode_encodeInput", a.code_encodeInput);
+        lib.need("QRcode_free", a.code_free);
+    });
+    return table_of(loaded);
 }
 
 }  // namespace shcx::detail

@@ -12,11 +12,7 @@ std::optional<std::string> SharedLibrary::open(const char* soname, SharedLibrary
 
 std::optional<std::string> SharedLibrary::missing(const char* soname) const {
     if (m_first_missing == nullptr) return std::nullopt;
-    return missing_function(soname, m_first_missing);
-}
-
-std::string missing_function(const char* soname, const char* name) {
-    return std::string(soname) + " has no function " + name + " (too old?)";
+    return std::string(soname) + " has no function " + m_first_missing + " (too old?)";
 }
 
 }  // namespace shcx::detail

@@ -8,25 +8,17 @@ namespace {
 // Debian builds the single-header stb libraries into one libstb.so.0 (package libstb0).
 constexpr const char* kSoname = "libstb.so.0";
 
-Result<StbApi> load() {
-    SharedLibrary lib;
-    if (auto e = SharedLibrary::open(kSoname, lib)) return make_error(ErrorCode::INTERNAL, *e);
-    StbApi a;
-    lib.need("stbi_info_from_memory", a.info_from_memory);
-    lib.need("stbi_load_from_memory", a.load_from_memory);
-    lib.need("stbi_image_free", a.image_free);
-    lib.need("stbi_failure_reason", a.failure_reason);
-    lib.need("stbi_write_png_to_func", a.write_png_to_func);
-    if (auto e = lib.missing(kSoname)) return make_error(ErrorCode::INTERNAL, *e);
-    return a;
-}
-
 }  // namespace
 
 Result<const StbApi*> stb_api() {
-    static const Result<StbApi> loaded = load();
-    if (!loaded) return loaded.error();
-    return &loaded.value();
+    static const Result<StbApi> loaded = load_table<StbApi>(kSoname, [](SharedLibrary& lib, StbApi& a) {
+        lib.need("stbi_info_from_memory", a.info_from_memory);
+        lib.need("stbi_load_from_memory", a.load_from_memory);
+        lib.need("stbi_image_free", a.image_free);
+        lib.need("stbi_failure_reason", a.failure_reason);
+        lib.need("stbi_write_png_to_func", a.write_png_to_func);
+    });
+    return table_of(loaded);
 }
 
 }  // namespace shcx::detail
