@@ -379,6 +379,22 @@ TEST_CASE("a directory input: its card files, recursively, sorted, others skippe
                  "shcx: error: " + (tmp / "empty").string() + ": INPUT_EMPTY: a directory with no card files in it");
 }
 
+TEST_CASE("the first word picks the command: another command's name later on is not a command") {
+    // main.cpp sets up only the command named first; these are the messages it gave when
+    // every command was set up.
+    auto r = run_shcx({"decode", "verify"});
+    CHECK(r.code == 2);
+    CHECK(r.out.empty());
+    CHECK(r.err == "shcx: error: verify: INPUT_UNREADABLE: cannot be opened\n");
+    expect_usage({"share", "verify"}, "shcx: error: USAGE: unknown command 'verify'");
+    expect_usage({"trust", "share"}, "shcx: error: USAGE: unknown command 'share'");
+    expect_usage({"keygen", "issue"}, "shcx: error: USAGE: unexpected argument 'issue' for shcx keygen");
+    auto help = run_shcx({"--help"});
+    CHECK(help.code == 0);
+    for (const char* cmd : {"verify", "decode", "trust", "share", "keygen", "issue"})
+        CHECK_MESSAGE(contains(help.out, std::string("\n  ") + cmd + " "), cmd);
+}
+
 TEST_CASE("--help names what each value is") {
     auto h = run_shcx({"verify", "--help"});
     CHECK(h.code == 0);

@@ -7,11 +7,13 @@
 
 #include <algorithm>
 #include <exception>
+#include <iterator>
 #include <map>
 #include <new>
 #include <set>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "cli_common.h"
@@ -199,12 +201,23 @@ int main(int argc, char** argv) {
     app.set_version_flag("--version", std::string("shcx ") + SHCX_VERSION);
     app.require_subcommand(1);
     int exit_code = kOk;
-    setup_verify(app, exit_code);
-    setup_decode(app, exit_code);
-    setup_trust(app, exit_code);
-    setup_share(app, exit_code);
-    setup_keygen(app, exit_code);
-    setup_issue(app, exit_code);
+    // In --help order. A command line whose first word is a command sets up that command
+    // alone: it is parsed the same (CLI11 never falls back to a sibling once one command
+    // is chosen), and building every command's options costs about half a millisecond,
+    // some 4% of a one-card verify (docs/performance.md, "Start-up"). Anything else
+    // (--help, --version, a misspelt command) gets them all, for the list and "did you mean".
+    using Setup = void (*)(CLI::App&, int&);
+    static const std::pair<std::string_view, Setup> commands[] = {
+        {"verify", setup_verify}, {"decode", setup_decode}, {"trust", setup_trust},
+        {"share", setup_share},   {"keygen", setup_keygen}, {"issue", setup_issue},
+    };
+    auto chosen = std::find_if(std::begin(commands), std::end(commands),
+                               [&](const auto& c) { return argc > 1 && c.first == argv[1]; });
+    if (chosen != std::end(commands)) {
+        chosen->second(app, exit_code);
+    } else {
+        for (const auto& c : commands) c.second(app, exit_code);
+    }
     name_option_values(&app);
     try {
         app.parse(argc, argv);
