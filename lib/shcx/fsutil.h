@@ -21,8 +21,9 @@ namespace shcx::fsutil {
 Result<std::string> read_file(const std::string& path, size_t max_bytes);
 // Each file as read_file reads it (the same bytes, caps, codes and messages), in the
 // order given, on up to `jobs` threads. Small regular files are read in batches through
-// io_uring, a few system calls per batch instead of four per file; anything else, and
-// everything when the kernel refuses io_uring, through read_file (fsutil_batch.cpp).
+// io_uring: a statx per file and a few system calls per batch instead of four per file.
+// Anything else, and everything when the kernel refuses io_uring, through read_file
+// (fsutil_batch.cpp).
 // `batched`, when given, is set to how many were read in batches (the tests' view).
 std::vector<Result<std::string>> read_files(const std::vector<std::string>& paths, size_t max_bytes, int jobs,
                                             size_t* batched = nullptr);

@@ -1,7 +1,7 @@
-// fsutil::read_files: many small files with a few system calls per batch rather than four
-// per file (docs/performance.md, "Reading the inputs"). On this project's VMs a system
-// call costs about a microsecond, so open + fstat + read + close was about 6-10 µs a file;
-// this way it is about 5.
+// fsutil::read_files: many small files with one system call each (the statx) and a few
+// per batch rather than four per file (docs/performance.md, "Design choices"). On this
+// project's VMs a system call costs about a microsecond, so open + fstat + read + close
+// was about 6-10 µs a file; this way it is about 5.
 //
 // Each batch of up to kBatch files takes two steps:
 //   1. a statx of every path (plain system calls): its type and size. Not through the
