@@ -8,6 +8,7 @@
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "cli_common.h"
 #include "render.h"
@@ -77,15 +78,15 @@ render::Json policies_json(const std::vector<policy::Answer>& answers) {
     return arr;
 }
 
-void print_policies_text(const std::vector<policy::Answer>& answers) {
+void print_policies_text(std::ostream& out, const std::vector<policy::Answer>& answers) {
     for (const auto& a : answers) {
-        std::cout << "  Policy " << a.policy << ":\n";
-        if (a.people.empty()) std::cout << "    FAIL  nobody on the card\n";
+        out << "  Policy " << a.policy << ":\n";
+        if (a.people.empty()) out << "    FAIL  nobody on the card\n";
         for (const auto& p : a.people) {
-            std::cout << "    " << (p.pass ? "PASS" : "FAIL") << "  " << (p.name.empty() ? "(no name)" : p.name) << " ("
-                      << (p.birth_date.empty() ? "birth date unknown" : p.birth_date) << ")";
-            for (size_t i = 0; i < p.reasons.size(); ++i) std::cout << (i ? "; " : ": ") << p.reasons[i];
-            std::cout << "\n";
+            out << "    " << (p.pass ? "PASS" : "FAIL") << "  " << (p.name.empty() ? "(no name)" : p.name) << " ("
+                << (p.birth_date.empty() ? "birth date unknown" : p.birth_date) << ")";
+            for (size_t i = 0; i < p.reasons.size(); ++i) out << (i ? "; " : ": ") << p.reasons[i];
+            out << "\n";
         }
     }
 }
@@ -114,42 +115,25 @@ std::string revocation_text(verify::Revocation r) {
     return "unknown";
 }
 
-void print_report_text(const verify::Report& r) {
+void print_report_text(std::ostream& out, const verify::Report& r) {
     bool valid = r.status == verify::Status::Valid;
-    std::cout << coloured(valid ? "VALID" : "NOT VALID (" + std::string(verify::status_name(r.status)) + ")", valid)
-              << "  ";
-    for (size_t i = 0; i < r.origins.size(); ++i) std::cout << (i ? ", " : "") << r.origins[i];
-    std::cout << "\n";
-    for (const auto& e : r.errors) std::cout << "  Reason:     " << code_name(e.code) << ": " << e.message << "\n";
+    out << coloured(valid ? "VALID" : "NOT VALID (" + std::string(verify::status_name(r.status)) + ")", valid) << "  ";
+    for (size_t i = 0; i < r.origins.size(); ++i) out << (i ? ", " : "") << r.origins[i];
+    out << "\n";
+    for (const auto& e : r.errors) out << "  Reason:     " << code_name(e.code) << ": " << e.message << "\n";
     if (!r.iss.empty()) {
-        std::cout << "  Issuer:     " << (r.issuer_name.empty() ? "" : r.issuer_name + " ") << "<" << r.iss << ">"
-                  << (r.trusted ? " (trusted, " + r.trust_source + ")" : " (NOT trusted)") << "\n";
+        out << "  Issuer:     " << (r.issuer_name.empty() ? "" : r.issuer_name + " ") << "<" << r.iss << ">"
+            << (r.trusted ? " (trusted, " + r.trust_source + ")" : " (NOT trusted)") << "\n";
     }
     if (r.card) {
         const auto& c = r.card->card;
-        std::cout << "  Issued:     " << render::date_or(c.nbf, "(no nbf)")
-                  << "   Expires: " << render::date_or(c.exp, "never") << "\n";
-        if (r.trusted) std::cout << "  Revocation: " << revocation_text(r.revocation) << "\n";
-        if (!valid) std::cout << "  Content below is NOT verified:\n";
-        std::cout << render::people_text(c.people, 2);
+        out << "  Issued:     " << render::date_or(c.nbf, "(no nbf)")
+            << "   Expires: " << render::date_or(c.exp, "never") << "\n";
+        if (r.trusted) out << "  Revocation: " << revocation_text(r.revocation) << "\n";
+        if (!valid) out << "  Content below is NOT verified:\n";
+        out << render::people_text(c.people, 2);
     }
-    for (const auto& w : r.warnings) std::cout << "  Warning:    " << code_name(w.code) << ": " << w.message << "\n";
-}
-
-// Text and --quiet output print only the verdict and the card model. What else a report
-// holds (the inflated payload, the JWS and its decoded parts) goes back to the heap as
-// soon as its card is checked, so the next card reuses that warm memory instead of the
-// heap growing by every card of a large run (docs/performance.md).
-void drop_unprinted(verify::Report& r, input::FoundCard& found) {
-    if (r.card) {
-        auto& jws = r.card->jws;
-        jws.header_b64 = jws.payload_b64 = jws.signature_b64 = {};  // views into found.jws
-        std::string().swap(jws.header_json);
-        std::string().swap(jws.payload);
-        std::string().swap(jws.signature);
-        std::string().swap(r.card->card.payload_json);
-    }
-    std::string().swap(found.jws);
+    for (const auto& w : r.warnings) out << "  Warning:    " << code_name(w.code) << ": " << w.message << "\n";
 }
 
 // What is kept of a report once it is printed: the exit status and the closing table.
@@ -259,43 +243,56 @@ int run_verify(VerifyOptions& opt) {
     if (text_only && !opt.quiet) shl_read::print_links_text(linked);
 
     // Text, --quiet and --ndjson output say each result as soon as it and every result
-    // before it are ready, and the report then goes back to the heap: a run over many cards
-    // holds one Verdict per card, not every card (docs/performance.md). --json and
-    // --fhir-out need every report at the end.
+    // before it are ready. The worker that verified a card renders its result and frees the
+    // report and the card itself, so the printer writes and frees one string per card and
+    // no other memory crosses threads: a run over many cards holds one Verdict per card,
+    // not every card (docs/performance.md). --json and --fhir-out need every report at the end.
     bool streamed = text_only || opt.ndjson;
     bool table = text_only && !opt.quiet && stdout_is_terminal();
     size_t n_cards = extraction.cards.size();
     std::vector<verify::Report> reports(n_cards);
     std::vector<Verdict> verdicts(n_cards);
+    auto found_of = [&](size_t i) { return i < extraction.cards.size() ? &extraction.cards[i] : nullptr; };
+    auto render_result = [&](size_t i) {
+        std::ostringstream out;
+        if (opt.ndjson) {
+            out << report_json(reports[i], found_of(i), with_policies).dump() << "\n";
+        } else if (!opt.quiet) {
+            if (i) out << "\n";
+            print_report_text(out, reports[i]);
+            print_policies_text(out, reports[i].policies);
+        }
+        return std::move(out).str();
+    };
+    auto write_result = [&](const std::string& text) {
+        std::cout << text;
+        if (opt.ndjson) std::cout << std::flush;  // a reader of the stream sees each line at once
+    };
+    auto say = [&](size_t i) { write_result(render_result(i)); };
+    std::vector<std::string> rendered(streamed ? n_cards : 0);
     std::mutex print_mutex;
     std::unique_ptr<std::atomic<bool>[]> done(new std::atomic<bool>[n_cards]());
     size_t printed = 0;
-    auto print_line = [&](const render::Json& j) { std::cout << j.dump() << "\n" << std::flush; };
-    auto say = [&](size_t i) {
-        if (opt.ndjson) {
-            print_line(report_json(reports[i], &extraction.cards[i], with_policies));
-        } else if (!opt.quiet) {
-            if (i) std::cout << "\n";
-            print_report_text(reports[i]);
-            print_policies_text(reports[i].policies);
+    auto print_ready = [&] {
+        for (; printed < n_cards && done[printed].load(std::memory_order_acquire); ++printed) {
+            write_result(rendered[printed]);
+            std::string().swap(rendered[printed]);
         }
-        reports[i] = verify::Report();
-        if (i < extraction.cards.size()) extraction.cards[i] = input::FoundCard();
     };
     parallel_for(n_cards, opt.jobs, [&](size_t i) {
         reports[i] = verify::verify_card(extraction.cards[i], trust, vopt);
         verdicts[i] = verdict_of(reports[i], table);
         if (!streamed) return;
-        if (text_only) drop_unprinted(reports[i], extraction.cards[i]);
+        rendered[i] = render_result(i);
+        reports[i] = verify::Report();
+        extraction.cards[i] = input::FoundCard();
         done[i].store(true, std::memory_order_release);
         // Whoever finds the printer free prints what is ready; the others go on verifying
         // rather than wait for it. What is left when the last of them stops is printed below.
         std::unique_lock<std::mutex> lock(print_mutex, std::try_to_lock);
-        if (!lock.owns_lock()) return;
-        for (; printed < n_cards && done[printed].load(std::memory_order_acquire); ++printed) say(printed);
+        if (lock.owns_lock()) print_ready();
     });
-    if (streamed)
-        for (; printed < n_cards; ++printed) say(printed);
+    if (streamed) print_ready();
     for (const auto& e : input_errors) {
         reports.push_back(verify::input_failure(e, vopt));
         verdicts.push_back(verdict_of(reports.back(), table));
@@ -311,7 +308,6 @@ int run_verify(VerifyOptions& opt) {
     if (!linked.resources.empty() && rc == kOk) rc = kNegative;  // unsigned content is never "valid"
     if (!input_errors.empty()) rc = kFailure;
 
-    auto found_of = [&](size_t i) { return i < extraction.cards.size() ? &extraction.cards[i] : nullptr; };
     // --fhir-out: the bundles of the cards that verified, nothing unverified.
     std::vector<std::string> bundles;
     if (!opt.fhir_out.empty())
@@ -327,12 +323,11 @@ int run_verify(VerifyOptions& opt) {
     if (opt.quiet || opt.fhir_out == kStdoutPath) return rc;
 
     if (opt.ndjson) {
-        for (size_t i = printed; i < reports.size(); ++i)
-            print_line(report_json(reports[i], found_of(i), with_policies));
+        for (size_t i = printed; i < reports.size(); ++i) say(i);
         for (const auto& r : linked.resources) {
             render::Json j = {{"input", r.input}, {"status", "unsigned"}};
             j.update(shl_read::resource_json(r));
-            print_line(j);
+            write_result(j.dump() + "\n");
         }
         return rc;
     }
