@@ -5,10 +5,18 @@
 #include <algorithm>
 #include <atomic>
 #include <cstddef>
-#include <thread>
-#include <vector>
+#include <exception>
+#include <functional>
+#include <mutex>
 
 namespace shcx {
+
+namespace detail {
+// Runs work() on the calling thread and on `helpers` other threads at once, and returns
+// when every one of them has returned. The helpers are kept from one call to the next
+// (parallel.cpp says why); work must not throw.
+void run_on_helpers(size_t helpers, const std::function<void()>& work);
+}  // namespace detail
 
 template <class Fn>
 void parallel_for(size_t n, int jobs, Fn fn) {
@@ -21,23 +29,20 @@ void parallel_for(size_t n, int jobs, Fn fn) {
     // not once per item, while small batches still even out a slow or descheduled thread.
     size_t batch = std::clamp<size_t>(n / (workers * 32), 1, 64);
     std::atomic<size_t> next{0};
-    auto work = [&] {
-        for (size_t start; (start = next.fetch_add(batch, std::memory_order_relaxed)) < n;)
-            for (size_t i = start, end = std::min(n, start + batch); i < end; ++i) fn(i);
+    std::exception_ptr failure;
+    std::mutex failure_mutex;
+    std::function<void()> work = [&] {
+        try {
+            for (size_t start; (start = next.fetch_add(batch, std::memory_order_relaxed)) < n;)
+                for (size_t i = start, end = std::min(n, start + batch); i < end; ++i) fn(i);
+        } catch (...) {
+            next.store(n, std::memory_order_relaxed);  // the others stop at their next batch
+            std::lock_guard<std::mutex> lock(failure_mutex);
+            if (!failure) failure = std::current_exception();
+        }
     };
-    // The calling thread is one of the workers: one thread fewer to start, and its heap
-    // and caches are already warm.
-    std::vector<std::thread> pool;
-    pool.reserve(workers - 1);
-    for (size_t w = 1; w < workers; ++w) pool.emplace_back(work);
-    try {
-        work();
-    } catch (...) {
-        next.store(n, std::memory_order_relaxed);  // the others stop at their next batch
-        for (auto& t : pool) t.join();
-        throw;
-    }
-    for (auto& t : pool) t.join();
+    detail::run_on_helpers(workers - 1, work);
+    if (failure) std::rethrow_exception(failure);
 }
 
 }  // namespace shcx
